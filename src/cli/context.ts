@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
+import {
+  type ConfigTree,
+  configBoolean,
+  configString,
+  type LoadedConfig,
+  loadConfig,
+  MlvcError,
+} from '../core/index.ts'
+import { findGitRepo, type GitRepo } from '../git/index.ts'
+import { openStore, type Store } from '../store/index.ts'
+
+/** Where a command runs: the repository (Git, or a plain folder with .mlvc/), its config and store. */
+export interface RepoContext {
+  cwd: string
+  git: GitRepo | undefined
+  /** The folder whose .mlvc/ holds the config: the work tree root, or the folder mlvc init made. */
+  root: string | undefined
+  config: LoadedConfig
+  storeDir: string | undefined
+  /** How storeDir was chosen, for `mlvc init` and error messages. */
+  storeSource: 'env' | 'config' | 'git' | 'folder' | 'none'
+}
+
+function findMlvcFolder(start: string): string | undefined {
+  let dir = start
+  for (;;) {
+    if (existsSync(join(dir, '.mlvc'))) return dir
+    const parent = dirname(dir)
+    if (parent === dir) return undefined
+    dir = parent
+  }
+}
+
+function expandPath(path: string, base: string): string {
+  if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1))
+  return isAbsolute(path) ? path : resolve(base, path)
+}
+
+function chooseStore(
+  cwd: string,
+  git: GitRepo | undefined,
+  root: string | undefined,
+  tree: ConfigTree,
+): Pick<RepoContext, 'storeDir' | 'storeSource'> {
+  const env = process.env.MLVC_STORE
+  if (env) return { storeDir: expandPath(env, cwd), storeSource: 'env' }
+  const configured = configString(tree, 'store.path')
+  if (configured) return { storeDir: expandPath(configured, root ?? cwd), storeSource: 'config' }
+  if (git) return { storeDir: join(git.commonDir, 'mlvc'), storeSource: 'git' }
+  if (root) return { storeDir: join(root, '.mlvc', 'store'), storeSource: 'folder' }
+  return { storeDir: undefined, storeSource: 'none' }
+}
+
+export async function repoContext(cwd: string): Promise<RepoContext> {
+  const git = await findGitRepo(cwd)
+  const root = git?.workTree ?? findMlvcFolder(cwd)
+  const config = await loadConfig({ repoDir: root })
+  return { cwd, git, root, config, ...chooseStore(cwd, git, root, config.tree) }
+}
+
+/**
+ * Opens the repository's store. Inside Git it is created on first use; elsewhere `mlvc init` must
+ * have made it.
+ */
+export async function openRepoStore(ctx: RepoContext): Promise<Store> {
+  if (!ctx.storeDir) {
+    throw new MlvcError(
+      'NOT_A_REPO',
+      `${ctx.cwd} is not inside a Git repository or an mlvc folder`,
+      {
+        hint: 'run mlvc init here, or set MLVC_STORE to a store folder',
+      },
+    )
+  }
+  const fsync = configBoolean(ctx.config.tree, 'store.fsync') ?? false
+  return openStore(ctx.storeDir, { create: ctx.storeSource !== 'folder', fsync })
+}

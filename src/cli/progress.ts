@@ -1,0 +1,58 @@
+import cliProgress from 'cli-progress'
+import type { ProgressEvent, ProgressHandler } from '../core/index.ts'
+import { formatBytes } from './io.ts'
+
+function label(event: ProgressEvent): string {
+  switch (event.type) {
+    case 'ingest':
+      return `storing ${event.path}`
+    case 'materialize':
+      return `writing ${event.path}`
+    case 'verify':
+      return 'verifying'
+    case 'transfer':
+      return event.direction === 'upload' ? 'uploading' : 'downloading'
+    case 'objects':
+      return event.phase
+  }
+}
+
+/**
+ * A progress bar on stderr, shown only on a TTY and only once an operation has run for a second,
+ * so quick commands stay quiet. Returns the handler and a function that clears the bar.
+ */
+export function createProgress(enabled: boolean): {
+  onProgress: ProgressHandler | undefined
+  stop(): void
+} {
+  if (!enabled || !process.stderr.isTTY) return { onProgress: undefined, stop() {} }
+  const started = Date.now()
+  let bar: cliProgress.SingleBar | undefined
+  let current = ''
+  return {
+    onProgress(event) {
+      if (Date.now() - started < 1000 && !bar) return
+      const name = label(event)
+      if (!bar || name !== current) {
+        bar?.stop()
+        current = name
+        bar = new cliProgress.SingleBar(
+          {
+            format: `${name} [{bar}] {percentage}% {doneText} / {totalText}`,
+            stream: process.stderr,
+            clearOnComplete: true,
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+        bar.start(Math.max(event.total, 1), 0, { doneText: '', totalText: '' })
+      }
+      const total = Math.max(event.total, event.done, 1)
+      bar.setTotal(total)
+      bar.update(event.done, { doneText: formatBytes(event.done), totalText: formatBytes(total) })
+    },
+    stop() {
+      bar?.stop()
+    },
+  }
+}

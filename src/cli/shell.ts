@@ -1,0 +1,71 @@
+import { isMlvcError } from '../core/index.ts'
+import type { CommandResult, Io } from './io.ts'
+import { createProgress } from './progress.ts'
+
+export interface Shell {
+  json: boolean
+  quiet: boolean
+  debug: boolean
+  cwd: string
+}
+
+/** Exit codes: 0 success, 1 failure, 2 usage, 130 interrupted (as shells report SIGINT). */
+function exitCodeFor(err: unknown): number {
+  if (!isMlvcError(err)) return 1
+  switch (err.code) {
+    case 'USAGE':
+    case 'BAD_ID':
+      return 2
+    case 'INTERRUPTED':
+      return 130
+    default:
+      return 1
+  }
+}
+
+/** One line: what went wrong and where, then what to do. Stack traces only with --debug. */
+export function formatError(err: unknown, debug: boolean): string {
+  if (debug && err instanceof Error) return err.stack ?? err.message
+  if (isMlvcError(err)) return `mlvc: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`
+  return `mlvc: ${err instanceof Error ? err.message : String(err)} (internal error; run with --debug for details)`
+}
+
+/**
+ * Runs a command: wires Ctrl-C to an AbortSignal (a second Ctrl-C exits at once), renders
+ * progress, prints the result as text or JSON, maps errors to one line and an exit code.
+ */
+export async function run(
+  shell: Shell,
+  command: (io: Io) => Promise<CommandResult>,
+): Promise<void> {
+  const controller = new AbortController()
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130)
+    controller.abort()
+  }
+  process.on('SIGINT', onSigint)
+  const progress = createProgress(!shell.quiet)
+  const io: Io = {
+    cwd: shell.cwd,
+    json: shell.json,
+    quiet: shell.quiet,
+    signal: controller.signal,
+    onProgress: progress.onProgress,
+    warn(message) {
+      if (!shell.quiet) process.stderr.write(`${message}\n`)
+    },
+  }
+  try {
+    const result = await command(io)
+    progress.stop()
+    if (shell.json) process.stdout.write(`${JSON.stringify(result.data, null, 2)}\n`)
+    else if (result.text) process.stdout.write(`${result.text}\n`)
+    process.exitCode = result.exitCode ?? 0
+  } catch (err) {
+    progress.stop()
+    process.stderr.write(`${formatError(err, shell.debug)}\n`)
+    process.exitCode = exitCodeFor(err)
+  } finally {
+    process.off('SIGINT', onSigint)
+  }
+}

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto'
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { threadId } from 'node:worker_threads'
+import { fsError, isErrno } from './errors.ts'
+
+/** A name no other process or thread will pick: pid, thread and 48 random bits. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${threadId}-${randomBytes(6).toString('hex')}`
+}
+
+export interface AtomicWriteOptions {
+  /** fsync the file before the rename and the folder after it. @default true */
+  fsync?: boolean
+  /** Folder for the temporary file; must be on the same file system. @default the target's folder */
+  tmpDir?: string
+}
+
+/**
+ * Writes `data` to `path` so that readers see either the old content or the whole new one, never a
+ * part: temp file, fsync, rename.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  const tmp = join(options.tmpDir ?? dirname(path), `.${uniqueName('tmp')}`)
+  try {
+    const handle = await open(tmp, 'wx')
+    try {
+      await handle.writeFile(data)
+      if (options.fsync !== false) await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(tmp, path)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw fsError(err, 'writing', path)
+  }
+  if (options.fsync !== false) await fsyncDir(dirname(path))
+}
+
+/** Synchronous twin of writeFileAtomic, for exit paths where nothing async may run. */
+export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {
+  const tmp = join(dirname(path), `.${uniqueName('tmp')}`)
+  try {
+    const fd = openSync(tmp, 'wx')
+    try {
+      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, path)
+  } catch (err) {
+    try {
+      unlinkSync(tmp)
+    } catch {}
+    throw fsError(err, 'writing', path)
+  }
+}
+
+/** Makes a rename or a new file in `dir` durable. Some file systems refuse fsync on folders. */
+export async function fsyncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r')
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+  } catch (err) {
+    if (!isErrno(err, 'EISDIR') && !isErrno(err, 'EINVAL') && !isErrno(err, 'EBADF')) {
+      throw fsError(err, 'syncing folder', dir)
+    }
+  }
+}
+
+export async function ensureDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true })
+  } catch (err) {
+    throw fsError(err, 'creating folder', dir)
+  }
+}
+
+/** writeSync until every byte is written (a regular file may take a write in parts). */
+export function writeAllSync(fd: number, data: Uint8Array, position?: number): void {
+  let done = 0
+  while (done < data.length) {
+    const at = position === undefined ? null : position + done
+    done += writeSync(fd, data, done, data.length - done, at)
+  }
+}

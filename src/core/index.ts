@@ -1,0 +1,24 @@
+export {
+  type ConfigSources,
+  type ConfigTree,
+  configBoolean,
+  configString,
+  configValue,
+  type LoadedConfig,
+  loadConfig,
+  mergeConfig,
+  userConfigDir,
+} from './config.ts'
+export { type ErrorCode, fsError, isErrno, isMlvcError, MlvcError } from './errors.ts'
+export {
+  ensureDir,
+  fsyncDir,
+  uniqueName,
+  writeAllSync,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from './fs.ts'
+export { acquireLock, type Lock } from './lock.ts'
+export { mapConcurrent } from './pool.ts'
+export type { ProgressEvent, ProgressHandler, ProgressOptions } from './progress.ts'
+export { workerUrl } from './worker-url.ts'

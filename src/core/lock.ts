@@ -1,0 +1,50 @@
+import { readFile, unlink, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { fsError, isErrno, MlvcError } from './errors.ts'
+
+export interface Lock {
+  release(): Promise<void>
+}
+
+/** True while a process with this pid exists on this host. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return isErrno(err, 'EPERM')
+  }
+}
+
+async function readOwner(path: string): Promise<{ pid: number; host: string } | undefined> {
+  try {
+    const [pid, host] = (await readFile(path, 'utf8')).split(' ')
+    return { pid: Number(pid), host: host?.trim() ?? '' }
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return undefined
+    throw fsError(err, 'reading lock', path)
+  }
+}
+
+/**
+ * Takes an exclusive lock by creating `path` (O_EXCL). A lock left by a dead process on this host is
+ * broken and taken over; a live one fails with LOCKED naming the owner.
+ */
+export async function acquireLock(path: string, what: string): Promise<Lock> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(path, `${process.pid} ${hostname()}\n`, { flag: 'wx' })
+      return { release: () => unlink(path).catch(() => undefined) }
+    } catch (err) {
+      if (!isErrno(err, 'EEXIST')) throw fsError(err, 'creating lock', path)
+    }
+    const owner = await readOwner(path)
+    if (owner && (owner.host !== hostname() || isAlive(owner.pid))) {
+      throw new MlvcError('LOCKED', `${what} is locked by process ${owner.pid} on ${owner.host}`, {
+        hint: `wait for it to finish; if no such process runs, delete ${path}`,
+      })
+    }
+    await unlink(path).catch(() => undefined)
+  }
+  throw new MlvcError('LOCKED', `could not lock ${what} (${path})`)
+}

@@ -1,0 +1,48 @@
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { describe, expect, test } from 'vitest'
+import { isMlvcError } from '../core/index.ts'
+import { formatId, idOf, parseId, sha256Digest } from './cid.ts'
+
+describe('object ids', () => {
+  test('golden vectors: CIDv1, sha2-256, base32', () => {
+    // The first is the well-known IPFS CIDv1 (raw) of "hello world".
+    expect(idOf('chunk', Buffer.from('hello world'))).toBe(
+      'bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e',
+    )
+    expect(idOf('chunk', Buffer.alloc(0))).toBe(
+      'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku',
+    )
+    expect(idOf('manifest', Buffer.from('{}'))).toBe(
+      'bagaaieraiqjw7i2vwntyuekgvulpp2det2kpwt6cd7tx5ayqybqpmhfk76fa',
+    )
+  })
+
+  test('agrees with the multiformats reference hasher', async () => {
+    const data = Buffer.from('a tensor is a set of numbers')
+    const reference = CID.create(1, raw.code, await sha256.digest(data)).toString()
+    expect(idOf('chunk', data)).toBe(reference)
+  })
+
+  test('parses back to kind and digest', () => {
+    const digest = sha256Digest(Buffer.from('x'))
+    const parsed = parseId(formatId('manifest', digest))
+    expect(parsed.kind).toBe('manifest')
+    expect(Buffer.from(parsed.digest).equals(digest)).toBe(true)
+  })
+
+  test.each([
+    ['garbage', 'not-a-cid'],
+    ['CIDv0', 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG'],
+    ['another codec', 'bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'],
+  ])('rejects %s with BAD_ID', (_name, id) => {
+    let error: unknown
+    try {
+      parseId(id)
+    } catch (err) {
+      error = err
+    }
+    expect(isMlvcError(error, 'BAD_ID')).toBe(true)
+  })
+})

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import * as Digest from 'multiformats/hashes/digest'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { MlvcError } from '../core/index.ts'
+
+/** What an object holds; the CID's codec says it (raw bytes, or a JSON manifest). */
+export type ObjectKind = 'chunk' | 'manifest'
+
+const JSON_CODEC = 0x0200
+
+export function codecOf(kind: ObjectKind): number {
+  switch (kind) {
+    case 'chunk':
+      return raw.code
+    case 'manifest':
+      return JSON_CODEC
+  }
+}
+
+function kindOf(codec: number, id: string): ObjectKind {
+  if (codec === raw.code) return 'chunk'
+  if (codec === JSON_CODEC) return 'manifest'
+  throw new MlvcError('BAD_ID', `${id}: not an mlvc object id (codec 0x${codec.toString(16)})`)
+}
+
+/** A parsed object id: its kind and the 32-byte sha-256 digest of its bytes. */
+export interface ObjectId {
+  kind: ObjectKind
+  digest: Uint8Array
+}
+
+/** CIDv1, multihash sha2-256, base32 (`bafkrei…` for chunks, `bagaaiera…` for manifests). */
+export function formatId(kind: ObjectKind, digest: Uint8Array): string {
+  return CID.create(1, codecOf(kind), Digest.create(sha256.code, digest)).toString()
+}
+
+export function parseId(id: string): ObjectId {
+  let cid: CID
+  try {
+    cid = CID.parse(id.trim())
+  } catch (err) {
+    throw new MlvcError('BAD_ID', `"${id}" is not a valid object id`, {
+      cause: err,
+      hint: 'ids are CIDv1 strings as printed by mlvc put, for example bagaaiera…',
+    })
+  }
+  if (cid.version !== 1 || cid.multihash.code !== sha256.code || cid.multihash.size !== 32) {
+    throw new MlvcError('BAD_ID', `${id}: not a CIDv1 with a sha2-256 multihash`)
+  }
+  return { kind: kindOf(cid.code, id), digest: cid.multihash.digest }
+}
+
+export function sha256Digest(data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest()
+}
+
+export function idOf(kind: ObjectKind, data: Uint8Array): string {
+  return formatId(kind, sha256Digest(data))
+}
+
+export function hex(digest: Uint8Array): string {
+  return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('hex')
+}

@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto'
+import { closeSync, openSync, renameSync, unlinkSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import {
+  fsError,
+  MlvcError,
+  type ProgressOptions,
+  uniqueName,
+  writeAllSync,
+} from '../core/index.ts'
+import { parseId, sha256Digest } from './cid.ts'
+import { SLOT_DATA, SLOT_HEAD, SLOTS, withIngestPool } from './ingest-pool.ts'
+import type { IngestReply } from './ingest-worker.ts'
+import { type BlobManifest, decodeManifest } from './manifest.ts'
+import type { Store } from './store.ts'
+
+export interface MaterializeOptions extends ProgressOptions {}
+
+export async function readManifest(store: Store, id: string): Promise<BlobManifest> {
+  if (parseId(id).kind !== 'manifest') {
+    throw new MlvcError('BAD_ID', `${id} is a chunk id, not a file id`, {
+      hint: 'use the id that mlvc put printed',
+    })
+  }
+  return decodeManifest(await store.readObject(id), id)
+}
+
+/** Reads the manifest's chunks [first, last) into `target`, back to back; returns the byte count. */
+function readChunks(
+  store: Store,
+  manifest: BlobManifest,
+  first: number,
+  last: number,
+  target: Uint8Array,
+): number {
+  let pos = 0
+  for (let i = first; i < last; i++) {
+    const [id, length] = manifest.chunks[i] as [string, number]
+    const location = store.lookup(parseId(id).digest)
+    if (!location) {
+      throw new MlvcError(
+        'MISSING_OBJECT',
+        `chunk ${id} is missing from the store at ${store.layout.root}`,
+        {
+          hint: 'fetch it from a remote (mlvc pull), or run mlvc fsck',
+        },
+      )
+    }
+    if (location.length !== length) {
+      throw new MlvcError(
+        'CORRUPT',
+        `chunk ${id}: the store holds ${location.length} bytes, the manifest says ${length}`,
+      )
+    }
+    store.readPack(location.pack, location.offset, target.subarray(pos, pos + length))
+    pos += length
+  }
+  return pos
+}
+
+/** After a whole-file mismatch: names the first chunk whose bytes do not match its id. */
+function findBadChunk(store: Store, manifest: BlobManifest): string {
+  for (const [id, length] of manifest.chunks) {
+    const buf = Buffer.allocUnsafe(length)
+    const location = store.lookup(parseId(id).digest)
+    if (!location) return `chunk ${id} is missing`
+    store.readPack(location.pack, location.offset, buf)
+    if (!sha256Digest(buf).equals(parseId(id).digest)) {
+      return `chunk ${id} in pack ${store.packs[location.pack]?.name} is corrupt`
+    }
+  }
+  return 'the chunks are intact but do not add up to the file'
+}
+
+/** Groups chunk indexes into batches of at most `limit` bytes. */
+function batches(manifest: BlobManifest, limit: number): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  let first = 0
+  let bytes = 0
+  manifest.chunks.forEach(([, length], i) => {
+    if (bytes + length > limit && i > first) {
+      out.push([first, i])
+      first = i
+      bytes = 0
+    }
+    bytes += length
+  })
+  if (first < manifest.chunks.length) out.push([first, manifest.chunks.length])
+  return out
+}
+
+async function writeChunks(
+  store: Store,
+  manifest: BlobManifest,
+  fd: number,
+  options: MaterializeOptions & { path: string },
+): Promise<string> {
+  if (manifest.size <= SLOT_DATA) {
+    const data = Buffer.allocUnsafe(manifest.size)
+    readChunks(store, manifest, 0, manifest.chunks.length, data)
+    writeAllSync(fd, data)
+    return createHash('sha256').update(data).digest('hex')
+  }
+  // Large files: the main thread reads chunks into ring slots in turn and writes them out while the
+  // SHA worker hashes them; a slot is reused once its hash is done.
+  return withIngestPool(async (pool) => {
+    pool.sha.tell({ type: 'sha-start' })
+    let done = 0
+    const hashing: Array<Promise<unknown>> = []
+    for (const [index, [first, last]] of batches(manifest, SLOT_DATA).entries()) {
+      if (options.signal?.aborted)
+        throw new MlvcError('INTERRUPTED', `interrupted while writing ${options.path}`)
+      const slot = index % SLOTS
+      const start = slot * (SLOT_HEAD + SLOT_DATA)
+      await hashing[slot]
+      const n = readChunks(
+        store,
+        manifest,
+        first,
+        last,
+        pool.ring.subarray(start, start + SLOT_DATA),
+      )
+      hashing[slot] = pool.sha.ask({ type: 'sha', id: index, from: start, to: start + n })
+      writeAllSync(fd, pool.ring.subarray(start, start + n))
+      done += n
+      options.onProgress?.({ type: 'materialize', path: options.path, done, total: manifest.size })
+    }
+    await Promise.all(hashing)
+    const end = await pool.sha.ask<Extract<IngestReply, { type: 'sha-end' }>>({
+      type: 'sha-end',
+      id: -1,
+    })
+    return Buffer.from(end.digest).toString('hex')
+  })
+}
+
+/**
+ * Writes the file `id` names to `path`, atomically: a temporary file beside it is verified against
+ * the manifest's sha-256, then renamed over `path`.
+ */
+export async function materialize(
+  store: Store,
+  id: string,
+  path: string,
+  options: MaterializeOptions = {},
+): Promise<BlobManifest> {
+  const manifest = await readManifest(store, id)
+  const tmp = join(dirname(path), `.${basename(path)}.${uniqueName('mlvc')}`)
+  let fd: number
+  try {
+    fd = openSync(tmp, 'wx')
+  } catch (err) {
+    throw fsError(err, 'writing', path)
+  }
+  try {
+    let sha256: string
+    try {
+      sha256 = await writeChunks(store, manifest, fd, { ...options, path })
+    } finally {
+      closeSync(fd)
+    }
+    if (sha256 !== manifest.sha256) {
+      throw new MlvcError(
+        'CORRUPT',
+        `${path}: reconstructed bytes do not match ${id}: ${findBadChunk(store, manifest)}`,
+        {
+          hint: 'run mlvc fsck; fetch the object again from a remote',
+        },
+      )
+    }
+    renameSync(tmp, path)
+  } catch (err) {
+    try {
+      unlinkSync(tmp)
+    } catch {}
+    throw fsError(err, 'writing', path)
+  }
+  return manifest
+}

@@ -1,0 +1,158 @@
+import { closeSync, fsync, openSync, writeSync, writevSync } from 'node:fs'
+import { promisify } from 'node:util'
+import { fsError, uniqueName, writeFileAtomic } from '../core/index.ts'
+import type { ObjectKind } from './cid.ts'
+import { encodeIdx, type IdxEntry } from './idx.ts'
+import { idxFilePath, packFilePath, type StoreLayout } from './layout.ts'
+import type { Location } from './table.ts'
+
+/**
+ * Pack file: "MLVCPK01", then records: digest[32] | u8 kind | u32 length (LE) | bytes.
+ * Records are self-describing so that fsck can check a pack against its index byte by byte.
+ */
+export const PACK_MAGIC = Buffer.from('MLVCPK01', 'latin1')
+export const RECORD_HEADER = 37
+/** A pack is closed once it passes this size; the record that crosses it is the last. */
+export const MAX_PACK_BYTES = 64 * 1024 * 1024
+
+const fsyncAsync = promisify(fsync)
+
+/** How a writer tells its store about a new pack and a new object. */
+export interface PackSink {
+  /** A new pack file was created; returns its number in the store's pack list. */
+  addPack(name: string): number
+  addObject(digest: Uint8Array, location: Location): void
+}
+
+export interface PackWriterOptions {
+  layout: StoreLayout
+  sink: PackSink
+  /** @default true */
+  fsync?: boolean
+}
+
+export interface PackWriter {
+  /** Appends one object (given as one or more pieces) and returns where it went. */
+  append(digest: Uint8Array, kind: ObjectKind, pieces: readonly Uint8Array[]): Location
+  /** Makes everything appended so far durable and visible to other processes (writes the indexes). */
+  commit(): Promise<void>
+  /** Commits and closes the pack files. */
+  close(): Promise<void>
+  readonly bytesWritten: number
+}
+
+interface OpenPack {
+  name: string
+  number: number
+  fd: number
+  size: number
+  entries: IdxEntry[]
+  committed: number
+}
+
+export function createPackWriter(options: PackWriterOptions): PackWriter {
+  const { layout, sink } = options
+  const durable = options.fsync !== false
+  let current: OpenPack | undefined
+  const closing: Promise<void>[] = []
+  let bytesWritten = 0
+
+  function openPack(): OpenPack {
+    const name = uniqueName('pack')
+    const path = packFilePath(layout, name)
+    let fd: number
+    try {
+      fd = openSync(path, 'wx+')
+      writeSync(fd, PACK_MAGIC)
+    } catch (err) {
+      throw fsError(err, 'creating pack', path)
+    }
+    return {
+      name,
+      number: sink.addPack(name),
+      fd,
+      size: PACK_MAGIC.length,
+      entries: [],
+      committed: 0,
+    }
+  }
+
+  async function commitPack(pack: OpenPack): Promise<void> {
+    if (pack.committed === pack.entries.length) return
+    const count = pack.entries.length
+    const path = packFilePath(layout, pack.name)
+    try {
+      if (durable) await fsyncAsync(pack.fd)
+    } catch (err) {
+      throw fsError(err, 'syncing pack', path)
+    }
+    await writeFileAtomic(idxFilePath(layout, pack.name), encodeIdx(pack.entries.slice(0, count)), {
+      fsync: durable,
+    })
+    pack.committed = Math.max(pack.committed, count)
+  }
+
+  async function retire(pack: OpenPack): Promise<void> {
+    try {
+      await commitPack(pack)
+    } finally {
+      closeSync(pack.fd)
+    }
+  }
+
+  /** Commits a full pack in the background; its fsync overlaps with filling the next one. */
+  function retireLater(pack: OpenPack): void {
+    const done = retire(pack)
+    // Observed by the next commit(); this keeps a failure from being an unhandled rejection meanwhile.
+    done.catch(() => undefined)
+    closing.push(done)
+  }
+
+  return {
+    get bytesWritten() {
+      return bytesWritten
+    },
+    append(digest, kind, pieces) {
+      if (current === undefined) current = openPack()
+      const pack = current
+      let length = 0
+      for (const piece of pieces) length += piece.length
+      const header = Buffer.alloc(RECORD_HEADER)
+      header.set(digest, 0)
+      header[32] = kind === 'chunk' ? 0 : 1
+      header.writeUInt32LE(length, 33)
+      const total = RECORD_HEADER + length
+      try {
+        const written = writevSync(pack.fd, [header, ...pieces], pack.size)
+        if (written !== total) throw new Error(`short write (${written} of ${total} bytes)`)
+      } catch (err) {
+        throw fsError(err, 'writing pack', packFilePath(layout, pack.name))
+      }
+      const offset = pack.size + RECORD_HEADER
+      pack.size += total
+      bytesWritten += total
+      pack.entries.push({ digest: Uint8Array.from(digest), kind, offset, length })
+      const location: Location = { pack: pack.number, offset, length, kind }
+      sink.addObject(digest, location)
+      if (pack.size >= MAX_PACK_BYTES) {
+        current = undefined
+        retireLater(pack)
+      }
+      return location
+    },
+    async commit() {
+      const pending = closing.splice(0)
+      const results = await Promise.allSettled([
+        ...pending,
+        current ? commitPack(current) : Promise.resolve(),
+      ])
+      for (const result of results) if (result.status === 'rejected') throw result.reason
+    },
+    async close() {
+      const pack = current
+      current = undefined
+      if (pack) retireLater(pack)
+      await this.commit()
+    },
+  }
+}

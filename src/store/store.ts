@@ -1,0 +1,255 @@
+import { closeSync, openSync, readSync, utimesSync } from 'node:fs'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { ensureDir, fsError, isErrno, MlvcError, writeFileAtomic } from '../core/index.ts'
+import { formatId, hex, type ObjectKind, parseId, sha256Digest } from './cid.ts'
+import { decodeIdx } from './idx.ts'
+import {
+  idxFilePath,
+  packFilePath,
+  STORE_VERSION,
+  type StoreLayout,
+  storeLayout,
+} from './layout.ts'
+import { createPackWriter, type PackWriter } from './pack-writer.ts'
+import { createObjectTable, type Location, type ObjectTable } from './table.ts'
+
+export interface StoreOptions {
+  /** Create the folders if the store does not exist yet. @default false */
+  create?: boolean
+  /** fsync packs and indexes before reporting success. @default true */
+  fsync?: boolean
+}
+
+export interface PackInfo {
+  name: string
+  /** Written by this process (and not yet indexed on disk, possibly). */
+  own: boolean
+}
+
+/**
+ * An open content-addressed store. Objects are named by the sha-256 of their bytes and live in
+ * packs; every read is checked against its digest.
+ */
+export interface Store {
+  readonly layout: StoreLayout
+  readonly packs: readonly PackInfo[]
+  readonly table: ObjectTable
+  lookup(digest: Uint8Array): Location | undefined
+  /** True if the object is present (looking again on disk for packs other processes added). */
+  has(id: string): Promise<boolean>
+  /** Reads a whole object and verifies it. */
+  readObject(id: string): Promise<Buffer>
+  /** Reads `length` bytes at `offset` of pack `pack` into `target` (no verification). */
+  readPack(pack: number, offset: number, target: Uint8Array): void
+  /** Stores a small object given whole; returns its id. */
+  putObject(kind: ObjectKind, data: Uint8Array): string
+  writer(): PackWriter
+  /** Makes every object written so far durable and visible to other processes. */
+  commit(): Promise<void>
+  /** Marks a pack as recently used so that gc keeps it (an object in it was reused). */
+  freshen(pack: number): void
+  /** Loads indexes that other processes wrote since the store was opened. */
+  refresh(): Promise<void>
+  close(): Promise<void>
+}
+
+async function checkVersion(layout: StoreLayout, create: boolean): Promise<void> {
+  try {
+    const version = (await readFile(layout.version, 'utf8')).trim()
+    if (version !== STORE_VERSION) {
+      throw new MlvcError('CORRUPT', `${layout.root}: unsupported store version "${version}"`, {
+        hint: 'this store was written by a newer mlvc; upgrade mlvc',
+      })
+    }
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw fsError(err, 'reading', layout.version)
+    if (!create) {
+      throw new MlvcError('NOT_FOUND', `no mlvc store at ${layout.root}`, {
+        hint: 'run mlvc init, or set store.path in .mlvc/config.yaml',
+      })
+    }
+    for (const dir of [layout.root, layout.packs, layout.pins, layout.tmp, layout.locks]) {
+      await ensureDir(dir)
+    }
+    await writeFileAtomic(layout.version, `${STORE_VERSION}\n`)
+  }
+}
+
+export async function openStore(root: string, options: StoreOptions = {}): Promise<Store> {
+  const layout = storeLayout(root)
+  await checkVersion(layout, options.create === true)
+  const packs: PackInfo[] = []
+  const byName = new Map<string, number>()
+  const table = createObjectTable()
+  const readFds = new Map<number, number>()
+  const freshened = new Set<number>()
+  const loadedIdx = new Map<string, string>()
+  let packWriter: PackWriter | undefined
+
+  function addPack(name: string, own: boolean): number {
+    const known = byName.get(name)
+    if (known !== undefined) return known
+    packs.push({ name, own })
+    byName.set(name, packs.length - 1)
+    return packs.length - 1
+  }
+
+  async function loadIndexes(): Promise<void> {
+    let names: string[]
+    try {
+      names = await readdir(layout.packs)
+    } catch (err) {
+      throw fsError(err, 'listing', layout.packs)
+    }
+    for (const file of names.sort()) {
+      if (!file.endsWith('.idx')) continue
+      const name = file.slice(0, -4)
+      const known = byName.get(name)
+      if (known !== undefined && packs[known]?.own) continue
+      const path = idxFilePath(layout, name)
+      let data: Buffer
+      try {
+        const info = await stat(path)
+        const version = `${info.size}:${info.mtimeMs}:${info.ino}`
+        if (loadedIdx.get(name) === version) continue
+        data = await readFile(path)
+        loadedIdx.set(name, version)
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) continue
+        throw fsError(err, 'reading', path)
+      }
+      const number = addPack(name, false)
+      for (const entry of decodeIdx(data, path)) {
+        table.add(entry.digest, {
+          pack: number,
+          offset: entry.offset,
+          length: entry.length,
+          kind: entry.kind,
+        })
+      }
+    }
+  }
+
+  function fdOf(pack: number): number {
+    let fd = readFds.get(pack)
+    if (fd === undefined) {
+      const path = packFilePath(layout, packs[pack]?.name ?? '')
+      try {
+        fd = openSync(path, 'r')
+      } catch (err) {
+        throw fsError(err, 'opening pack', path)
+      }
+      readFds.set(pack, fd)
+    }
+    return fd
+  }
+
+  function readPack(pack: number, offset: number, target: Uint8Array): void {
+    const fd = fdOf(pack)
+    let done = 0
+    while (done < target.length) {
+      const n = readSync(fd, target, done, target.length - done, offset + done)
+      if (n === 0) {
+        throw new MlvcError(
+          'CORRUPT',
+          `pack ${packs[pack]?.name} is truncated at byte ${offset + done}`,
+          {
+            hint: 'run mlvc fsck',
+          },
+        )
+      }
+      done += n
+    }
+  }
+
+  await loadIndexes()
+
+  const store: Store = {
+    layout,
+    packs,
+    table,
+    lookup: (digest) => table.get(digest),
+    async has(id) {
+      const { digest } = parseId(id)
+      if (table.get(digest)) return true
+      await loadIndexes()
+      return table.get(digest) !== undefined
+    },
+    async readObject(id) {
+      const { digest, kind } = parseId(id)
+      let location = table.get(digest)
+      if (!location) {
+        await loadIndexes()
+        location = table.get(digest)
+      }
+      if (!location || location.kind !== kind) {
+        throw new MlvcError('MISSING_OBJECT', `object ${id} is not in the store at ${root}`, {
+          hint: 'fetch it from a remote (mlvc pull), or check the id',
+        })
+      }
+      const data = Buffer.allocUnsafe(location.length)
+      readPack(location.pack, location.offset, data)
+      if (!sha256Digest(data).equals(digest)) {
+        throw new MlvcError(
+          'CORRUPT',
+          `object ${id} in pack ${packs[location.pack]?.name} is corrupt`,
+          {
+            hint: 'run mlvc fsck; fetch the object again from a remote',
+          },
+        )
+      }
+      return data
+    },
+    readPack,
+    putObject(kind, data) {
+      const digest = sha256Digest(data)
+      const known = table.get(digest)
+      if (known) store.freshen(known.pack)
+      else store.writer().append(digest, kind, [data])
+      return formatId(kind, digest)
+    },
+    writer() {
+      packWriter ??= createPackWriter({
+        layout,
+        fsync: options.fsync !== false,
+        sink: { addPack: (name) => addPack(name, true), addObject: (d, l) => table.add(d, l) },
+      })
+      return packWriter
+    },
+    async commit() {
+      await packWriter?.commit()
+    },
+    freshen(pack) {
+      if (freshened.has(pack) || packs[pack]?.own) return
+      freshened.add(pack)
+      const now = new Date()
+      try {
+        utimesSync(packFilePath(layout, packs[pack]?.name ?? ''), now, now)
+      } catch {
+        // A pack that vanished (a concurrent gc) is caught when the object is read.
+      }
+    },
+    refresh: loadIndexes,
+    async close() {
+      try {
+        await packWriter?.close()
+      } finally {
+        packWriter = undefined
+        for (const fd of readFds.values()) closeSync(fd)
+        readFds.clear()
+      }
+    },
+  }
+  return store
+}
+
+/** Bytes the store takes on disk (packs and indexes). */
+export async function storeSize(store: Store): Promise<number> {
+  let total = 0
+  for (const file of await readdir(store.layout.packs)) {
+    total += (await stat(`${store.layout.packs}/${file}`)).size
+  }
+  return total
+}
+
+export { hex }

@@ -1,0 +1,38 @@
+import { expect, test } from 'vitest'
+import { pseudoRandomBytes } from '../test-helpers/index.ts'
+import { sha256Digest } from './cid.ts'
+import { createObjectTable } from './table.ts'
+
+test('the object table finds what was added, across growth, and nothing else', () => {
+  const table = createObjectTable()
+  const reference = new Map<string, number>()
+  for (let i = 0; i < 5000; i++) {
+    const digest = sha256Digest(pseudoRandomBytes(8, i + 1))
+    table.add(digest, {
+      pack: i % 7,
+      offset: i * 100,
+      length: i + 1,
+      kind: i % 3 === 0 ? 'manifest' : 'chunk',
+    })
+    reference.set(digest.toString('hex'), i)
+  }
+  expect(table.size).toBe(5000)
+  for (const [key, i] of reference) {
+    expect(table.get(Buffer.from(key, 'hex'))).toEqual({
+      pack: i % 7,
+      offset: i * 100,
+      length: i + 1,
+      kind: i % 3 === 0 ? 'manifest' : 'chunk',
+    })
+  }
+  expect(table.get(sha256Digest(Buffer.from('absent')))).toBeUndefined()
+})
+
+test('the first location of an object wins', () => {
+  const table = createObjectTable()
+  const digest = sha256Digest(Buffer.from('x'))
+  table.add(digest, { pack: 1, offset: 10, length: 1, kind: 'chunk' })
+  table.add(digest, { pack: 2, offset: 20, length: 1, kind: 'chunk' })
+  expect(table.size).toBe(1)
+  expect(table.get(digest)?.pack).toBe(1)
+})

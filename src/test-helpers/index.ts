@@ -1,0 +1,87 @@
+/**
+ * Helpers for tests only (not part of the build): temporary folders, deterministic data, and the
+ * built CLI run as a real process.
+ */
+import { type SpawnOptions, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll } from 'vitest'
+
+export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
+export const CLI = join(ROOT, 'dist/src/cli/main.js')
+
+/** A fresh folder removed after the test file's tests. */
+export function tempDir(prefix = 'mlvc-test'): string {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Deterministic pseudo-random bytes (xorshift32), the same on every machine. */
+export function pseudoRandomBytes(length: number, seed = 1): Buffer {
+  const out = Buffer.allocUnsafe(length)
+  let x = seed >>> 0 || 1
+  let i = 0
+  for (; i + 4 <= length; i += 4) {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    out.writeUInt32LE(x, i)
+  }
+  for (; i < length; i++) {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    out[i] = x & 0xff
+  }
+  return out
+}
+
+export function writeRandomFile(path: string, length: number, seed = 1): Buffer {
+  const data = pseudoRandomBytes(length, seed)
+  writeFileSync(path, data)
+  return data
+}
+
+export interface CliResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+export interface CliOptions extends SpawnOptions {
+  input?: string
+}
+
+/** Runs the built CLI (node dist/src/cli/main.js) and collects its output. */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return runCommand(process.execPath, [CLI, ...args], options)
+}
+
+export function runCommand(
+  cmd: string,
+  args: string[],
+  options: CliOptions = {},
+): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(cmd, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    child.on('error', fail)
+    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }))
+    child.stdin?.end(options.input)
+  })
+}
