@@ -82,4 +82,6 @@ program
   .argument('<id...>', 'ids to unpin')
   .action((ids) => run(shell(), async (io) => (await import('./commands/pin.ts')).unpin(ids, io)))
 
+// Command groups that live in their own files register themselves here.
+
 await program.parseAsync(process.argv)

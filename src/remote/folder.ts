@@ -1,0 +1,115 @@
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { dirname, join, relative, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { MlvcError, fsError, isErrno, uniqueName, writeFileAtomic } from '../core/index.ts'
+import { checkKey } from './keys.ts'
+import type { Remote, RemoteObjectInfo } from './remote.ts'
+
+/** A path or file:// URL to a folder path. */
+export function folderPath(url: string): string {
+  return url.startsWith('file://') ? fileURLToPath(url) : url
+}
+
+function remoteError(err: unknown, name: string, action: string, path: string): MlvcError {
+  if (isErrno(err, 'ENOENT')) {
+    return new MlvcError('NOT_FOUND', `remote ${name}: ${action} ${path}: not found`, { cause: err })
+  }
+  const wrapped = fsError(err, `remote ${name}: ${action}`, path)
+  return wrapped.code === 'IO' ? new MlvcError('REMOTE', wrapped.message, { cause: err }) : wrapped
+}
+
+/**
+ * A remote in a local or mounted folder. Keys are relative paths; writes go to a temporary file in
+ * the same folder and are renamed into place.
+ */
+export function folderRemote(name: string, url: string): Remote {
+  const root = folderPath(url)
+  const pathOf = (key: string) => join(root, checkKey(key, name))
+
+  async function tempFor(path: string): Promise<string> {
+    await mkdir(dirname(path), { recursive: true })
+    return join(dirname(path), `.${uniqueName('incoming')}`)
+  }
+
+  async function* walk(dir: string): AsyncIterable<RemoteObjectInfo> {
+    let entries: import('node:fs').Dirent[]
+    try {
+      entries = await readdir(dir, { withFileTypes: true })
+    } catch (err) {
+      if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return
+      throw remoteError(err, name, 'listing', dir)
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) yield* walk(path)
+      else if (entry.isFile()) {
+        yield { key: relative(root, path).split(sep).join('/'), size: (await stat(path)).size }
+      }
+    }
+  }
+
+  return {
+    name,
+    url,
+    async *list(prefix) {
+      const slash = prefix.lastIndexOf('/')
+      const dir = slash < 0 ? root : join(root, checkKey(prefix.slice(0, slash), name))
+      for await (const info of walk(dir)) if (info.key.startsWith(prefix)) yield info
+    },
+    async head(key) {
+      try {
+        const info = await stat(pathOf(key))
+        return info.isFile() ? { key, size: info.size } : undefined
+      } catch (err) {
+        if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return undefined
+        throw remoteError(err, name, 'reading', pathOf(key))
+      }
+    },
+    async get(key) {
+      try {
+        return await readFile(pathOf(key))
+      } catch (err) {
+        throw remoteError(err, name, 'reading', pathOf(key))
+      }
+    },
+    async download(key, path) {
+      const tmp = await tempFor(path)
+      try {
+        await copyFile(pathOf(key), tmp)
+        await rename(tmp, path)
+      } catch (err) {
+        await rm(tmp, { force: true })
+        throw remoteError(err, name, 'downloading', pathOf(key))
+      }
+    },
+    async put(key, data) {
+      const path = pathOf(key)
+      try {
+        await mkdir(dirname(path), { recursive: true })
+        await writeFileAtomic(path, data, { fsync: false })
+      } catch (err) {
+        throw remoteError(err, name, 'writing', path)
+      }
+    },
+    async upload(path, key) {
+      const target = pathOf(key)
+      let tmp: string | undefined
+      try {
+        tmp = await tempFor(target)
+        await copyFile(path, tmp)
+        await rename(tmp, target)
+      } catch (err) {
+        if (tmp) await rm(tmp, { force: true })
+        throw remoteError(err, name, 'uploading to', target)
+      }
+    },
+    async delete(key) {
+      try {
+        await rm(pathOf(key), { force: true })
+      } catch (err) {
+        throw remoteError(err, name, 'deleting', pathOf(key))
+      }
+    },
+  }
+}

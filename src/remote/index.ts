@@ -1,0 +1,3 @@
+export { folderPath, folderRemote } from './folder.ts'
+export { checkKey } from './keys.ts'
+export type { Remote, RemoteCallOptions, RemoteObjectInfo } from './remote.ts'

@@ -1,0 +1,33 @@
+import type { ProgressOptions } from '../core/index.ts'
+
+export interface RemoteObjectInfo {
+  key: string
+  size: number
+}
+
+export interface RemoteCallOptions extends ProgressOptions {}
+
+/**
+ * Object storage as mlvc needs it, the same for a folder, S3 and the hub: flat keys ("packs/x.pack",
+ * "exp/abc/meta.json"), whole objects written atomically (a reader never sees part of one), no
+ * appends. Keys use "/" and never contain "..", a leading "/" or a backslash.
+ */
+export interface Remote {
+  readonly name: string
+  /** Where it is, for messages: a path, s3://bucket/prefix, https://hub/… */
+  readonly url: string
+  /** Objects whose keys start with `prefix`, in no particular order. */
+  list(prefix: string, options?: RemoteCallOptions): AsyncIterable<RemoteObjectInfo>
+  /** The object's size, or undefined if it does not exist. */
+  head(key: string, options?: RemoteCallOptions): Promise<RemoteObjectInfo | undefined>
+  /** A whole (small) object; NOT_FOUND if absent. */
+  get(key: string, options?: RemoteCallOptions): Promise<Buffer>
+  /** Streams an object into a local file, atomically (temp file, rename). */
+  download(key: string, path: string, options?: RemoteCallOptions): Promise<void>
+  /** Stores a whole object. */
+  put(key: string, data: Uint8Array | string, options?: RemoteCallOptions): Promise<void>
+  /** Streams a local file into an object. */
+  upload(path: string, key: string, options?: RemoteCallOptions): Promise<void>
+  /** Removes an object; absent objects are not an error. */
+  delete(key: string, options?: RemoteCallOptions): Promise<void>
+}
