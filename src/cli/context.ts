@@ -78,3 +78,23 @@ export async function openRepoStore(ctx: RepoContext): Promise<Store> {
   const fsync = configBoolean(ctx.config.tree, 'store.fsync') ?? false
   return openStore(ctx.storeDir, { create: ctx.storeSource !== 'folder', fsync })
 }
+
+/**
+ * Runs `task` with the repository's store open, then closes it (committing what was written). When
+ * the task failed, a failure to close is not allowed to hide the task's own error.
+ */
+export async function withRepoStore<T>(
+  ctx: RepoContext,
+  task: (store: Store) => Promise<T>,
+): Promise<T> {
+  const store = await openRepoStore(ctx)
+  let result: T
+  try {
+    result = await task(store)
+  } catch (err) {
+    await store.close().catch(() => undefined)
+    throw err
+  }
+  await store.close()
+  return result
+}

@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto'
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  writevSync,
+} from 'node:fs'
 import { mkdir, open, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { threadId } from 'node:worker_threads'
@@ -94,4 +102,23 @@ export function writeAllSync(fd: number, data: Uint8Array, position?: number): v
     const at = position === undefined ? null : position + done
     done += writeSync(fd, data, done, data.length - done, at)
   }
+}
+
+/**
+ * writevSync at `position` until every byte is written: a full disk shows up as a short write first
+ * and as ENOSPC only on the next call.
+ */
+export function writevAllSync(fd: number, pieces: readonly Uint8Array[], position: number): number {
+  let done = writevSync(fd, pieces as Uint8Array[], position)
+  let offset = 0
+  for (const piece of pieces) {
+    const end = offset + piece.length
+    if (done < end) {
+      const from = Math.max(done, offset)
+      writeAllSync(fd, piece.subarray(from - offset), position + from)
+      done = end
+    }
+    offset = end
+  }
+  return done
 }

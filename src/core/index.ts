@@ -17,6 +17,7 @@ export {
   writeAllSync,
   writeFileAtomic,
   writeFileAtomicSync,
+  writevAllSync,
 } from './fs.ts'
 export { acquireLock, type Lock } from './lock.ts'
 export { mapConcurrent } from './pool.ts'

@@ -35,10 +35,14 @@ function channel(worker: Worker): WorkerChannel {
     failAll(new MlvcError('IO', `ingest worker failed: ${err.message}`, { cause: err })),
   )
   worker.on('exit', (code) => failAll(new MlvcError('IO', `ingest worker exited (${code})`)))
-  const expect = <R extends IngestReply>() =>
-    new Promise<R>((resolve, reject) => {
+  const expect = <R extends IngestReply>() => {
+    const reply = new Promise<R>((resolve, reject) => {
       waiting.push({ resolve: resolve as (r: IngestReply) => void, reject })
     })
+    // Replies to read-ahead requests are abandoned when a run fails; their rejections are expected.
+    reply.catch(() => undefined)
+    return reply
+  }
   return {
     ask<R extends IngestReply>(req: IngestRequest) {
       const reply = expect<R>()

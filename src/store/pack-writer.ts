@@ -1,6 +1,6 @@
-import { closeSync, fsync, openSync, writeSync, writevSync } from 'node:fs'
+import { closeSync, fsync, openSync, writeSync } from 'node:fs'
 import { promisify } from 'node:util'
-import { fsError, uniqueName, writeFileAtomic } from '../core/index.ts'
+import { fsError, uniqueName, writeFileAtomic, writevAllSync } from '../core/index.ts'
 import type { ObjectKind } from './cid.ts'
 import { encodeIdx, type IdxEntry } from './idx.ts'
 import { idxFilePath, packFilePath, type StoreLayout } from './layout.ts'
@@ -123,8 +123,7 @@ export function createPackWriter(options: PackWriterOptions): PackWriter {
       header.writeUInt32LE(length, 33)
       const total = RECORD_HEADER + length
       try {
-        const written = writevSync(pack.fd, [header, ...pieces], pack.size)
-        if (written !== total) throw new Error(`short write (${written} of ${total} bytes)`)
+        writevAllSync(pack.fd, [header, ...pieces], pack.size)
       } catch (err) {
         throw fsError(err, 'writing pack', packFilePath(layout, pack.name))
       }

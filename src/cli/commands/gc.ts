@@ -1,17 +1,13 @@
 import { gcStore } from '../../store/index.ts'
-import { openRepoStore, repoContext } from '../context.ts'
+import { repoContext, withRepoStore } from '../context.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
 
 export async function gc(options: { dryRun: boolean }, io: Io): Promise<CommandResult> {
-  const store = await openRepoStore(await repoContext(io.cwd))
-  try {
-    const report = await gcStore(store, { dryRun: options.dryRun })
-    for (const id of report.missingRoots)
-      io.warn(`warning: ${id} is referenced but not in the store`)
-    const verb = options.dryRun ? 'would free' : 'freed'
-    const text = `${verb} ${formatBytes(report.bytesFreed)}: ${report.objectsRemoved} objects removed, ${report.packsRemoved} packs deleted, ${report.packsRewritten} rewritten; ${report.live} live objects`
-    return { data: report, text }
-  } finally {
-    await store.close()
-  }
+  const report = await withRepoStore(await repoContext(io.cwd), (store) =>
+    gcStore(store, { dryRun: options.dryRun }),
+  )
+  for (const id of report.missingRoots) io.warn(`warning: ${id} is referenced but not in the store`)
+  const verb = options.dryRun ? 'would free' : 'freed'
+  const text = `${verb} ${formatBytes(report.bytesFreed)}: ${report.objectsRemoved} objects removed, ${report.packsRemoved} packs deleted, ${report.packsRewritten} rewritten; ${report.live} live objects`
+  return { data: report, text }
 }

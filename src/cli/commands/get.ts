@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { MlvcError } from '../../core/index.ts'
 import { materialize } from '../../store/index.ts'
-import { openRepoStore, repoContext } from '../context.ts'
+import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
 
 /** Writes the file an id names to OUT, verified; an existing OUT is replaced only with --force. */
@@ -16,14 +16,8 @@ export async function get(
   if (existsSync(path) && !options.force) {
     throw new MlvcError('USAGE', `${out} already exists`, { hint: 'pass --force to replace it' })
   }
-  const store = await openRepoStore(await repoContext(io.cwd))
-  try {
-    const manifest = await materialize(store, id, path, {
-      signal: io.signal,
-      onProgress: io.onProgress,
-    })
-    return { data: { id, path: out, size: manifest.size, sha256: manifest.sha256 }, text: '' }
-  } finally {
-    await store.close()
-  }
+  const manifest = await withRepoStore(await repoContext(io.cwd), (store) =>
+    materialize(store, id, path, { signal: io.signal, onProgress: io.onProgress }),
+  )
+  return { data: { id, path: out, size: manifest.size, sha256: manifest.sha256 }, text: '' }
 }

@@ -1,12 +1,11 @@
 import { MlvcError } from '../../core/index.ts'
 import { listPins, pin as pinId, unpin as unpinId } from '../../store/index.ts'
-import { openRepoStore, repoContext } from '../context.ts'
+import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
 
 /** With ids: pins them (they must be in the store). Without: lists the pins. */
 export async function pin(ids: string[], io: Io): Promise<CommandResult> {
-  const store = await openRepoStore(await repoContext(io.cwd))
-  try {
+  const pins = await withRepoStore(await repoContext(io.cwd), async (store) => {
     for (const id of ids) {
       if (!(await store.has(id))) {
         throw new MlvcError('MISSING_OBJECT', `${id} is not in the store`, {
@@ -15,23 +14,19 @@ export async function pin(ids: string[], io: Io): Promise<CommandResult> {
       }
       await pinId(store, id)
     }
-    const pins = ids.length > 0 ? ids : await listPins(store)
-    return { data: pins, text: ids.length > 0 ? '' : pins.join('\n') }
-  } finally {
-    await store.close()
-  }
+    return ids.length > 0 ? ids : listPins(store)
+  })
+  return { data: pins, text: ids.length > 0 ? '' : pins.join('\n') }
 }
 
 export async function unpin(ids: string[], io: Io): Promise<CommandResult> {
-  const store = await openRepoStore(await repoContext(io.cwd))
-  try {
-    const removed: string[] = []
+  const removed = await withRepoStore(await repoContext(io.cwd), async (store) => {
+    const done: string[] = []
     for (const id of ids) {
-      if (await unpinId(store, id)) removed.push(id)
+      if (await unpinId(store, id)) done.push(id)
       else io.warn(`warning: ${id} was not pinned`)
     }
-    return { data: removed, text: '' }
-  } finally {
-    await store.close()
-  }
+    return done
+  })
+  return { data: removed, text: '' }
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { type IngestResult, ingestFile, pin } from '../../store/index.ts'
-import { openRepoStore, repoContext } from '../context.ts'
+import { repoContext, withRepoStore } from '../context.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
 
 export interface PutOptions {
@@ -9,24 +9,23 @@ export interface PutOptions {
 
 /** Stores files; prints one id per file. The objects are committed before the ids are reported. */
 export async function put(files: string[], options: PutOptions, io: Io): Promise<CommandResult> {
-  const store = await openRepoStore(await repoContext(io.cwd))
-  const results: Array<IngestResult & { path: string }> = []
-  try {
+  const results = await withRepoStore(await repoContext(io.cwd), async (store) => {
+    const stored: Array<IngestResult & { path: string }> = []
     for (const file of files) {
-      const path = resolve(io.cwd, file)
-      const result = await ingestFile(store, path, { signal: io.signal, onProgress: io.onProgress })
-      results.push({ path: file, ...result })
+      const result = await ingestFile(store, resolve(io.cwd, file), {
+        signal: io.signal,
+        onProgress: io.onProgress,
+      })
+      stored.push({ path: file, ...result })
     }
     await store.commit()
-    if (options.pin) for (const result of results) await pin(store, result.id)
-  } finally {
-    await store.close()
-  }
-  const lines = results.map((r) => `${r.id}  ${r.path}`)
-  if (results.length > 0 && !io.quiet) {
+    if (options.pin) for (const result of stored) await pin(store, result.id)
+    return stored
+  })
+  if (results.length > 0 && !io.json) {
     const added = results.reduce((sum, r) => sum + r.newBytes, 0)
     const total = results.reduce((sum, r) => sum + r.size, 0)
     io.warn(`stored ${formatBytes(total)} in ${results.length} file(s); ${formatBytes(added)} new`)
   }
-  return { data: results, text: lines.join('\n') }
+  return { data: results, text: results.map((r) => `${r.id}  ${r.path}`).join('\n') }
 }
