@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'BAD_STUB'
   | 'NOT_INSTALLED'
   | 'REMOTE'
+  | 'BAD_FORMAT'
+  | 'UNSAFE_PATH'
 
 export interface MlvcErrorOptions {
   hint?: string

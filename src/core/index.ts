@@ -19,7 +19,7 @@ export {
   writeFileAtomicSync,
   writevAllSync,
 } from './fs.ts'
-export { acquireLock, type Lock } from './lock.ts'
+export { acquireLock, type Lock, type LockOptions } from './lock.ts'
 export { mapConcurrent } from './pool.ts'
 export type { ProgressEvent, ProgressHandler, ProgressOptions } from './progress.ts'
 export { workerUrl } from './worker-url.ts'

@@ -1,7 +1,7 @@
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { MlvcError, fsError, isErrno, uniqueName, writeFileAtomic } from '../core/index.ts'
+import { fsError, isErrno, MlvcError, uniqueName, writeFileAtomic } from '../core/index.ts'
 import { checkKey } from './keys.ts'
 import type { Remote, RemoteObjectInfo } from './remote.ts'
 
@@ -12,7 +12,9 @@ export function folderPath(url: string): string {
 
 function remoteError(err: unknown, name: string, action: string, path: string): MlvcError {
   if (isErrno(err, 'ENOENT')) {
-    return new MlvcError('NOT_FOUND', `remote ${name}: ${action} ${path}: not found`, { cause: err })
+    return new MlvcError('NOT_FOUND', `remote ${name}: ${action} ${path}: not found`, {
+      cause: err,
+    })
   }
   const wrapped = fsError(err, `remote ${name}: ${action}`, path)
   return wrapped.code === 'IO' ? new MlvcError('REMOTE', wrapped.message, { cause: err }) : wrapped
@@ -71,6 +73,31 @@ export function folderRemote(name: string, url: string): Remote {
         return await readFile(pathOf(key))
       } catch (err) {
         throw remoteError(err, name, 'reading', pathOf(key))
+      }
+    },
+    async getRange(key, offset, length) {
+      const path = pathOf(key)
+      let handle: import('node:fs/promises').FileHandle | undefined
+      try {
+        handle = await open(path, 'r')
+        const data = Buffer.allocUnsafe(length)
+        let done = 0
+        while (done < length) {
+          const { bytesRead } = await handle.read(data, done, length - done, offset + done)
+          if (bytesRead === 0) break
+          done += bytesRead
+        }
+        if (done < length) {
+          throw new MlvcError(
+            'REMOTE',
+            `remote ${name}: ${key} ends at ${offset + done}, wanted ${offset + length}`,
+          )
+        }
+        return data
+      } catch (err) {
+        throw err instanceof MlvcError ? err : remoteError(err, name, 'reading', path)
+      } finally {
+        await handle?.close()
       }
     },
     async download(key, path) {

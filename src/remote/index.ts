@@ -1,3 +1,12 @@
+export { chooseRemote, listRemotes, openRemote, type RemoteSpec } from './config.ts'
 export { folderPath, folderRemote } from './folder.ts'
 export { checkKey } from './keys.ts'
 export type { Remote, RemoteCallOptions, RemoteObjectInfo } from './remote.ts'
+export { loadRemoteIndex, type RemoteIndex } from './remote-index.ts'
+export {
+  type FetchReport,
+  fetchObjects,
+  type PushReport,
+  pushObjects,
+  type TransferOptions,
+} from './transfer.ts'

@@ -22,6 +22,13 @@ export interface Remote {
   head(key: string, options?: RemoteCallOptions): Promise<RemoteObjectInfo | undefined>
   /** A whole (small) object; NOT_FOUND if absent. */
   get(key: string, options?: RemoteCallOptions): Promise<Buffer>
+  /** `length` bytes at `offset` of an object (a range request); REMOTE error if it is shorter. */
+  getRange(
+    key: string,
+    offset: number,
+    length: number,
+    options?: RemoteCallOptions,
+  ): Promise<Buffer>
   /** Streams an object into a local file, atomically (temp file, rename). */
   download(key: string, path: string, options?: RemoteCallOptions): Promise<void>
   /** Stores a whole object. */

@@ -4,7 +4,7 @@ import { formatId, parseId, sha256Digest } from './cid.ts'
 import { decodeIdx, type IdxEntry } from './idx.ts'
 import { idxFilePath, listPackFiles, packFilePath } from './layout.ts'
 import { decodeManifest, manifestReferences } from './manifest.ts'
-import { RECORD_HEADER } from './pack-writer.ts'
+import { RECORD_HEADER } from './pack-format.ts'
 import { listPins } from './pins.ts'
 import type { Store } from './store.ts'
 

@@ -20,7 +20,8 @@ export {
 } from './fastcdc.ts'
 export { type FsckIssue, type FsckOptions, type FsckReport, fsckStore } from './fsck.ts'
 export { GC_GRACE_MS, type GcOptions, type GcReport, gcStore } from './gc.ts'
-export { type IngestOptions, type IngestResult, ingestFile } from './ingest.ts'
+export { decodeIdx, encodeIdx, type IdxEntry } from './idx.ts'
+export { type IngestOptions, type IngestResult, ingestFile, ingestSource } from './ingest.ts'
 export {
   type BlobManifest,
   decodeManifest,
@@ -29,5 +30,15 @@ export {
   manifestReferences,
 } from './manifest.ts'
 export { type MaterializeOptions, materialize, readManifest } from './materialize.ts'
+export { createPackFile, type PackFileBuilder } from './pack-file.ts'
+export { MAX_PACK_BYTES, RECORD_HEADER } from './pack-format.ts'
 export { listPins, pin, unpin } from './pins.ts'
+export {
+  type ByteSource,
+  bufferSource,
+  fileSource,
+  iterableSource,
+  prefixedSource,
+} from './source.ts'
 export { openStore, type Store, type StoreOptions, storeSize } from './store.ts'
+export { createObjectTable, type Location, type ObjectTable } from './table.ts'

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, fstatSync, openSync } from 'node:fs'
 import { fsError, MlvcError, type ProgressOptions } from '../core/index.ts'
 import { formatId, sha256Digest } from './cid.ts'
 import { type CdcOptions, type CdcParams, cdcParams, cutPoints } from './fastcdc.ts'
 import { type IngestPool, SLOT_DATA, SLOT_HEAD, SLOTS, withIngestPool } from './ingest-pool.ts'
 import type { IngestReply } from './ingest-worker.ts'
 import { type BlobManifest, encodeManifest } from './manifest.ts'
+import { type ByteSource, fileSource, prefixedSource } from './source.ts'
 import type { Store } from './store.ts'
 
 export interface IngestOptions extends ProgressOptions {
@@ -43,32 +44,7 @@ function storeChunk(store: Store, tally: Tally, digest: Uint8Array, data: Uint8A
   tally.newBytes += data.length
 }
 
-function readFully(
-  fd: number,
-  target: Uint8Array,
-  offset: number,
-  length: number,
-  pos: number,
-): number {
-  let done = 0
-  while (done < length) {
-    const n = readSync(fd, target, offset + done, length - done, pos + done)
-    if (n === 0) break
-    done += n
-  }
-  return done
-}
-
-function ingestInline(
-  store: Store,
-  fd: number,
-  size: number,
-  params: CdcParams,
-  tally: Tally,
-): string {
-  const data = Buffer.allocUnsafe(size)
-  const n = readFully(fd, data, 0, size, 0)
-  const bytes = data.subarray(0, n)
+function ingestInline(store: Store, bytes: Uint8Array, params: CdcParams, tally: Tally): string {
   let start = 0
   for (const end of cutPoints(bytes, params)) {
     const chunk = bytes.subarray(start, end)
@@ -97,7 +73,7 @@ interface Block {
 async function ingestPiped(
   pool: IngestPool,
   store: Store,
-  fd: number,
+  source: ByteSource,
   params: CdcParams,
   tally: Tally,
   options: IngestOptions & { path: string; total: number },
@@ -112,9 +88,9 @@ async function ingestPiped(
   pool.cdc.tell({ type: 'cdc-start', params })
   pool.sha.tell({ type: 'sha-start' })
 
-  function readBlock(slot: number): Block {
+  async function readBlock(slot: number): Promise<Block> {
     const dataStart = slot * (SLOT_HEAD + SLOT_DATA) + SLOT_HEAD
-    const n = readFully(fd, ring, dataStart, SLOT_DATA, filePos)
+    const n = await source.read(ring.subarray(dataStart, dataStart + SLOT_DATA))
     filePos += n
     eof = n < SLOT_DATA
     const end = dataStart + n
@@ -127,7 +103,7 @@ async function ingestPiped(
   const queue: Block[] = []
   let previous: Block | undefined
   for (;;) {
-    while (!eof && free.length > 0) queue.push(readBlock(free.shift() as number))
+    while (!eof && free.length > 0) queue.push(await readBlock(free.shift() as number))
     const block = queue.shift()
     if (!block) break
     if (options.signal?.aborted) {
@@ -159,46 +135,68 @@ async function ingestPiped(
   return Buffer.from(end.digest).toString('hex')
 }
 
+/** Reused for the small-input probe, so many small files do not allocate 8 MiB each. */
+let probe: Buffer | undefined
+
 /**
- * Stores a file: content-defined chunks (new ones appended to a pack) and a blob manifest. The
- * objects are durable and visible to other processes only after `store.commit()`.
+ * Stores a byte source: content-defined chunks (new ones appended to a pack) and a blob manifest.
+ * Inputs up to `inlineLimit` are chunked on the calling thread, larger ones in the worker pipeline.
+ * The objects are durable and visible to other processes only after `store.commit()`.
  */
+export async function ingestSource(
+  store: Store,
+  source: ByteSource,
+  options: IngestOptions & { path: string },
+): Promise<IngestResult> {
+  const params = cdcParams(options.cdc)
+  const limit = options.inlineLimit ?? SLOT_DATA
+  const tally: Tally = { chunks: [], newChunks: 0, newBytes: 0 }
+  let sha256: string
+  if (source.size !== undefined && source.size <= limit) {
+    const bytes = Buffer.allocUnsafe(source.size)
+    sha256 = ingestInline(store, bytes.subarray(0, await source.read(bytes)), params, tally)
+  } else {
+    if (!probe || probe.length < limit + 1) probe = Buffer.allocUnsafe(limit + 1)
+    const head = probe.subarray(0, await source.read(probe.subarray(0, limit + 1)))
+    if (head.length <= limit) {
+      sha256 = ingestInline(store, head, params, tally)
+    } else {
+      const rest = prefixedSource(Buffer.from(head), source)
+      const total = source.size ?? 0
+      sha256 = await withIngestPool((pool) =>
+        ingestPiped(pool, store, rest, params, tally, { ...options, total }),
+      )
+    }
+  }
+  const size = tally.chunks.reduce((sum, [, length]) => sum + length, 0)
+  const manifest: BlobManifest = { type: 'blob', size, sha256, chunks: tally.chunks }
+  const id = store.putObject('manifest', encodeManifest(manifest))
+  return {
+    id,
+    size,
+    sha256,
+    chunks: tally.chunks.length,
+    newChunks: tally.newChunks,
+    newBytes: tally.newBytes,
+  }
+}
+
+/** Stores a file (see ingestSource). */
 export async function ingestFile(
   store: Store,
   path: string,
   options: IngestOptions = {},
 ): Promise<IngestResult> {
-  const params = cdcParams(options.cdc)
   let fd: number
   try {
     fd = openSync(path, 'r')
   } catch (err) {
     throw fsError(err, 'reading', path)
   }
-  const tally: Tally = { chunks: [], newChunks: 0, newBytes: 0 }
   try {
     const stat = fstatSync(fd)
     if (stat.isDirectory()) throw new MlvcError('USAGE', `${path} is a directory`)
-    const total = stat.size
-    let sha256: string
-    if (total <= (options.inlineLimit ?? SLOT_DATA)) {
-      sha256 = ingestInline(store, fd, total, params, tally)
-    } else {
-      sha256 = await withIngestPool((pool) =>
-        ingestPiped(pool, store, fd, params, tally, { ...options, path, total }),
-      )
-    }
-    const size = tally.chunks.reduce((sum, [, length]) => sum + length, 0)
-    const manifest: BlobManifest = { type: 'blob', size, sha256, chunks: tally.chunks }
-    const id = store.putObject('manifest', encodeManifest(manifest))
-    return {
-      id,
-      size,
-      sha256,
-      chunks: tally.chunks.length,
-      newChunks: tally.newChunks,
-      newBytes: tally.newBytes,
-    }
+    return await ingestSource(store, fileSource(fd, stat.size), { ...options, path })
   } catch (err) {
     throw fsError(err, 'storing', path)
   } finally {

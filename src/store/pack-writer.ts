@@ -4,16 +4,8 @@ import { fsError, uniqueName, writeFileAtomic, writevAllSync } from '../core/ind
 import type { ObjectKind } from './cid.ts'
 import { encodeIdx, type IdxEntry } from './idx.ts'
 import { idxFilePath, packFilePath, type StoreLayout } from './layout.ts'
+import { MAX_PACK_BYTES, PACK_MAGIC, RECORD_HEADER, recordHeader } from './pack-format.ts'
 import type { Location } from './table.ts'
-
-/**
- * Pack file: "MLVCPK01", then records: digest[32] | u8 kind | u32 length (LE) | bytes.
- * Records are self-describing so that fsck can check a pack against its index byte by byte.
- */
-export const PACK_MAGIC = Buffer.from('MLVCPK01', 'latin1')
-export const RECORD_HEADER = 37
-/** A pack is closed once it passes this size; the record that crosses it is the last. */
-export const MAX_PACK_BYTES = 64 * 1024 * 1024
 
 const fsyncAsync = promisify(fsync)
 
@@ -117,10 +109,7 @@ export function createPackWriter(options: PackWriterOptions): PackWriter {
       const pack = current
       let length = 0
       for (const piece of pieces) length += piece.length
-      const header = Buffer.alloc(RECORD_HEADER)
-      header.set(digest, 0)
-      header[32] = kind === 'chunk' ? 0 : 1
-      header.writeUInt32LE(length, 33)
+      const header = recordHeader(digest, kind, length)
       const total = RECORD_HEADER + length
       try {
         writevAllSync(pack.fd, [header, ...pieces], pack.size)

@@ -1,0 +1,108 @@
+import { MlvcError } from '../core/index.ts'
+
+/**
+ * Git's pkt-line framing (Documentation/technical/protocol-common.txt): a 4-hex-digit length that
+ * counts itself, then the payload; "0000" is a flush packet. Payloads are at most 65516 bytes, and
+ * empty data packets ("0004") are never sent.
+ */
+export const MAX_PAYLOAD = 65516
+export const FLUSH = Buffer.from('0000')
+
+export type Packet = Buffer | 'flush'
+
+/** Encodes data as pkt-lines (split at MAX_PAYLOAD), without a trailing flush. */
+export function encodePackets(data: Uint8Array): Buffer[] {
+  const out: Buffer[] = []
+  for (let i = 0; i < data.length; i += MAX_PAYLOAD) {
+    const piece = data.subarray(i, i + MAX_PAYLOAD)
+    out.push(Buffer.from((piece.length + 4).toString(16).padStart(4, '0')), Buffer.from(piece))
+  }
+  return out
+}
+
+/** A text packet: "key=value\n". */
+export function textPacket(text: string): Buffer {
+  const payload = Buffer.from(`${text}\n`)
+  return Buffer.concat([Buffer.from((payload.length + 4).toString(16).padStart(4, '0')), payload])
+}
+
+/**
+ * Reads packets from a byte stream. Keeps at most one partial packet buffered; packets are handed
+ * out as views into the received buffers (no copy) when they do not straddle two of them.
+ */
+export interface PacketReader {
+  /** The next packet, or undefined at the end of the stream. */
+  next(): Promise<Packet | undefined>
+}
+
+export function createPacketReader(stream: AsyncIterable<Buffer>): PacketReader {
+  const iterator = stream[Symbol.asyncIterator]()
+  let buffer: Buffer = Buffer.alloc(0)
+  let ended = false
+
+  async function fill(needed: number): Promise<boolean> {
+    while (buffer.length < needed) {
+      if (ended) return false
+      const next = await iterator.next()
+      if (next.done) {
+        ended = true
+        return false
+      }
+      buffer = buffer.length === 0 ? next.value : Buffer.concat([buffer, next.value])
+    }
+    return true
+  }
+
+  return {
+    async next() {
+      if (!(await fill(4))) {
+        if (buffer.length > 0)
+          throw new MlvcError('GIT', 'filter protocol: stream ended inside a packet header')
+        return undefined
+      }
+      const length = Number.parseInt(buffer.toString('latin1', 0, 4), 16)
+      if (!Number.isInteger(length) || (length !== 0 && length < 4) || length > MAX_PAYLOAD + 4) {
+        throw new MlvcError(
+          'GIT',
+          `filter protocol: bad packet length "${buffer.toString('latin1', 0, 4)}"`,
+        )
+      }
+      if (length === 0) {
+        buffer = buffer.subarray(4)
+        return 'flush'
+      }
+      if (!(await fill(length)))
+        throw new MlvcError('GIT', 'filter protocol: stream ended inside a packet')
+      const payload = buffer.subarray(4, length)
+      buffer = buffer.subarray(length)
+      return payload
+    },
+  }
+}
+
+/** Reads "key=value" text packets up to a flush. */
+export async function readKeyValues(
+  reader: PacketReader,
+): Promise<Map<string, string> | undefined> {
+  const values = new Map<string, string>()
+  for (;;) {
+    const packet = await reader.next()
+    if (packet === undefined) return values.size === 0 ? undefined : values
+    if (packet === 'flush') return values
+    const text = packet.toString('utf8').replace(/\n$/, '')
+    const eq = text.indexOf('=')
+    if (eq < 0) throw new MlvcError('GIT', `filter protocol: expected key=value, got "${text}"`)
+    values.set(text.slice(0, eq), text.slice(eq + 1))
+  }
+}
+
+/** The data packets up to a flush, as an async iterable of payloads. */
+export async function* readContent(reader: PacketReader): AsyncIterable<Buffer> {
+  for (;;) {
+    const packet = await reader.next()
+    if (packet === undefined)
+      throw new MlvcError('GIT', 'filter protocol: stream ended inside content')
+    if (packet === 'flush') return
+    yield packet
+  }
+}

@@ -1,0 +1,75 @@
+import { isAbsolute, resolve } from 'node:path'
+import { type ConfigTree, configString, configValue, MlvcError } from '../core/index.ts'
+import { folderRemote } from './folder.ts'
+import type { Remote } from './remote.ts'
+
+/**
+ * Remotes live in config (`.mlvc/config.yaml` is committed, so clones know them):
+ *   remotes:
+ *     origin:
+ *       url: /mnt/shared/mlvc        # a folder, or file:///…; s3:// and https:// come later
+ *   remote:
+ *     default: origin
+ */
+export interface RemoteSpec {
+  name: string
+  url: string
+}
+
+export function listRemotes(tree: ConfigTree): RemoteSpec[] {
+  const remotes = configValue(tree, 'remotes')
+  if (remotes === undefined || remotes === null) return []
+  if (typeof remotes !== 'object' || Array.isArray(remotes)) {
+    throw new MlvcError('BAD_CONFIG', 'config key remotes must be a mapping of name to { url }')
+  }
+  return Object.keys(remotes as object)
+    .sort()
+    .map((name) => {
+      const url = configString(tree, `remotes.${name}.url`)
+      if (!url) throw new MlvcError('BAD_CONFIG', `remote ${name} has no url in config`)
+      return { name, url }
+    })
+}
+
+/** The named remote, or the default one: remote.default, else the only one configured. */
+export function chooseRemote(tree: ConfigTree, name?: string): RemoteSpec {
+  const remotes = listRemotes(tree)
+  const wanted =
+    name ??
+    configString(tree, 'remote.default') ??
+    (remotes.length === 1 ? remotes[0]?.name : undefined)
+  if (!wanted) {
+    throw new MlvcError(
+      'REMOTE',
+      remotes.length === 0 ? 'no mlvc remote is configured' : 'no default mlvc remote is set',
+      {
+        hint:
+          remotes.length === 0
+            ? 'add one: mlvc remote add origin /path/to/folder'
+            : 'mlvc remote default NAME',
+      },
+    )
+  }
+  const spec = remotes.find((r) => r.name === wanted)
+  if (!spec)
+    throw new MlvcError('REMOTE', `no mlvc remote named ${wanted}`, {
+      hint: 'mlvc remote list shows them',
+    })
+  return spec
+}
+
+/** Opens a remote; relative folder paths are relative to `baseDir` (the repository root). */
+export function openRemote(spec: RemoteSpec, baseDir: string): Remote {
+  const url = spec.url
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase()
+  switch (scheme) {
+    case undefined:
+      return folderRemote(spec.name, isAbsolute(url) ? url : resolve(baseDir, url))
+    case 'file':
+      return folderRemote(spec.name, url)
+    default:
+      throw new MlvcError('REMOTE', `remote ${spec.name}: unsupported URL scheme "${scheme}://"`, {
+        hint: 'this version supports folders (a path or file:// URL)',
+      })
+  }
+}

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ensureDir, fsError, isErrno, MlvcError, writeFileAtomic } from '../core/index.ts'
+import {
+  createObjectTable,
+  decodeIdx,
+  type Location,
+  type ObjectTable,
+  type Store,
+} from '../store/index.ts'
+import type { Remote } from './remote.ts'
+
+/**
+ * What a remote holds: the union of its pack indexes. Remote packs are immutable and each has one
+ * index, written after the pack, so an index is downloaded once and cached in the local store
+ * (`<store>/remotes/<hash of url>/`). Objects in a pack without an index are not on the remote.
+ */
+export interface RemoteIndex {
+  /** Pack names; a Location's `pack` indexes this list. */
+  packs: string[]
+  table: ObjectTable
+  lookup(digest: Uint8Array): Location | undefined
+}
+
+export const PACKS_PREFIX = 'packs/'
+
+export function remotePackKey(name: string): string {
+  return `${PACKS_PREFIX}${name}.pack`
+}
+
+export function remoteIdxKey(name: string): string {
+  return `${PACKS_PREFIX}${name}.idx`
+}
+
+function cacheDir(store: Store, remote: Remote): string {
+  const hash = createHash('sha256').update(remote.url).digest('hex').slice(0, 16)
+  return join(store.layout.root, 'remotes', hash)
+}
+
+async function cachedNames(dir: string): Promise<Set<string>> {
+  try {
+    return new Set(
+      (await readdir(dir)).filter((f) => f.endsWith('.idx')).map((f) => f.slice(0, -4)),
+    )
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return new Set()
+    throw fsError(err, 'listing', dir)
+  }
+}
+
+export async function loadRemoteIndex(store: Store, remote: Remote): Promise<RemoteIndex> {
+  const dir = cacheDir(store, remote)
+  await ensureDir(dir)
+  const cached = await cachedNames(dir)
+  const packs: string[] = []
+  const table = createObjectTable()
+  for await (const info of remote.list(PACKS_PREFIX)) {
+    if (!info.key.endsWith('.idx')) continue
+    const name = info.key.slice(PACKS_PREFIX.length, -4)
+    const local = join(dir, `${name}.idx`)
+    let data: Buffer
+    if (cached.has(name)) {
+      data = await readFile(local)
+    } else {
+      data = await remote.get(info.key)
+      try {
+        decodeIdx(data, `remote ${remote.name}: ${info.key}`, true)
+      } catch (err) {
+        throw new MlvcError('REMOTE', (err as Error).message, {
+          cause: err,
+          hint: `the remote's copy is damaged; push again from a clone that has the objects`,
+        })
+      }
+      await writeFileAtomic(local, data, { fsync: false })
+    }
+    const number = packs.push(name) - 1
+    for (const entry of decodeIdx(data, local)) {
+      table.add(entry.digest, {
+        pack: number,
+        offset: entry.offset,
+        length: entry.length,
+        kind: entry.kind,
+      })
+    }
+  }
+  return { packs, table, lookup: (digest) => table.get(digest) }
+}
+
+/** Records an index this process uploaded, so the next load does not download it again. */
+export async function cacheUploadedIndex(
+  store: Store,
+  remote: Remote,
+  name: string,
+  idx: Buffer,
+): Promise<void> {
+  const dir = cacheDir(store, remote)
+  await ensureDir(dir)
+  await writeFileAtomic(join(dir, `${name}.idx`), idx, { fsync: false })
+}

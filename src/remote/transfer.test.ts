@@ -1,0 +1,97 @@
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { ingestFile, materialize, openStore, type Store } from '../store/index.ts'
+import { tempDir, writeRandomFile } from '../test-helpers/index.ts'
+import { folderRemote } from './folder.ts'
+import { fetchObjects, pushObjects } from './transfer.ts'
+
+const MiB = 1024 * 1024
+const dir = tempDir('mlvc-transfer')
+let n = 0
+
+async function storeWith(
+  sizes: number[],
+): Promise<{ store: Store; ids: string[]; files: Buffer[] }> {
+  const store = await openStore(join(dir, `store-${n++}`), { create: true })
+  const ids: string[] = []
+  const files: Buffer[] = []
+  for (const size of sizes) {
+    const path = join(dir, `file-${n++}`)
+    files.push(writeRandomFile(path, size, n))
+    ids.push((await ingestFile(store, path)).id)
+  }
+  await store.commit()
+  return { store, ids, files }
+}
+
+describe('push and fetch through a folder remote', () => {
+  test('round trip: byte-identical, one request per pack, nothing twice', async () => {
+    const { store, ids, files } = await storeWith([70 * MiB, 5 * MiB])
+    const remote = folderRemote('origin', join(dir, 'remote-a'))
+    const pushed = await pushObjects(store, remote, ids)
+    expect(pushed.packs).toBe(2)
+    expect(pushed.uploadedBytes).toBeGreaterThan(75 * MiB)
+    expect((await pushObjects(store, remote, ids)).uploadedObjects).toBe(0)
+    const other = await openStore(join(dir, `store-${n++}`), { create: true })
+    const fetched = await fetchObjects(other, remote, ids)
+    expect(fetched.missing).toEqual([])
+    expect(fetched.requests).toBeLessThan(20)
+    for (const [i, id] of ids.entries()) {
+      await materialize(other, id, join(dir, `out-${i}`))
+      expect(readFileSync(join(dir, `out-${i}`)).equals(files[i] as Buffer)).toBe(true)
+    }
+    expect((await fetchObjects(other, remote, ids)).fetchedObjects).toBe(0)
+    await Promise.all([store.close(), other.close()])
+  })
+
+  test('a push interrupted after one pack sends only the rest when run again', async () => {
+    const { store, ids } = await storeWith([100 * MiB])
+    const remote = folderRemote('origin', join(dir, 'remote-b'))
+    const controller = new AbortController()
+    await expect(
+      pushObjects(store, remote, ids, {
+        signal: controller.signal,
+        onProgress: () => controller.abort(),
+      }),
+    ).rejects.toThrow(/interrupted; run it again/)
+    const second = await pushObjects(store, remote, ids)
+    expect(second.present).toBeGreaterThan(0)
+    expect(second.uploadedBytes).toBeLessThan(60 * MiB)
+    const other = await openStore(join(dir, `store-${n++}`), { create: true })
+    expect((await fetchObjects(other, remote, ids)).missing).toEqual([])
+    await Promise.all([store.close(), other.close()])
+  })
+
+  test('a corrupt object on the remote is refused, named, and nothing of it is stored', async () => {
+    const { store, ids } = await storeWith([3 * MiB])
+    const root = join(dir, 'remote-c')
+    await pushObjects(store, folderRemote('origin', root), ids)
+    const pack = join(
+      root,
+      'packs',
+      readdirSync(join(root, 'packs')).find((f) => f.endsWith('.pack')) as string,
+    )
+    const bytes = readFileSync(pack)
+    bytes[bytes.length - 100] = (bytes[bytes.length - 100] as number) ^ 1
+    writeFileSync(pack, bytes)
+    const other = await openStore(join(dir, `store-${n++}`), { create: true })
+    await expect(fetchObjects(other, folderRemote('origin', root), ids)).rejects.toThrow(
+      /remote origin: object \w+ in packs\/pack-[\w-]+\.pack is corrupt/,
+    )
+    await Promise.all([store.close(), other.close()])
+  })
+
+  test('objects the remote lacks are reported as missing; a vanished remote is a clear error', async () => {
+    const { store, ids } = await storeWith([MiB])
+    const other = await openStore(join(dir, `store-${n++}`), { create: true })
+    const empty = folderRemote('origin', join(dir, 'remote-empty'))
+    expect((await fetchObjects(other, empty, ids)).missing).toEqual(ids)
+    const root = join(dir, 'remote-gone')
+    await pushObjects(store, folderRemote('origin', root), ids)
+    rmSync(join(root, 'packs'), { recursive: true })
+    const fresh = await openStore(join(dir, `store-${n++}`), { create: true })
+    expect((await fetchObjects(fresh, folderRemote('origin', root), ids)).missing).toEqual(ids)
+    await Promise.all([store.close(), other.close(), fresh.close()])
+  })
+})

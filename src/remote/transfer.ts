@@ -1,0 +1,302 @@
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { MlvcError, mapConcurrent, type ProgressOptions, uniqueName } from '../core/index.ts'
+import {
+  createPackFile,
+  decodeManifest,
+  hex,
+  type Location,
+  MAX_PACK_BYTES,
+  manifestReferences,
+  parseId,
+  RECORD_HEADER,
+  type Store,
+  sha256Digest,
+} from '../store/index.ts'
+import type { Remote } from './remote.ts'
+import {
+  cacheUploadedIndex,
+  loadRemoteIndex,
+  type RemoteIndex,
+  remoteIdxKey,
+  remotePackKey,
+} from './remote-index.ts'
+
+export interface TransferOptions extends ProgressOptions {
+  /** Requests in flight. @default 4 */
+  concurrency?: number
+}
+
+export interface PushReport {
+  /** Objects (manifests and chunks) the pushed files need. */
+  objects: number
+  /** Of those, already on the remote. */
+  present: number
+  uploadedObjects: number
+  uploadedBytes: number
+  packs: number
+}
+
+interface Wanted {
+  id: string
+  digest: Uint8Array
+}
+
+/**
+ * The objects that files need: each manifest id, then every object it references. Manifests that
+ * are not in the local store are returned as `missing` (their references are unknown).
+ */
+async function closure(
+  store: Store,
+  roots: Iterable<string>,
+): Promise<{ wanted: Map<string, Wanted>; missing: string[] }> {
+  const wanted = new Map<string, Wanted>()
+  const missing: string[] = []
+  for (const id of roots) {
+    const { digest } = parseId(id)
+    const key = hex(digest)
+    if (wanted.has(key)) continue
+    wanted.set(key, { id, digest })
+    if (!store.lookup(digest)) {
+      missing.push(id)
+      continue
+    }
+    for (const ref of manifestReferences(decodeManifest(await store.readObject(id), id))) {
+      const refDigest = parseId(ref).digest
+      wanted.set(hex(refDigest), { id: ref, digest: refDigest })
+    }
+  }
+  return { wanted, missing }
+}
+
+function readLocal(store: Store, want: Wanted): Buffer {
+  const location = store.lookup(want.digest) as Location
+  const data = Buffer.allocUnsafe(location.length)
+  store.readPack(location.pack, location.offset, data)
+  if (!sha256Digest(data).equals(want.digest)) {
+    throw new MlvcError(
+      'CORRUPT',
+      `object ${want.id} is corrupt in the local store; not pushing it`,
+      {
+        hint: 'run mlvc fsck',
+      },
+    )
+  }
+  return data
+}
+
+/**
+ * Uploads the objects the given files (manifest ids) need and the remote lacks, as packs of about
+ * 64 MiB: one request per pack and one per index. Chunks go before the manifests that reference
+ * them, so a manifest on the remote always has its chunks there: an interrupted push leaves only
+ * unreferenced chunks, and running it again sends only what is still missing.
+ */
+export async function pushObjects(
+  store: Store,
+  remote: Remote,
+  roots: Iterable<string>,
+  options: TransferOptions = {},
+): Promise<PushReport> {
+  const index = await loadRemoteIndex(store, remote)
+  const { wanted, missing } = await closure(store, roots)
+  const absent = missing.filter((id) => !index.lookup(parseId(id).digest))
+  if (absent.length > 0) {
+    throw new MlvcError(
+      'MISSING_OBJECT',
+      `cannot push ${absent[0]}: it is neither in the local store nor on remote ${remote.name}`,
+      {
+        hint: 'fetch it from the remote that has it (mlvc fetch REMOTE), then push again',
+      },
+    )
+  }
+  const toSend = [...wanted.values()].filter(
+    (w) => !index.lookup(w.digest) && store.lookup(w.digest),
+  )
+  toSend.sort((a, b) => {
+    const la = store.lookup(a.digest) as Location
+    const lb = store.lookup(b.digest) as Location
+    const kinds = Number(la.kind === 'manifest') - Number(lb.kind === 'manifest')
+    return kinds !== 0 ? kinds : la.pack - lb.pack || la.offset - lb.offset
+  })
+  const total = toSend.reduce((sum, w) => sum + (store.lookup(w.digest) as Location).length, 0)
+  const report: PushReport = {
+    objects: wanted.size,
+    present: wanted.size - toSend.length,
+    uploadedObjects: 0,
+    uploadedBytes: 0,
+    packs: 0,
+  }
+  let next = 0
+  while (next < toSend.length) {
+    if (options.signal?.aborted)
+      throw new MlvcError(
+        'INTERRUPTED',
+        `push to ${remote.name} interrupted; run it again to send the rest`,
+      )
+    const name = uniqueName('pack')
+    const path = join(store.layout.tmp, `${name}.pack`)
+    const pack = createPackFile(path)
+    try {
+      while (next < toSend.length && pack.size < MAX_PACK_BYTES) {
+        const want = toSend[next++] as Wanted
+        const data = readLocal(store, want)
+        pack.append(want.digest, (store.lookup(want.digest) as Location).kind, data)
+        report.uploadedObjects++
+        report.uploadedBytes += data.length
+      }
+      const idx = pack.finish()
+      await remote.upload(path, remotePackKey(name))
+      await remote.put(remoteIdxKey(name), idx)
+      await cacheUploadedIndex(store, remote, name, idx)
+      report.packs++
+      options.onProgress?.({
+        type: 'transfer',
+        direction: 'upload',
+        done: report.uploadedBytes,
+        total,
+      })
+    } finally {
+      await rm(path, { force: true })
+    }
+  }
+  return report
+}
+
+export interface FetchReport {
+  /** Objects the files need. */
+  objects: number
+  fetchedObjects: number
+  fetchedBytes: number
+  requests: number
+  /** Ids neither local nor on the remote. */
+  missing: string[]
+}
+
+interface Range {
+  pack: number
+  start: number
+  end: number
+  objects: Array<Wanted & { location: Location }>
+}
+
+/** Groups objects of one remote pack that lie close together into one range request. */
+function planRanges(objects: Array<Wanted & { location: Location }>): Range[] {
+  const sorted = [...objects].sort(
+    (a, b) => a.location.pack - b.location.pack || a.location.offset - b.location.offset,
+  )
+  const ranges: Range[] = []
+  for (const object of sorted) {
+    const { pack, offset, length } = object.location
+    const last = ranges.at(-1)
+    const gap = last ? offset - last.end : 0
+    if (
+      last &&
+      last.pack === pack &&
+      gap >= 0 &&
+      gap <= 64 * 1024 + RECORD_HEADER &&
+      offset + length - last.start <= 16 * 1024 * 1024
+    ) {
+      last.end = offset + length
+      last.objects.push(object)
+    } else {
+      ranges.push({ pack, start: offset, end: offset + length, objects: [object] })
+    }
+  }
+  return ranges
+}
+
+async function fetchRanges(
+  store: Store,
+  remote: Remote,
+  index: RemoteIndex,
+  objects: Array<Wanted & { location: Location }>,
+  report: FetchReport,
+  options: TransferOptions,
+): Promise<void> {
+  const ranges = planRanges(objects)
+  const total = objects.reduce((sum, o) => sum + o.location.length, 0)
+  await mapConcurrent(ranges, options.concurrency ?? 4, async (range) => {
+    if (options.signal?.aborted)
+      throw new MlvcError(
+        'INTERRUPTED',
+        `fetch from ${remote.name} interrupted; run it again to get the rest`,
+      )
+    const key = remotePackKey(index.packs[range.pack] as string)
+    const data = await remote.getRange(key, range.start, range.end - range.start)
+    report.requests++
+    for (const object of range.objects) {
+      const bytes = data.subarray(
+        object.location.offset - range.start,
+        object.location.offset - range.start + object.location.length,
+      )
+      if (!sha256Digest(bytes).equals(object.digest)) {
+        throw new MlvcError(
+          'REMOTE',
+          `remote ${remote.name}: object ${object.id} in ${key} is corrupt (its bytes do not match its id)`,
+          {
+            hint: 'nothing was stored from it; push the object again from a clone that has it',
+          },
+        )
+      }
+      if (!store.lookup(object.digest))
+        store.writer().append(object.digest, object.location.kind, [bytes])
+      report.fetchedObjects++
+      report.fetchedBytes += bytes.length
+    }
+    options.onProgress?.({
+      type: 'transfer',
+      direction: 'download',
+      done: report.fetchedBytes,
+      total,
+    })
+  })
+}
+
+/**
+ * Downloads what the given files (manifest ids) need and the local store lacks: first the missing
+ * manifests, then the chunks they reference, in range requests that cover neighbouring objects of a
+ * remote pack. Every object is verified against its id before it is stored. What was fetched is
+ * committed even when a later request fails, so running it again fetches only the rest.
+ */
+export async function fetchObjects(
+  store: Store,
+  remote: Remote,
+  roots: Iterable<string>,
+  options: TransferOptions = {},
+): Promise<FetchReport> {
+  const index = await loadRemoteIndex(store, remote)
+  const report: FetchReport = {
+    objects: 0,
+    fetchedObjects: 0,
+    fetchedBytes: 0,
+    requests: 0,
+    missing: [],
+  }
+  const rootList = [...new Set(roots)]
+  try {
+    const manifests = rootList
+      .map((id) => ({ id, digest: parseId(id).digest }))
+      .filter((w) => !store.lookup(w.digest))
+    const located = manifests.flatMap((w) => {
+      const location = index.lookup(w.digest)
+      if (!location) report.missing.push(w.id)
+      return location ? [{ ...w, location }] : []
+    })
+    await fetchRanges(store, remote, index, located, report, options)
+    const { wanted } = await closure(
+      store,
+      rootList.filter((id) => !report.missing.includes(id)),
+    )
+    report.objects = wanted.size
+    const chunks = [...wanted.values()].filter((w) => !store.lookup(w.digest))
+    const found = chunks.flatMap((w) => {
+      const location = index.lookup(w.digest)
+      if (!location) report.missing.push(w.id)
+      return location ? [{ ...w, location }] : []
+    })
+    await fetchRanges(store, remote, index, found, report, options)
+  } finally {
+    await store.commit()
+  }
+  return report
+}
