@@ -82,6 +82,167 @@ program
   .argument('<id...>', 'ids to unpin')
   .action((ids) => run(shell(), async (io) => (await import('./commands/pin.ts')).unpin(ids, io)))
 
+const scope = (o: { local?: boolean; global?: boolean; system?: boolean }) =>
+  o.local ? 'local' : o.system ? 'system' : 'global'
+
+program
+  .command('install')
+  .description(
+    "set up git's filter and merge driver (for your user by default) and this repository's hooks",
+  )
+  .option('--local', "in this repository's .git/config only")
+  .option('--global', 'for your user (~/.gitconfig; the default)')
+  .option('--system', 'for every user (/etc/gitconfig)')
+  .action((o) =>
+    run(shell(), async (io) => (await import('./commands/install.ts')).install(scope(o), io)),
+  )
+
+program
+  .command('uninstall')
+  .description('remove what mlvc install wrote (hooks that were there before are put back)')
+  .option('--local', "from this repository's .git/config")
+  .option('--global', 'from ~/.gitconfig (the default)')
+  .option('--system', 'from /etc/gitconfig')
+  .action((o) =>
+    run(shell(), async (io) => (await import('./commands/install.ts')).uninstall(scope(o), io)),
+  )
+
+program
+  .command('track')
+  .description(
+    'store files matching the patterns with mlvc (edits .gitattributes); without patterns, list them',
+  )
+  .argument('[pattern...]', 'gitattributes patterns, e.g. "*.safetensors"')
+  .action((patterns) =>
+    run(shell(), async (io) => (await import('./commands/track.ts')).track(patterns, io)),
+  )
+
+program
+  .command('untrack')
+  .description('stop storing files matching the patterns with mlvc')
+  .argument('<pattern...>', 'patterns given to mlvc track')
+  .action((patterns) =>
+    run(shell(), async (io) => (await import('./commands/track.ts')).untrack(patterns, io)),
+  )
+
+program
+  .command('status')
+  .description(
+    'tracked files: materialized, stubs, modified, missing from the store, not on the remote',
+  )
+  .action(() => run(shell(), async (io) => (await import('./commands/status.ts')).status(io)))
+
+program
+  .command('ls-files')
+  .description('files stored by mlvc in a commit')
+  .argument('[rev]', 'a commit (default HEAD)')
+  .action((rev) =>
+    run(shell(), async (io) => (await import('./commands/status.ts')).lsFiles(rev, io)),
+  )
+
+const remote = program
+  .command('remote')
+  .description('manage mlvc remotes (where the store syncs to)')
+remote
+  .command('add')
+  .description(
+    'add a remote: a folder path or file:// URL (written to .mlvc/config.yaml, which you commit)',
+  )
+  .argument('<name>')
+  .argument('<url>')
+  .option('--local', 'write to .mlvc/config.local.yaml (this machine only)')
+  .option('--default', 'make it the default remote (the first one added is)')
+  .action((name, url, o) =>
+    run(shell(), async (io) =>
+      (await import('./commands/remote.ts')).remoteAdd(
+        name,
+        url,
+        { local: o.local === true, default: o.default === true },
+        io,
+      ),
+    ),
+  )
+remote
+  .command('list', { isDefault: true })
+  .description('list remotes (* marks the default)')
+  .action(() => run(shell(), async (io) => (await import('./commands/remote.ts')).remoteList(io)))
+remote
+  .command('remove')
+  .description('remove a remote from the config (its data stays where it is)')
+  .argument('<name>')
+  .action((name) =>
+    run(shell(), async (io) => (await import('./commands/remote.ts')).remoteRemove(name, io)),
+  )
+remote
+  .command('default')
+  .description('set the default remote')
+  .argument('<name>')
+  .action((name) =>
+    run(shell(), async (io) => (await import('./commands/remote.ts')).remoteDefault(name, io)),
+  )
+
+program
+  .command('push')
+  .description(
+    'upload what the commits reference and the remote lacks (git push does this through the pre-push hook)',
+  )
+  .argument('[remote]', 'an mlvc remote (default: the default remote)')
+  .argument('[rev...]', 'commits whose history to push (default HEAD)')
+  .option('--all', 'every branch and tag')
+  .action((name, revs, o) =>
+    run(shell(), async (io) =>
+      (await import('./commands/sync.ts')).push(name, revs, { all: o.all === true }, io),
+    ),
+  )
+
+program
+  .command('fetch')
+  .description('download what the commits (default HEAD) need')
+  .argument('[remote]', 'an mlvc remote (default: the default remote)')
+  .argument('[rev...]', 'commits whose files to fetch (default HEAD)')
+  .option('--all', 'the tips of every branch and tag')
+  .action((name, revs, o) =>
+    run(shell(), async (io) =>
+      (await import('./commands/sync.ts')).fetch(name, revs, { all: o.all === true }, io),
+    ),
+  )
+
+program
+  .command('pull')
+  .description('fetch what the checked-out files need and write them into the work tree')
+  .argument('[remote]', 'an mlvc remote (default: the default remote)')
+  .action((name) => run(shell(), async (io) => (await import('./commands/sync.ts')).pull(name, io)))
+
+program
+  .command('filter-process', { hidden: true })
+  .description("git's long-running filter (filter.mlvc.process)")
+  .action(() =>
+    run(shell(), async (io) => (await import('./commands/filter-process.ts')).filterProcess(io)),
+  )
+
+program
+  .command('merge-driver', { hidden: true })
+  .description("git's merge driver (merge.mlvc.driver)")
+  .arguments('<base> <ours> <theirs> <path>')
+  .action((base, ours, theirs, path) =>
+    run(shell(), async (io) =>
+      (await import('./commands/merge-driver.ts')).mergeDriver(base, ours, theirs, path, io),
+    ),
+  )
+
+program
+  .command('hook', { hidden: true })
+  .description('git hooks installed by mlvc install')
+  .argument('<name>')
+  .argument('[args...]')
+  .action((name, args) =>
+    run(shell(), async (io) => {
+      if (name !== 'pre-push')
+        throw new (await import('../core/index.ts')).MlvcError('USAGE', `unknown hook ${name}`)
+      return (await import('./commands/hook.ts')).prePush(args[0] ?? 'origin', io)
+    }),
+  )
+
 // Command groups that live in their own files register themselves here.
 
 await program.parseAsync(process.argv)

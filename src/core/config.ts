@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { parse } from 'yaml'
+import { parse, parseDocument } from 'yaml'
 import { fsError, isErrno, MlvcError } from './errors.ts'
+import { writeFileAtomic } from './fs.ts'
 
 /** A parsed YAML mapping. Values are validated where they are read (see `configString` …). */
 export type ConfigTree = { [key: string]: unknown }
@@ -112,4 +113,28 @@ export function configBoolean(tree: ConfigTree, key: string): boolean | undefine
     )
   }
   return value
+}
+
+/**
+ * Edits one YAML config file in place, keeping its comments and layout: `edit` receives the
+ * document (yaml's Document API: setIn, deleteIn, getIn) and the file is written atomically,
+ * unless `edit` returns false (nothing changed).
+ */
+export async function updateConfigFile(
+  path: string,
+  edit: (doc: ReturnType<typeof parseDocument>) => boolean | undefined,
+): Promise<void> {
+  let text = ''
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw fsError(err, 'reading config', path)
+  }
+  const doc = parseDocument(text)
+  if (doc.errors.length > 0) {
+    throw new MlvcError('BAD_CONFIG', `${path}: not valid YAML (${doc.errors[0]?.message})`)
+  }
+  if (doc.contents === null) doc.contents = doc.createNode({}) as unknown as typeof doc.contents
+  if (edit(doc) === false) return
+  await writeFileAtomic(path, doc.toString(), { fsync: false })
 }

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'BAD_STUB'
   | 'NOT_INSTALLED'
   | 'REMOTE'
+  | 'BAD_DELTA'
   | 'BAD_FORMAT'
   | 'UNSAFE_PATH'
 

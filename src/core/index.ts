@@ -7,6 +7,7 @@ export {
   type LoadedConfig,
   loadConfig,
   mergeConfig,
+  updateConfigFile,
   userConfigDir,
 } from './config.ts'
 export { type ErrorCode, fsError, isErrno, isMlvcError, MlvcError } from './errors.ts'

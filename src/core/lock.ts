@@ -36,7 +36,11 @@ export interface LockOptions {
  * broken and taken over; a live one is waited for up to `waitMs`, then fails with LOCKED naming
  * the owner.
  */
-export async function acquireLock(path: string, what: string, options: LockOptions = {}): Promise<Lock> {
+export async function acquireLock(
+  path: string,
+  what: string,
+  options: LockOptions = {},
+): Promise<Lock> {
   const deadline = Date.now() + (options.waitMs ?? 0)
   for (let attempt = 0; ; attempt++) {
     try {

@@ -96,13 +96,25 @@ export async function readKeyValues(
   }
 }
 
-/** The data packets up to a flush, as an async iterable of payloads. */
-export async function* readContent(reader: PacketReader): AsyncIterable<Buffer> {
-  for (;;) {
-    const packet = await reader.next()
-    if (packet === undefined)
-      throw new MlvcError('GIT', 'filter protocol: stream ended inside content')
-    if (packet === 'flush') return
-    yield packet
+/**
+ * The data packets up to a flush, as an async iterable of payloads. Breaking out of a loop over it
+ * does not end it (it has no `return`): iterating again continues where the loop stopped, so the
+ * caller can always drain it up to the flush and stay in sync with git.
+ */
+export function readContent(reader: PacketReader): AsyncIterable<Buffer> {
+  let done = false
+  const iterator: AsyncIterator<Buffer> = {
+    async next() {
+      if (done) return { done: true, value: undefined }
+      const packet = await reader.next()
+      if (packet === undefined)
+        throw new MlvcError('GIT', 'filter protocol: stream ended inside content')
+      if (packet === 'flush') {
+        done = true
+        return { done: true, value: undefined }
+      }
+      return { done: false, value: packet }
+    },
   }
+  return { [Symbol.asyncIterator]: () => iterator }
 }

@@ -9,13 +9,20 @@ import { acquireLock, fsError, isErrno, writeFileAtomic } from '../core/index.ts
  *  - identical stat (size, inode, mtime, ctime): the stub, without looking at the bytes;
  *  - same size and inode, newer times: the bytes are hashed (sha256 only) and compared.
  */
-export interface StatEntry {
-  size: number
-  ino: string
-  mtimeNs: string
-  ctimeNs: string
+export interface StatEntry extends FileIdentity {
   sha256: string
   stub: string
+  /**
+   * Recorded within two seconds of the file's mtime: a write in the same clock tick could have
+   * left the stat data unchanged, so the entry is only trusted after hashing (git's "racy" rule).
+   */
+  racy: boolean
+}
+
+/** Makes an entry for a file whose identity was taken now (see StatEntry.racy). */
+export function statEntry(identity: FileIdentity, sha256: string, stub: string): StatEntry {
+  const ageMs = Date.now() - Number(BigInt(identity.mtimeNs) / 1_000_000n)
+  return { ...identity, sha256, stub, racy: ageMs < 2000 }
 }
 
 export interface FileIdentity {
@@ -37,7 +44,12 @@ export async function fileIdentity(path: string): Promise<FileIdentity | undefin
   try {
     const st = await stat(path, { bigint: true })
     if (!st.isFile()) return undefined
-    return { size: Number(st.size), ino: st.ino.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString() }
+    return {
+      size: Number(st.size),
+      ino: st.ino.toString(),
+      mtimeNs: st.mtimeNs.toString(),
+      ctimeNs: st.ctimeNs.toString(),
+    }
   } catch (err) {
     if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return undefined
     throw fsError(err, 'reading', path)
@@ -51,7 +63,9 @@ export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
 async function readCache(path: string): Promise<Record<string, StatEntry>> {
   try {
     const parsed = JSON.parse(await readFile(path, 'utf8')) as unknown
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, StatEntry>) : {}
+    return typeof parsed === 'object' && parsed !== null
+      ? (parsed as Record<string, StatEntry>)
+      : {}
   } catch (err) {
     // A missing or damaged cache only costs re-hashing; it is never trusted for more than a hint.
     if (isErrno(err, 'ENOENT') || err instanceof SyntaxError) return {}

@@ -26,7 +26,7 @@ export const STUB_VERSION = 1
 const SIGNATURE = '# mlvc stub v'
 const HEADER = `${SIGNATURE}${STUB_VERSION}: the data lives in the mlvc store; run \`mlvc pull\` if you see this in a work tree`
 /** Stubs are small; anything larger is content, even if it starts like a stub. */
-export const MAX_STUB_BYTES = 8 * 1024 * 1024
+export const MAX_STUB_BYTES = 4 * 1024 * 1024
 
 export function formatStub(stub: Stub): string {
   const lines = [

@@ -6,6 +6,7 @@ export {
   type ObjectKind,
   parseId,
   sha256Digest,
+  sha256File,
 } from './cid.ts'
 export {
   type CdcOptions,
@@ -29,7 +30,13 @@ export {
   type Manifest,
   manifestReferences,
 } from './manifest.ts'
-export { type MaterializeOptions, materialize, readManifest } from './materialize.ts'
+export {
+  hasBlob,
+  type MaterializeOptions,
+  materialize,
+  readBlob,
+  readManifest,
+} from './materialize.ts'
 export { createPackFile, type PackFileBuilder } from './pack-file.ts'
 export { MAX_PACK_BYTES, RECORD_HEADER } from './pack-format.ts'
 export { listPins, pin, unpin } from './pins.ts'

@@ -177,3 +177,27 @@ export async function materialize(
   }
   return manifest
 }
+
+/** A small file's whole content, in memory, verified against its sha256. */
+export async function readBlob(store: Store, id: string): Promise<Buffer> {
+  const manifest = await readManifest(store, id)
+  const data = Buffer.allocUnsafe(manifest.size)
+  readChunks(store, manifest, 0, manifest.chunks.length, data)
+  if (createHash('sha256').update(data).digest('hex') !== manifest.sha256) {
+    throw new MlvcError(
+      'CORRUPT',
+      `${id}: reconstructed bytes do not match: ${findBadChunk(store, manifest)}`,
+      {
+        hint: 'run mlvc fsck; fetch the object again from a remote',
+      },
+    )
+  }
+  return data
+}
+
+/** True when the manifest and every chunk it lists are in the store. */
+export async function hasBlob(store: Store, id: string): Promise<boolean> {
+  if (!(await store.has(id))) return false
+  const manifest = await readManifest(store, id)
+  return manifest.chunks.every(([chunk]) => store.lookup(parseId(chunk).digest) !== undefined)
+}

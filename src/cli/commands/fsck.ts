@@ -1,11 +1,32 @@
-import { fsckStore } from '../../store/index.ts'
-import { repoContext, withRepoStore } from '../context.ts'
+import { findStubs, indexBlobs, treeBlobs } from '../../git/index.ts'
+import { type FsckIssue, fsckStore } from '../../store/index.ts'
+import { type RepoContext, repoContext, withRepoStore } from '../context.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
 
+/** Files that HEAD and the index need: each must be in the store with all its chunks. */
+async function headRoots(
+  ctx: RepoContext,
+): Promise<{ roots: Array<{ id: string; from: string }>; issues: FsckIssue[] }> {
+  const workTree = ctx.git?.workTree
+  if (!workTree) return { roots: [], issues: [] }
+  const head = await treeBlobs(workTree, 'HEAD').catch(() => [])
+  const { stubs, raw } = await findStubs(workTree, [...head, ...(await indexBlobs(workTree))])
+  return {
+    roots: stubs.map((s) => ({ id: s.stub.id, from: s.path })),
+    issues: raw.map((r) => ({
+      severity: 'error',
+      message: `${r.path}: tracked by mlvc but committed raw (run mlvc install, then git add --renormalize .)`,
+    })),
+  }
+}
+
 export async function fsck(io: Io): Promise<CommandResult> {
-  const report = await withRepoStore(await repoContext(io.cwd), (store) =>
-    fsckStore(store, { onProgress: io.onProgress }),
+  const ctx = await repoContext(io.cwd)
+  const { roots, issues } = await headRoots(ctx)
+  const report = await withRepoStore(ctx, (store) =>
+    fsckStore(store, { roots, onProgress: io.onProgress }),
   )
+  report.issues.push(...issues)
   const errors = report.issues.filter((i) => i.severity === 'error')
   const lines = report.issues.map((i) => `${i.severity}: ${i.message}`)
   lines.push(

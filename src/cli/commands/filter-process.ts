@@ -1,0 +1,64 @@
+import { configBoolean, configValue, MlvcError } from '../../core/index.ts'
+import {
+  createFilterHandlers,
+  hooksInstalled,
+  installHooks,
+  openStatCache,
+  readFd,
+  runFilterProtocol,
+} from '../../git/index.ts'
+import { fetchObjects } from '../../remote/index.ts'
+import { repoContext, withRepoStore } from '../context.ts'
+import type { CommandResult, Io } from '../io.ts'
+import { type GitContext, mlvcCommand, openConfiguredRemote, requireGit } from '../repo.ts'
+
+const MiB = 1024 * 1024
+
+function inlineLimit(ctx: GitContext): number {
+  const value = configValue(ctx.config.tree, 'git.inlineSmudgeLimit')
+  if (value === undefined) return 16 * MiB
+  if (typeof value !== 'number' || value < 0) {
+    throw new MlvcError('BAD_CONFIG', 'git.inlineSmudgeLimit must be a number of bytes')
+  }
+  return value
+}
+
+/** Fetches from the default remote; a remote that fails counts as "still missing", with a warning. */
+function fetcher(ctx: GitContext, io: Io, store: import('../../store/index.ts').Store) {
+  let warned = false
+  return async (ids: string[]): Promise<string[]> => {
+    try {
+      const remote = await openConfiguredRemote(ctx)
+      const report = await fetchObjects(store, remote, ids)
+      return ids.filter((id) => report.missing.includes(id))
+    } catch (err) {
+      if (!warned) io.warn(`mlvc: could not fetch from the remote: ${(err as Error).message}`)
+      warned = true
+      return ids
+    }
+  }
+}
+
+/** `git` runs this once per command (filter.mlvc.process); stdin/stdout carry pkt-lines. */
+export async function filterProcess(io: Io): Promise<CommandResult> {
+  const ctx = requireGit(await repoContext(io.cwd))
+  // A clone made with the filter configured globally gets mlvc's hooks on its first checkout.
+  if (!(await hooksInstalled(ctx.workTree).catch(() => true))) {
+    await installHooks(ctx.workTree, mlvcCommand()).catch((err) =>
+      io.warn(`mlvc: could not install hooks: ${(err as Error).message}`),
+    )
+  }
+  await withRepoStore(ctx, async (store) => {
+    const handlers = createFilterHandlers({
+      workTree: ctx.workTree,
+      store,
+      statCache: await openStatCache(ctx.git.gitDir),
+      inlineSmudgeLimit: inlineLimit(ctx),
+      missing: configBoolean(ctx.config.tree, 'git.missingIsError') ? 'error' : 'warn',
+      fetch: fetcher(ctx, io, store),
+      warn: (message) => process.stderr.write(`${message}\n`),
+    })
+    await runFilterProtocol({ input: readFd(0), outputFd: 1 }, handlers)
+  })
+  return { data: null, text: '' }
+}

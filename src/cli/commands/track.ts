@@ -1,0 +1,35 @@
+import { trackedPatterns, trackPatterns, untrackPatterns } from '../../git/index.ts'
+import { repoContext } from '../context.ts'
+import type { CommandResult, Io } from '../io.ts'
+import { requireGit, warnIfNotInstalled } from '../repo.ts'
+
+/** Adds patterns to .gitattributes; with none, lists the tracked patterns. */
+export async function track(patterns: string[], io: Io): Promise<CommandResult> {
+  const ctx = requireGit(await repoContext(io.cwd))
+  if (patterns.length === 0) {
+    const tracked = await trackedPatterns(ctx.workTree)
+    return {
+      data: tracked,
+      text:
+        tracked.length > 0
+          ? tracked.join('\n')
+          : 'no patterns tracked (mlvc track "*.safetensors")',
+    }
+  }
+  await warnIfNotInstalled(ctx, io)
+  const added = await trackPatterns(ctx.workTree, patterns)
+  for (const p of patterns.filter((p) => !added.includes(p))) io.warn(`"${p}" was already tracked`)
+  const text = added.map((p) => `tracking "${p}"`).join('\n')
+  if (added.length > 0)
+    io.warn(
+      'files already committed keep their raw history; re-add them with: git add --renormalize .',
+    )
+  return { data: added, text }
+}
+
+export async function untrack(patterns: string[], io: Io): Promise<CommandResult> {
+  const ctx = requireGit(await repoContext(io.cwd))
+  const removed = await untrackPatterns(ctx.workTree, patterns)
+  for (const p of patterns.filter((p) => !removed.includes(p))) io.warn(`"${p}" was not tracked`)
+  return { data: removed, text: removed.map((p) => `untracked "${p}"`).join('\n') }
+}

@@ -1,0 +1,238 @@
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
+import { MlvcError } from '../core/index.ts'
+import {
+  type ByteSource,
+  fileSource,
+  hasBlob,
+  ingestFile,
+  ingestSource,
+  iterableSource,
+  prefixedSource,
+  readBlob,
+  type Store,
+} from '../store/index.ts'
+import type { FilterHandlers } from './filter-process.ts'
+import {
+  type FileIdentity,
+  fileIdentity,
+  type StatCache,
+  sameIdentity,
+  statEntry,
+} from './stat-cache.ts'
+import { formatStub, looksLikeStub, MAX_STUB_BYTES, parseStub, type Stub } from './stub.ts'
+import { recheckInIndex, writeContentOverStub } from './worktree.ts'
+
+export interface FilterContext {
+  workTree: string
+  store: Store
+  statCache: StatCache
+  /**
+   * Files up to this size are smudged through git. Larger ones are smudged as their stub and
+   * written into the work tree by mlvc when git is done, because git holds a smudge's whole
+   * output in memory. @default 16 MiB
+   */
+  inlineSmudgeLimit: number
+  /** Content missing locally and on the remote: leave the stub with a warning, or fail. */
+  missing: 'warn' | 'error'
+  /** Fetches the given file ids from the default remote; resolves with the ids still missing. */
+  fetch(ids: string[]): Promise<string[]>
+  warn(message: string): void
+}
+
+async function readHead(source: ByteSource): Promise<Buffer> {
+  const head = Buffer.allocUnsafe(MAX_STUB_BYTES + 1)
+  return head.subarray(0, await source.read(head))
+}
+
+async function hashRest(
+  head: Uint8Array,
+  source: ByteSource,
+): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256').update(head)
+  let size = head.length
+  const block = Buffer.allocUnsafe(4 * 1024 * 1024)
+  for (;;) {
+    const n = await source.read(block)
+    if (n === 0) break
+    hash.update(block.subarray(0, n))
+    size += n
+  }
+  return { sha256: hash.digest('hex'), size }
+}
+
+async function drainCount(source: ByteSource): Promise<number> {
+  const block = Buffer.allocUnsafe(4 * 1024 * 1024)
+  let size = 0
+  for (let n = await source.read(block); n > 0; n = await source.read(block)) size += n
+  return size
+}
+
+/** The clean and smudge operations behind `mlvc filter-process`. */
+export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
+  const { store, statCache } = ctx
+  const deferred: Array<{ path: string; stub: Stub }> = []
+  const delayed = new Map<string, Stub>()
+  const ready = new Set<string>()
+  const available = new Map<string, boolean>()
+
+  async function isAvailable(id: string): Promise<boolean> {
+    let known = available.get(id)
+    if (known === undefined) {
+      known = await hasBlob(store, id)
+      available.set(id, known)
+    }
+    return known
+  }
+
+  function remember(
+    path: string,
+    identity: FileIdentity | undefined,
+    sha256: string,
+    size: number,
+    stub: string,
+  ): void {
+    if (identity && identity.size === size) statCache.set(path, statEntry(identity, sha256, stub))
+  }
+
+  async function cleanChanged(
+    path: string,
+    source: ByteSource,
+    identity: FileIdentity | undefined,
+  ): Promise<string> {
+    const head = await readHead(source)
+    if (head.length <= MAX_STUB_BYTES && looksLikeStub(head)) {
+      // Already a stub (a stub checked out without its data, or merge.renormalize): clean is idempotent.
+      return formatStub(parseStub(head, path) as Stub)
+    }
+    const cached = statCache.get(path)
+    if (cached && identity && cached.size === identity.size && cached.ino === identity.ino) {
+      // Probably only touched: hashing is enough to know.
+      const { sha256, size } = await hashRest(head, source)
+      if (sha256 === cached.sha256) {
+        remember(path, identity, sha256, size, cached.stub)
+        return cached.stub
+      }
+      const result = await ingestFile(store, join(ctx.workTree, path))
+      if (result.sha256 !== sha256) {
+        throw new MlvcError('IO', `${path} changed while git was adding it`, {
+          hint: 'run git add again',
+        })
+      }
+      await store.commit()
+      const stub = formatStub({ size: result.size, sha256: result.sha256, id: result.id })
+      remember(path, identity, result.sha256, result.size, stub)
+      return stub
+    }
+    const result = await ingestSource(store, prefixedSource(Buffer.from(head), source), { path })
+    await store.commit()
+    const stub = formatStub({ size: result.size, sha256: result.sha256, id: result.id })
+    remember(path, identity, result.sha256, result.size, stub)
+    return stub
+  }
+
+  function missingContent(path: string, stub: Stub): Uint8Array {
+    const message = `${path}: its content (${stub.id}) is not in the local store and could not be fetched`
+    if (ctx.missing === 'error') {
+      throw new MlvcError('MISSING_OBJECT', message, {
+        hint: 'run mlvc pull once a remote is reachable',
+      })
+    }
+    ctx.warn(`mlvc: ${message}; left as a stub. Run \`mlvc pull\` when a remote is reachable.`)
+    return Buffer.from(formatStub(stub))
+  }
+
+  async function produce(
+    path: string,
+    stub: Stub,
+    canDelay: boolean,
+  ): Promise<Uint8Array | 'delayed'> {
+    if (!(await isAvailable(stub.id))) {
+      if (canDelay) {
+        delayed.set(path, stub)
+        return 'delayed'
+      }
+      const still = await ctx.fetch([stub.id])
+      available.delete(stub.id)
+      if (still.length > 0 || !(await isAvailable(stub.id))) return missingContent(path, stub)
+    }
+    if (stub.size > ctx.inlineSmudgeLimit) {
+      deferred.push({ path, stub })
+      return Buffer.from(formatStub(stub))
+    }
+    return readBlob(store, stub.id)
+  }
+
+  return {
+    async clean(path, content) {
+      const identity = await fileIdentity(join(ctx.workTree, path))
+      const cached = statCache.get(path)
+      const source = iterableSource(content)
+      if (cached && !cached.racy && identity && sameIdentity(cached, identity)) {
+        const size = await drainCount(source)
+        if (size === cached.size) return Buffer.from(cached.stub)
+        throw new MlvcError(
+          'IO',
+          `${path}: git sent ${size} bytes but the file has ${cached.size}`,
+          {
+            hint: 'run git add again',
+          },
+        )
+      }
+      return Buffer.from(await cleanChanged(path, source, identity))
+    },
+    async smudge(path, content, canDelay) {
+      const waiting = delayed.get(path)
+      if (waiting && ready.has(path)) {
+        delayed.delete(path)
+        ready.delete(path)
+        return produce(path, waiting, false)
+      }
+      const source = iterableSource(content)
+      const head = await readHead(source)
+      if (head.length > MAX_STUB_BYTES || !looksLikeStub(head)) {
+        // Not a stub (committed before the file was tracked): pass it through unchanged.
+        const rest: Buffer[] = [Buffer.from(head)]
+        const block = Buffer.allocUnsafe(4 * 1024 * 1024)
+        for (let n = await source.read(block); n > 0; n = await source.read(block))
+          rest.push(Buffer.from(block.subarray(0, n)))
+        return Buffer.concat(rest)
+      }
+      return produce(path, parseStub(head, path) as Stub, canDelay)
+    },
+    async availableBlobs() {
+      const pending = [...delayed.keys()].filter((p) => !ready.has(p))
+      if (pending.length === 0) return []
+      const ids = [...new Set(pending.map((p) => (delayed.get(p) as Stub).id))]
+      await ctx.fetch(ids)
+      for (const id of ids) available.delete(id)
+      for (const p of pending) ready.add(p)
+      return pending
+    },
+    report(path, err) {
+      const message = err instanceof Error ? err.message : String(err)
+      ctx.warn(`mlvc: ${message.startsWith(path) ? '' : `${path}: `}${message}`)
+    },
+    async finish() {
+      const written: string[] = []
+      for (const { path, stub } of deferred) {
+        try {
+          const writer = { workTree: ctx.workTree, store, statCache }
+          if (await writeContentOverStub(writer, path, stub)) written.push(path)
+        } catch (err) {
+          const reason = (err as Error).message
+          ctx.warn(`mlvc: ${path}: could not write its content: ${reason}; run \`mlvc pull\``)
+        }
+      }
+      await statCache.save()
+      try {
+        await recheckInIndex(ctx.workTree, written)
+      } catch (err) {
+        const paths = written.join(', ')
+        ctx.warn(
+          `mlvc: ${(err as Error).message}; git status may list ${paths} as modified until git add`,
+        )
+      }
+    },
+  }
+}

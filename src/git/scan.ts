@@ -1,0 +1,116 @@
+import { MlvcError } from '../core/index.ts'
+import { objectInfo, readObjects } from './cat-file.ts'
+import { git } from './exec.ts'
+import { looksLikeStub, MAX_STUB_BYTES, parseStub, type Stub } from './stub.ts'
+
+/** A blob at a path: what `ls-tree`, `ls-files` and `rev-list --objects` give. */
+export interface PathBlob {
+  path: string
+  sha: string
+}
+
+export interface FoundStub extends PathBlob {
+  stub: Stub
+}
+
+export interface ScanResult {
+  stubs: FoundStub[]
+  /** Blobs at paths mlvc tracks that are not stubs: committed without the filter. */
+  raw: PathBlob[]
+}
+
+/** Paths that .gitattributes (of the work tree and index) mark `filter=mlvc`. */
+export async function trackedPaths(cwd: string, paths: readonly string[]): Promise<Set<string>> {
+  if (paths.length === 0) return new Set()
+  const out = await git(['check-attr', '-z', '--stdin', 'filter'], {
+    cwd,
+    input: `${paths.join('\0')}\0`,
+  })
+  const fields = out.split('\0')
+  const tracked = new Set<string>()
+  for (let i = 0; i + 2 < fields.length; i += 3) {
+    if (fields[i + 2] === 'mlvc') tracked.add(fields[i] as string)
+  }
+  return tracked
+}
+
+/**
+ * Finds the stubs among blobs, reading only candidates: blobs at tracked paths and tiny blobs
+ * anywhere (a stub that was moved to an untracked path still counts).
+ */
+export async function findStubs(cwd: string, blobs: readonly PathBlob[]): Promise<ScanResult> {
+  const tracked = await trackedPaths(cwd, [...new Set(blobs.map((b) => b.path))])
+  const info = await objectInfo(cwd, [...new Set(blobs.map((b) => b.sha))])
+  const candidates: PathBlob[] = []
+  const raw: PathBlob[] = []
+  for (const blob of blobs) {
+    const size = info.get(blob.sha)?.size ?? Number.POSITIVE_INFINITY
+    if (tracked.has(blob.path) && size > MAX_STUB_BYTES) raw.push(blob)
+    else if (tracked.has(blob.path) || size <= 4096) candidates.push(blob)
+  }
+  const contents = await readObjects(cwd, [...new Set(candidates.map((b) => b.sha))])
+  const stubs: FoundStub[] = []
+  for (const blob of candidates) {
+    const data = contents.get(blob.sha) ?? Buffer.alloc(0)
+    if (looksLikeStub(data)) stubs.push({ ...blob, stub: parseStub(data, blob.path) as Stub })
+    else if (tracked.has(blob.path) && data.length > 0) raw.push(blob)
+  }
+  return { stubs, raw }
+}
+
+function parseLsTree(out: string): PathBlob[] {
+  const blobs: PathBlob[] = []
+  for (const entry of out.split('\0')) {
+    const tab = entry.indexOf('\t')
+    if (tab < 0) continue
+    const [, type, sha] = entry.slice(0, tab).split(' ')
+    if (type === 'blob' && sha) blobs.push({ sha, path: entry.slice(tab + 1) })
+  }
+  return blobs
+}
+
+/** Blobs in a commit's tree. */
+export async function treeBlobs(cwd: string, rev: string): Promise<PathBlob[]> {
+  return parseLsTree(await git(['ls-tree', '-r', '-z', '--full-tree', rev], { cwd }))
+}
+
+/** Blobs in the index (stage 0, or every stage during a conflict). */
+export async function indexBlobs(cwd: string): Promise<PathBlob[]> {
+  const out = await git(['ls-files', '-s', '-z'], { cwd })
+  const blobs: PathBlob[] = []
+  for (const entry of out.split('\0')) {
+    const tab = entry.indexOf('\t')
+    if (tab < 0) continue
+    const [, sha] = entry.slice(0, tab).split(' ')
+    if (sha) blobs.push({ sha, path: entry.slice(tab + 1) })
+  }
+  return blobs
+}
+
+/**
+ * Blobs that the commits selected by `revArgs` (rev-list syntax: tips, ^exclusions, --not, --all)
+ * introduce, with the path each was first seen at.
+ */
+export async function historyBlobs(cwd: string, revArgs: readonly string[]): Promise<PathBlob[]> {
+  if (revArgs.length === 0) return []
+  const out = await git(['rev-list', '--objects', ...revArgs], { cwd })
+  const entries: PathBlob[] = []
+  for (const line of out.split('\n')) {
+    const space = line.indexOf(' ')
+    if (space > 0) entries.push({ sha: line.slice(0, space), path: line.slice(space + 1) })
+  }
+  const info = await objectInfo(
+    cwd,
+    entries.map((e) => e.sha),
+  )
+  return entries.filter((e) => info.get(e.sha)?.type === 'blob')
+}
+
+export function describeRaw(raw: readonly PathBlob[]): MlvcError {
+  const names = raw.slice(0, 3).map((r) => r.path)
+  return new MlvcError(
+    'NOT_INSTALLED',
+    `${names.join(', ')}${raw.length > 3 ? ` and ${raw.length - 3} more` : ''}: tracked by mlvc but committed raw (mlvc was not installed when they were added)`,
+    { hint: 'run mlvc install, then git add --renormalize . and commit' },
+  )
+}
