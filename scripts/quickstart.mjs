@@ -1,60 +1,105 @@
 #!/usr/bin/env node
 // The quickstart: a short scripted tour of what mlvc does, in a temporary folder, on embedded
-// defaults (no services). Run with `npm run quickstart` (which builds first).
+// defaults (a folder remote, no services). Run with `npm run quickstart` (which builds first).
+// It runs with a temporary HOME, so `mlvc install` does not touch your own git config.
 import { execFileSync } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const cli = resolve(fileURLToPath(import.meta.url), '../../dist/src/cli/main.js')
 const work = mkdtempSync(join(tmpdir(), 'mlvc-quickstart-'))
-const env = { ...process.env, MLVC_STORE: '' }
+const env = {
+  PATH: process.env.PATH,
+  HOME: join(work, 'home'),
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 'Quick Start',
+  GIT_AUTHOR_EMAIL: 'quickstart@example.com',
+  GIT_COMMITTER_NAME: 'Quick Start',
+  GIT_COMMITTER_EMAIL: 'quickstart@example.com',
+}
+mkdirSync(env.HOME)
 
-function mlvc(...args) {
-  process.stdout.write(`\n$ mlvc ${args.join(' ')}\n`)
-  const out = execFileSync(process.execPath, [cli, ...args], {
-    cwd: work,
+function show(cwd, cmd, args, shown = `${cmd} ${args.join(' ')}`) {
+  process.stdout.write(`\n${cwd === work ? '' : `(${cwd.slice(work.length + 1)}) `}$ ${shown}\n`)
+  const out = execFileSync(cmd, args, {
+    cwd,
     env,
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
   process.stdout.write(out)
   return out.trim()
 }
-
-function say(text) {
-  process.stdout.write(`\n# ${text}\n`)
-}
-
+const mlvc = (cwd, ...args) => show(cwd, process.execPath, [cli, ...args], `mlvc ${args.join(' ')}`)
+const git = (cwd, ...args) => show(cwd, 'git', args)
+const say = (text) => process.stdout.write(`\n# ${text}\n`)
 const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex')
 
+function randomModel(path, size, base) {
+  const data = base ? Buffer.from(base) : Buffer.alloc(size)
+  if (!base) randomFillSync(data)
+  writeFileSync(path, data)
+  return data
+}
+
 try {
-  say(`Working in ${work}`)
-  mlvc('init')
-
+  say(`Part 1: the store, outside Git. Working in ${work}`)
+  const plain = join(work, 'plain')
+  mkdirSync(plain)
+  mlvc(plain, 'init')
   say('A 64 MiB "checkpoint" goes into the content-addressed store; mlvc prints its id.')
-  const model = Buffer.alloc(64 << 20)
-  randomFillSync(model)
-  writeFileSync(join(work, 'model-v1.bin'), model)
-  const v1 = mlvc('put', 'model-v1.bin').split(/\s+/)[0]
-
+  const model = randomModel(join(plain, 'model-v1.bin'), 64 << 20)
+  const v1 = mlvc(plain, 'put', 'model-v1.bin').split(/\s+/)[0]
   say('A fine-tune that rewrites 1 MiB in the middle: only about that much is stored again.')
   randomFillSync(model, 32 << 20, 1 << 20)
-  writeFileSync(join(work, 'model-v2.bin'), model)
-  const v2 = JSON.parse(mlvc('--json', 'put', 'model-v2.bin'))[0]
+  writeFileSync(join(plain, 'model-v2.bin'), model)
+  const v2 = JSON.parse(mlvc(plain, '--json', 'put', 'model-v2.bin'))[0]
   say(`v2 added ${(v2.newBytes / 2 ** 20).toFixed(2)} MiB of ${(v2.size / 2 ** 20).toFixed(0)} MiB`)
-
-  say('Getting v1 back: byte for byte, checked against its sha256.')
-  mlvc('get', v1, 'restored.bin')
-  if (sha256(join(work, 'restored.bin')) !== sha256(join(work, 'model-v1.bin')))
+  mlvc(plain, 'get', v1, 'restored.bin')
+  if (sha256(join(plain, 'restored.bin')) !== sha256(join(plain, 'model-v1.bin')))
     throw new Error('restored file differs')
-  say('restored.bin is identical to model-v1.bin')
+  say('restored.bin is byte-identical to model-v1.bin (verified against its sha256 while writing).')
+  mlvc(plain, 'fsck')
 
-  say('Every object verified against its id:')
-  mlvc('fsck')
-  say('Done. Next: `mlvc --help`.')
+  say(
+    'Part 2: plain Git with big files. `mlvc install` once (here into a temporary HOME), then track.',
+  )
+  const repo = join(work, 'repo')
+  mkdirSync(repo)
+  git(repo, 'init', '-q', '-b', 'main')
+  mlvc(repo, 'install')
+  mlvc(repo, 'track', '*.safetensors')
+  mlvc(repo, 'remote', 'add', 'origin', '../mlvc-remote')
+  const weights = randomModel(join(repo, 'model.safetensors'), 48 << 20)
+  git(repo, 'add', '.')
+  git(repo, 'commit', '-qm', 'first model')
+  say('Git stored a small stub; the work tree keeps the real 48 MiB file:')
+  git(repo, 'show', 'HEAD:model.safetensors')
+  mlvc(repo, 'status')
+
+  say('git push also uploads the content to the mlvc remote (a folder), through the pre-push hook.')
+  git(work, 'init', '-q', '--bare', '-b', 'main', 'origin.git')
+  git(repo, 'remote', 'add', 'origin', '../origin.git')
+  show(repo, 'sh', ['-c', 'git push -q origin main 2>&1'], 'git push -q origin main')
+
+  say('A clone gets every file back, byte for byte, fetched from the remote while Git checks out.')
+  git(work, 'clone', '-q', 'origin.git', 'clone')
+  const cloned = join(work, 'clone')
+  if (
+    sha256(join(cloned, 'model.safetensors')) !== createHash('sha256').update(weights).digest('hex')
+  ) {
+    throw new Error('the clone differs')
+  }
+  say('clone/model.safetensors is identical to repo/model.safetensors')
+  git(cloned, 'status', '--short')
+  mlvc(cloned, 'ls-files')
+  say('Done. Next: `mlvc --help`, and the README for every command.')
+} catch (err) {
+  process.stderr.write(`\nquickstart failed: ${err.stderr ?? ''}${err.message}\n`)
+  process.exitCode = 1
 } finally {
   rmSync(work, { recursive: true, force: true })
 }

@@ -1,4 +1,4 @@
-import { trackedPatterns, trackPatterns, untrackPatterns } from '../../git/index.ts'
+import { runGit, trackedPatterns, trackPatterns, untrackPatterns } from '../../git/index.ts'
 import { repoContext } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
 import { requireGit, warnIfNotInstalled } from '../repo.ts'
