@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import { Command } from '@commander-js/extra-typings'
+import { registerExperimentCommands } from './exp.ts'
 import { run, type Shell } from './shell.ts'
 
 const version = (createRequire(import.meta.url)('../../../package.json') as { version: string })
@@ -244,5 +245,6 @@ program
   )
 
 // Command groups that live in their own files register themselves here.
+registerExperimentCommands(program, shell)
 
 await program.parseAsync(process.argv)

@@ -95,7 +95,7 @@ export async function materializeWorkTree(
       const options = { signal: io.signal, onProgress: io.onProgress }
       if (
         await writeContentOverStub(
-          { workTree: ctx.workTree, store, statCache },
+          { workTree: ctx.workTree, gitDir: ctx.git.gitDir, store, statCache },
           path,
           stub,
           options,

@@ -25,6 +25,7 @@ import { recheckInIndex, writeContentOverStub } from './worktree.ts'
 
 export interface FilterContext {
   workTree: string
+  gitDir: string
   store: Store
   statCache: StatCache
   /**
@@ -38,6 +39,8 @@ export interface FilterContext {
   /** Fetches the given file ids from the default remote; resolves with the ids still missing. */
   fetch(ids: string[]): Promise<string[]>
   warn(message: string): void
+  /** Ctrl-C: files not yet written are left as stubs (consistent; `mlvc pull` completes them). */
+  signal?: AbortSignal | undefined
 }
 
 async function readHead(source: ByteSource): Promise<Buffer> {
@@ -215,10 +218,18 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
     },
     async finish() {
       const written: string[] = []
-      for (const { path, stub } of deferred) {
+      const writer = { workTree: ctx.workTree, gitDir: ctx.gitDir, store, statCache }
+      for (const [i, { path, stub }] of deferred.entries()) {
+        if (ctx.signal?.aborted) {
+          const left = deferred.slice(i).map((d) => d.path)
+          ctx.warn(
+            `mlvc: interrupted; left as stubs: ${left.join(', ')}. Run \`mlvc pull\` to finish.`,
+          )
+          break
+        }
         try {
-          const writer = { workTree: ctx.workTree, store, statCache }
-          if (await writeContentOverStub(writer, path, stub)) written.push(path)
+          if (await writeContentOverStub(writer, path, stub, { signal: ctx.signal }))
+            written.push(path)
         } catch (err) {
           const reason = (err as Error).message
           ctx.warn(`mlvc: ${path}: could not write its content: ${reason}; run \`mlvc pull\``)

@@ -1,4 +1,4 @@
-import { chmod, readFile, stat } from 'node:fs/promises'
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isErrno, type ProgressOptions } from '../core/index.ts'
 import { materialize, type Store } from '../store/index.ts'
@@ -8,6 +8,8 @@ import { formatStub, type Stub } from './stub.ts'
 
 export interface WorkTreeWriter {
   workTree: string
+  /** This work tree's git dir: temporary files go to <gitDir>/mlvc-tmp, not among the user's files. */
+  gitDir: string
   store: Store
   statCache: StatCache
 }
@@ -37,7 +39,9 @@ export async function writeContentOverStub(
   const text = formatStub(stub)
   if (!(await holdsStub(abs, text))) return false
   const { mode } = await stat(abs)
-  await materialize(writer.store, stub.id, abs, options)
+  const tmpDir = join(writer.gitDir, 'mlvc-tmp')
+  await mkdir(tmpDir, { recursive: true })
+  await materialize(writer.store, stub.id, abs, { ...options, tmpDir })
   await chmod(abs, mode & 0o7777)
   const identity = await fileIdentity(abs)
   // Written by us a moment ago: no concurrent edit can hide behind the same stat data.

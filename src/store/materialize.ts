@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import { closeSync, openSync, renameSync, unlinkSync } from 'node:fs'
+import { closeSync, copyFileSync, openSync, renameSync, unlinkSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import {
   fsError,
+  isErrno,
   MlvcError,
   type ProgressOptions,
   uniqueName,
@@ -14,7 +15,14 @@ import type { IngestReply } from './ingest-worker.ts'
 import { type BlobManifest, decodeManifest } from './manifest.ts'
 import type { Store } from './store.ts'
 
-export interface MaterializeOptions extends ProgressOptions {}
+export interface MaterializeOptions extends ProgressOptions {
+  /**
+   * Where to write the temporary file before the rename: a folder on the same file system as the
+   * target (in a work tree, the git dir, so an interrupted write never leaves a stray file among
+   * the user's files). @default the target's folder
+   */
+  tmpDir?: string | undefined
+}
 
 export async function readManifest(store: Store, id: string): Promise<BlobManifest> {
   if (parseId(id).kind !== 'manifest') {
@@ -135,8 +143,8 @@ async function writeChunks(
 }
 
 /**
- * Writes the file `id` names to `path`, atomically: a temporary file beside it is verified against
- * the manifest's sha-256, then renamed over `path`.
+ * Writes the file `id` names to `path`, atomically: a temporary file is verified against the
+ * manifest's sha-256, then renamed over `path`.
  */
 export async function materialize(
   store: Store,
@@ -145,7 +153,7 @@ export async function materialize(
   options: MaterializeOptions = {},
 ): Promise<BlobManifest> {
   const manifest = await readManifest(store, id)
-  const tmp = join(dirname(path), `.${basename(path)}.${uniqueName('mlvc')}`)
+  const tmp = join(options.tmpDir ?? dirname(path), `.${basename(path)}.${uniqueName('mlvc')}`)
   let fd: number
   try {
     fd = openSync(tmp, 'wx')
@@ -168,7 +176,16 @@ export async function materialize(
         },
       )
     }
-    renameSync(tmp, path)
+    try {
+      renameSync(tmp, path)
+    } catch (err) {
+      if (!isErrno(err, 'EXDEV')) throw err
+      // tmpDir turned out to be on another file system: copy beside the target, then rename.
+      const beside = join(dirname(path), `.${basename(path)}.${uniqueName('mlvc')}`)
+      copyFileSync(tmp, beside)
+      renameSync(beside, path)
+      unlinkSync(tmp)
+    }
   } catch (err) {
     try {
       unlinkSync(tmp)

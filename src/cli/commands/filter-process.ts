@@ -51,6 +51,8 @@ export async function filterProcess(io: Io): Promise<CommandResult> {
   await withRepoStore(ctx, async (store) => {
     const handlers = createFilterHandlers({
       workTree: ctx.workTree,
+      gitDir: ctx.git.gitDir,
+      signal: io.signal,
       store,
       statCache: await openStatCache(ctx.git.gitDir),
       inlineSmudgeLimit: inlineLimit(ctx),

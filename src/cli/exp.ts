@@ -1,0 +1,291 @@
+import type { Command } from '@commander-js/extra-typings'
+import { run, type Shell } from './shell.ts'
+
+const collect = (value: string, previous: string[]) => [...previous, value]
+const REPO = [
+  '-r, --repo <dir>',
+  'the experiment repository (default: $DBX_REPO, or the nearest .dbx/ above)',
+] as const
+
+/**
+ * `mlvc exp …`: a dbx experiment repository (`.dbx/`, `<name>/<id>/meta.json` and `log.jsonl`,
+ * ExpFiles, RepoFiles in `.dbx/attach/`) — query, compare, plot, maintain and sync it.
+ */
+export function registerExperimentCommands(program: Command, shell: () => Shell): void {
+  const exp = program
+    .command('exp')
+    .description(
+      'experiments: runs with params, logs and files in a dbx repository; query, plot, sync',
+    )
+    .configureHelp({ sortSubcommands: false })
+
+  exp
+    .command('init')
+    .description(
+      'create an experiment repository (.dbx/) in DIR, keeping experiments already there',
+    )
+    .argument('[dir]', 'the folder (default: here)')
+    .action((dir) => run(shell(), async (io) => (await import('./exp/init.ts')).expInit(dir, io)))
+
+  exp
+    .command('list')
+    .alias('ls')
+    .description('experiments as a table; filter and sort by params, meta fields and metrics')
+    .argument('[prefix]', 'only experiments whose name starts with this')
+    .option(...REPO)
+    .option('-k, --kind <kind>', 'only experiments of this kind')
+    .option(
+      '-w, --where <expr>',
+      'filter, repeatable: "lr<0.01", optimizer=adam, "min(loss)<0.5", @host=box1',
+      collect,
+      [],
+    )
+    .option(
+      '-s, --sort <field>',
+      'sort by a field: lr, @created, last(acc), min(val/*:loss); "-" first for descending',
+    )
+    .option('--desc', 'sort in descending order')
+    .option('-c, --column <field>', 'add a column, repeatable (same fields as --sort)', collect, [])
+    .option('-n, --limit <n>', 'show at most N experiments')
+    .action((prefix, options) =>
+      run(shell(), async (io) => (await import('./exp/list.ts')).expList(prefix, options, io)),
+    )
+
+  exp
+    .command('show')
+    .description('one experiment: meta, params, files, RepoFiles, logs and last values')
+    .argument('<id>', 'an id or a unique prefix of one')
+    .option(...REPO)
+    .action((id, options) =>
+      run(shell(), async (io) => (await import('./exp/show.ts')).expShow(id, options, io)),
+    )
+
+  exp
+    .command('compare')
+    .description('params side by side (differing ones highlighted) and last/min/max of metrics')
+    .argument('<id...>', 'two or more experiments')
+    .option(...REPO)
+    .option(
+      '-m, --metric <metric>',
+      'a metric key, or PATTERN:KEY (e.g. val/*:acc); repeatable',
+      collect,
+      [],
+    )
+    .option('--diff', 'only the params that differ')
+    .action((ids, options) =>
+      run(shell(), async (io) => (await import('./exp/compare.ts')).expCompare(ids, options, io)),
+    )
+
+  exp
+    .command('metrics')
+    .description('the series of an experiment’s metrics, as a table or CSV')
+    .argument('<id>', 'an experiment')
+    .option(...REPO)
+    .option(
+      '-e, --event <pattern>',
+      'events to read: "train" (and below), "train/*/end", "eval/**"',
+    )
+    .option(
+      '-k, --key <key>',
+      'a value key to show, repeatable (default: every numeric key)',
+      collect,
+      [],
+    )
+    .option(
+      '--x <key>',
+      'the x column: a value key, or "index" (default: step, or the number in the event name)',
+    )
+    .option('--csv', 'print CSV')
+    .action((id, options) =>
+      run(shell(), async (io) => (await import('./exp/metrics.ts')).expMetrics(id, options, io)),
+    )
+
+  exp
+    .command('plot')
+    .description('an SVG chart of a metric over steps, one line per experiment, written to a file')
+    .argument('[id...]', 'experiments (default: those matching --where, or all)')
+    .requiredOption('-m, --metric <metric>', 'the metric: a key, or PATTERN:KEY (e.g. train:loss)')
+    .option(...REPO)
+    .option('-o, --output <file>', 'where to write the SVG (default: <metric>.svg)')
+    .option(
+      '-w, --where <expr>',
+      'choose experiments by filter, repeatable (as in list)',
+      collect,
+      [],
+    )
+    .option('--x <key>', 'the x values: a value key, or "index"')
+    .option('--log-y', 'logarithmic y axis')
+    .option('--title <title>', 'chart title (default: the metric)')
+    .option('--width <px>', 'width in pixels (default 860)')
+    .option('--height <px>', 'height in pixels (default 500)')
+    .action((ids, options) =>
+      run(shell(), async (io) => (await import('./exp/metrics.ts')).expPlot(ids, options, io)),
+    )
+
+  exp
+    .command('rm')
+    .description('delete experiments; the deletion is recorded so sync carries it to other copies')
+    .argument('<id...>', 'experiments')
+    .option(...REPO)
+    .action((ids, options) =>
+      run(shell(), async (io) => (await import('./exp/maintain.ts')).expRm(ids, options, io)),
+    )
+
+  exp
+    .command('gc')
+    .description('remove RepoFiles no experiment links to (keeping those in .dbx/attachments)')
+    .option(...REPO)
+    .option('-n, --dry-run', 'report what would be removed')
+    .option('--grace <seconds>', 'keep RepoFiles younger than this (default 3600)')
+    .action((options) =>
+      run(shell(), async (io) => (await import('./exp/maintain.ts')).expGc(options, io)),
+    )
+
+  exp
+    .command('fsck')
+    .description(
+      'verify meta.json, ExpFiles (files.json), RepoFile links and bytes, log lines; exit 1 on errors',
+    )
+    .option(...REPO)
+    .action((options) =>
+      run(shell(), async (io) => (await import('./exp/maintain.ts')).expFsck(options, io)),
+    )
+
+  exp
+    .command('sync')
+    .description(
+      'two-way sync of SRC and DST (DST is created if missing); with one argument, of this repository and that remote',
+    )
+    .argument('<src>', 'a repository folder, a file:// URL, or (alone) a remote name')
+    .argument('[dst]', 'a repository folder or a file:// URL')
+    .option(...REPO)
+    .option('--no-repofiles', 'leave RepoFile bytes behind (mlvc exp fetch gets them later)')
+    .option('-n, --dry-run', 'report what would change')
+    .option('--prefer <side>', 'settle conflicts: "src" or "dst" wins')
+    .action((src, dst, options) =>
+      run(shell(), async (io) => (await import('./exp/sync.ts')).expSync(src, dst, options, io)),
+    )
+
+  for (const [name, direction, what] of [
+    [
+      'push',
+      'a-to-b',
+      'send this repository’s new experiments, versions and deletions to a remote',
+    ],
+    ['pull', 'b-to-a', 'bring a remote’s new experiments, versions and deletions here'],
+  ] as const) {
+    exp
+      .command(name)
+      .description(`${what} (default remote: origin)`)
+      .argument('[remote]', 'a name from mlvc exp remote, a folder or a file:// URL')
+      .option(...REPO)
+      .option('--no-repofiles', 'leave RepoFile bytes behind (mlvc exp fetch gets them later)')
+      .option('-n, --dry-run', 'report what would change')
+      .option('--prefer <side>', 'settle conflicts: "local" or "remote" wins')
+      .action((remote, options) =>
+        run(shell(), async (io) =>
+          (await import('./exp/sync.ts')).expTransfer(remote, direction, options, io),
+        ),
+      )
+  }
+
+  exp
+    .command('fetch')
+    .description('get the RepoFiles experiments link to but this machine lacks')
+    .argument('[id...]', 'only for these experiments')
+    .option(...REPO)
+    .option(
+      '--from <source>',
+      'where to look (a remote name, folder or URL), repeatable',
+      collect,
+      [],
+    )
+    .action((ids, options) =>
+      run(shell(), async (io) =>
+        (await import('./exp/sync.ts')).expFetch(
+          ids,
+          { ...options, from: options.from.length > 0 ? options.from : undefined },
+          io,
+        ),
+      ),
+    )
+
+  const remote = exp
+    .command('remote')
+    .description('remotes of the repository (in .dbx/config.json)')
+  remote
+    .command('list', { isDefault: true })
+    .description('list remotes')
+    .option(...REPO)
+    .action((options) =>
+      run(shell(), async (io) =>
+        (await import('./exp/init.ts')).expRemote('list', {}, options, io),
+      ),
+    )
+  remote
+    .command('add')
+    .description('add or change a remote')
+    .argument('<name>')
+    .argument('<url>', 'a folder (a repository) or a file:// URL (object layout)')
+    .option(...REPO)
+    .action((name, url, options) =>
+      run(shell(), async (io) =>
+        (await import('./exp/init.ts')).expRemote('add', { name, url }, options, io),
+      ),
+    )
+  remote
+    .command('remove')
+    .alias('rm')
+    .description('remove a remote')
+    .argument('<name>')
+    .option(...REPO)
+    .action((name, options) =>
+      run(shell(), async (io) =>
+        (await import('./exp/init.ts')).expRemote('remove', { name }, options, io),
+      ),
+    )
+
+  exp
+    .command('create')
+    .description('create an experiment (for shell scripts); prints its id')
+    .option(...REPO)
+    .option('--name <name>', 'group name, may hold "/"')
+    .option('--kind <kind>', 'the kind of run (default: shell)')
+    .option(
+      '-p, --param <key=value>',
+      'a parameter, repeatable; values are JSON when they parse',
+      collect,
+      [],
+    )
+    .option('--no-git', 'do not record Git state')
+    .action((options) =>
+      run(shell(), async (io) => (await import('./exp/write.ts')).expCreate(options, io)),
+    )
+
+  exp
+    .command('log')
+    .description('append an event to an experiment’s log (safe alongside other writers)')
+    .argument('<id>', 'the experiment')
+    .argument('<event>', 'event name, e.g. train/epoch/3')
+    .argument('[values...]', 'key=value pairs; values are JSON when they parse')
+    .option(...REPO)
+    .option('--stream <name>', 'write to <name>.log.jsonl instead of log.jsonl')
+    .action((id, event, values, options) =>
+      run(shell(), async (io) =>
+        (await import('./exp/write.ts')).expLog(id, event, values, options, io),
+      ),
+    )
+
+  exp
+    .command('attach')
+    .description(
+      'store FILE as a RepoFile linked into experiment ID ("-" keeps it in .dbx/attachments)',
+    )
+    .argument('<id>', 'the experiment, or "-"')
+    .argument('<file>', 'the file')
+    .option(...REPO)
+    .option('--name <name>', 'its name in the experiment (default: the file name)')
+    .action((id, file, options) =>
+      run(shell(), async (io) => (await import('./exp/write.ts')).expAttach(id, file, options, io)),
+    )
+}
