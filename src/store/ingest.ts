@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
 import { closeSync, fstatSync, openSync } from 'node:fs'
 import { fsError, MlvcError, type ProgressOptions } from '../core/index.ts'
-import { formatId, sha256Digest } from './cid.ts'
+import { sha256Digest } from './cid.ts'
+import { createDigestList, type DigestList } from './digest-list.ts'
 import { type CdcOptions, type CdcParams, cdcParams, cutPoints } from './fastcdc.ts'
 import { type IngestPool, SLOT_DATA, SLOT_HEAD, SLOTS, withIngestPool } from './ingest-pool.ts'
 import type { IngestReply } from './ingest-worker.ts'
-import { type BlobManifest, encodeManifest } from './manifest.ts'
+import { encodeBlobManifest } from './manifest.ts'
 import { type ByteSource, fileSource, prefixedSource } from './source.ts'
 import type { Store } from './store.ts'
 
@@ -27,13 +28,15 @@ export interface IngestResult {
 }
 
 interface Tally {
-  chunks: Array<[string, number]>
+  chunks: DigestList
+  size: number
   newChunks: number
   newBytes: number
 }
 
 function storeChunk(store: Store, tally: Tally, digest: Uint8Array, data: Uint8Array): void {
-  tally.chunks.push([formatId('chunk', digest), data.length])
+  tally.chunks.push(digest, data.length)
+  tally.size += data.length
   const known = store.lookup(digest)
   if (known) {
     store.freshen(known.pack)
@@ -150,7 +153,7 @@ export async function ingestSource(
 ): Promise<IngestResult> {
   const params = cdcParams(options.cdc)
   const limit = options.inlineLimit ?? SLOT_DATA
-  const tally: Tally = { chunks: [], newChunks: 0, newBytes: 0 }
+  const tally: Tally = { chunks: createDigestList(), size: 0, newChunks: 0, newBytes: 0 }
   let sha256: string
   if (source.size !== undefined && source.size <= limit) {
     const bytes = Buffer.allocUnsafe(source.size)
@@ -168,14 +171,13 @@ export async function ingestSource(
       )
     }
   }
-  const size = tally.chunks.reduce((sum, [, length]) => sum + length, 0)
-  const manifest: BlobManifest = { type: 'blob', size, sha256, chunks: tally.chunks }
-  const id = store.putObject('manifest', encodeManifest(manifest))
+  const { size } = tally
+  const id = store.putObject('manifest', encodeBlobManifest(size, sha256, tally.chunks))
   return {
     id,
     size,
     sha256,
-    chunks: tally.chunks.length,
+    chunks: tally.chunks.count,
     newChunks: tally.newChunks,
     newBytes: tally.newBytes,
   }

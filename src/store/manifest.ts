@@ -1,5 +1,6 @@
 import { MlvcError } from '../core/index.ts'
-import { parseId } from './cid.ts'
+import { formatId, parseId } from './cid.ts'
+import type { DigestList } from './digest-list.ts'
 
 /**
  * The recipe of one file: its chunks in order and the sha-256 of the whole, checked on every
@@ -17,6 +18,21 @@ export interface BlobManifest {
 
 /** Any manifest; later kinds (checkpoints, datasets) add members to this union. */
 export type Manifest = BlobManifest
+
+/**
+ * Encodes a blob manifest straight from a chunk list, without building [id, length] pairs first;
+ * the bytes equal encodeManifest's for the same content.
+ */
+export function encodeBlobManifest(size: number, sha256: string, chunks: DigestList): Buffer {
+  const parts: string[] = [`{"mlvc":1,"type":"blob","size":${size},"sha256":"${sha256}","chunks":[`]
+  for (let i = 0; i < chunks.count; i++) {
+    parts.push(
+      `${i === 0 ? '' : ','}["${formatId('chunk', chunks.digest(i))}",${chunks.length(i)}]`,
+    )
+  }
+  parts.push(']}')
+  return Buffer.from(parts.join(''))
+}
 
 export function encodeManifest(manifest: Manifest): Buffer {
   switch (manifest.type) {

@@ -2,6 +2,7 @@ import { closeSync, fsync, openSync, writeSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { fsError, uniqueName, writeFileAtomic, writevAllSync } from '../core/index.ts'
 import type { ObjectKind } from './cid.ts'
+import { createDigestList, type DigestList } from './digest-list.ts'
 import { encodeIdx, type IdxEntry } from './idx.ts'
 import { idxFilePath, packFilePath, type StoreLayout } from './layout.ts'
 import { MAX_PACK_BYTES, PACK_MAGIC, RECORD_HEADER, recordHeader } from './pack-format.ts'
@@ -33,12 +34,21 @@ export interface PackWriter {
   readonly bytesWritten: number
 }
 
+function idxEntries(list: DigestList, count: number): IdxEntry[] {
+  return Array.from({ length: count }, (_, i) => ({
+    digest: list.digest(i),
+    kind: list.kind(i),
+    offset: list.offset(i),
+    length: list.length(i),
+  }))
+}
+
 interface OpenPack {
   name: string
   number: number
   fd: number
   size: number
-  entries: IdxEntry[]
+  entries: DigestList
   committed: number
 }
 
@@ -64,23 +74,27 @@ export function createPackWriter(options: PackWriterOptions): PackWriter {
       number: sink.addPack(name),
       fd,
       size: PACK_MAGIC.length,
-      entries: [],
+      entries: createDigestList(),
       committed: 0,
     }
   }
 
   async function commitPack(pack: OpenPack): Promise<void> {
-    if (pack.committed === pack.entries.length) return
-    const count = pack.entries.length
+    if (pack.committed === pack.entries.count) return
+    const count = pack.entries.count
     const path = packFilePath(layout, pack.name)
     try {
       if (durable) await fsyncAsync(pack.fd)
     } catch (err) {
       throw fsError(err, 'syncing pack', path)
     }
-    await writeFileAtomic(idxFilePath(layout, pack.name), encodeIdx(pack.entries.slice(0, count)), {
-      fsync: durable,
-    })
+    await writeFileAtomic(
+      idxFilePath(layout, pack.name),
+      encodeIdx(idxEntries(pack.entries, count)),
+      {
+        fsync: durable,
+      },
+    )
     pack.committed = Math.max(pack.committed, count)
   }
 
@@ -119,7 +133,7 @@ export function createPackWriter(options: PackWriterOptions): PackWriter {
       const offset = pack.size + RECORD_HEADER
       pack.size += total
       bytesWritten += total
-      pack.entries.push({ digest: Uint8Array.from(digest), kind, offset, length })
+      pack.entries.push(digest, length, offset, kind)
       const location: Location = { pack: pack.number, offset, length, kind }
       sink.addObject(digest, location)
       if (pack.size >= MAX_PACK_BYTES) {

@@ -1,0 +1,21 @@
+import type { Scenario } from '../context.ts'
+import { ckptDedup } from './ckpt-dedup.ts'
+import { dedup } from './dedup.ts'
+import { put } from './put.ts'
+import { rss } from './rss.ts'
+
+/**
+ * Every scenario, in the order they run and appear in BENCHMARKS.md. A new scenario is a module
+ * exporting a `Scenario`, added here.
+ */
+export const SCENARIOS: readonly Scenario[] = [put, dedup, rss, ckptDedup]
+
+export function findScenarios(names: readonly string[] | undefined): Scenario[] {
+  if (!names) return [...SCENARIOS]
+  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n))
+  if (unknown.length > 0) {
+    const known = SCENARIOS.map((s) => s.name).join(', ')
+    throw new RangeError(`unknown scenario ${unknown.join(', ')} (known: ${known})`)
+  }
+  return SCENARIOS.filter((s) => names.includes(s.name))
+}
