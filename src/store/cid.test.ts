@@ -25,6 +25,19 @@ describe('object ids', () => {
     expect(idOf('chunk', data)).toBe(reference)
   })
 
+  test('formatId equals multiformats CID.toString for both kinds and many digests', async () => {
+    const Digest = await import('multiformats/hashes/digest')
+    for (let i = 0; i < 200; i++) {
+      const digest = sha256Digest(Buffer.from([i, i >> 3]))
+      expect(formatId('chunk', digest)).toBe(
+        CID.create(1, raw.code, Digest.create(sha256.code, digest)).toString(),
+      )
+      expect(formatId('manifest', digest)).toBe(
+        CID.create(1, 0x0200, Digest.create(sha256.code, digest)).toString(),
+      )
+    }
+  })
+
   test('parses back to kind and digest', () => {
     const digest = sha256Digest(Buffer.from('x'))
     const parsed = parseId(formatId('manifest', digest))

@@ -24,14 +24,19 @@ export type Manifest = BlobManifest
  * the bytes equal encodeManifest's for the same content.
  */
 export function encodeBlobManifest(size: number, sha256: string, chunks: DigestList): Buffer {
-  const parts: string[] = [`{"mlvc":1,"type":"blob","size":${size},"sha256":"${sha256}","chunks":[`]
+  const head = `{"mlvc":1,"type":"blob","size":${size},"sha256":"${sha256}","chunks":[`
+  // Each entry: ["<59-char id>",<length up to 10 digits>] plus a comma.
+  const out = Buffer.allocUnsafe(head.length + chunks.count * 76 + 2)
+  let pos = out.write(head, 0, 'latin1')
   for (let i = 0; i < chunks.count; i++) {
-    parts.push(
+    pos += out.write(
       `${i === 0 ? '' : ','}["${formatId('chunk', chunks.digest(i))}",${chunks.length(i)}]`,
+      pos,
+      'latin1',
     )
   }
-  parts.push(']}')
-  return Buffer.from(parts.join(''))
+  pos += out.write(']}', pos, 'latin1')
+  return out.subarray(0, pos)
 }
 
 export function encodeManifest(manifest: Manifest): Buffer {
