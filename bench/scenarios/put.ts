@@ -19,18 +19,12 @@ import { limitRows } from './limits.ts'
 const NAME = 'put'
 export const MLVC_PUT = 'mlvc put'
 
+// The issue's target is the throughput. Its "about 7x faster than git-lfs, 3x than git-annex"
+// restate 600 MB/s against the peers' times measured when it was written (13 s and 5 s); the peers
+// are timed here in the same run, so the ratios are reported for reading, not judged.
 const TARGETS: { mlvc: Target; ratio: Partial<Record<PeerName, Target>> } = {
   mlvc: { on: 'value', op: '>=', threshold: 600, text: '≥ 600 MB/s', source: 'issue 2' },
-  ratio: {
-    'git-lfs': { on: 'ratio', op: '>=', threshold: 7, text: 'mlvc ≈7× faster', source: 'issue 2' },
-    'git-annex': {
-      on: 'ratio',
-      op: '>=',
-      threshold: 3,
-      text: 'mlvc ≈3× faster',
-      source: 'issue 2',
-    },
-  },
+  ratio: {},
 }
 
 async function mlvcRows(ctx: BenchContext, file: string, size: number): Promise<ResultRow[]> {
