@@ -4,6 +4,7 @@
  * the shared ring that the main thread fills; none copies it.
  */
 import { createHash, type Hash } from 'node:crypto'
+import { writeSync } from 'node:fs'
 import { type MessagePort, parentPort } from 'node:worker_threads'
 import { type CdcParams, type Cutter, createCutter } from './fastcdc.ts'
 
@@ -25,6 +26,8 @@ export type IngestRequest =
       starts: Uint32Array<ArrayBuffer>
       lengths: Uint32Array<ArrayBuffer>
     }
+  /** Writes ring[from, to) to the file descriptor at `position` (materializing runs it here). */
+  | { type: 'write'; id: number; fd: number; position: number; from: number; to: number }
 
 /** The reply to a 'cdc' request comes from the digest worker, with the chunks' digests. */
 export type IngestReply =
@@ -37,6 +40,7 @@ export type IngestReply =
       digests: Uint8Array<ArrayBuffer>
     }
   | { type: 'sha'; id: number }
+  | { type: 'write'; id: number; error?: string; code?: string }
   | { type: 'sha-end'; id: number; digest: Uint8Array<ArrayBuffer> }
 
 let ring: Uint8Array = new Uint8Array(0)
@@ -87,6 +91,20 @@ function hashChunks(req: Extract<IngestRequest, { type: 'digests' }>): IngestRep
   return { type: 'chunks', id: req.id, starts: req.starts, lengths: req.lengths, digests }
 }
 
+function writeRange(req: Extract<IngestRequest, { type: 'write' }>): IngestReply {
+  try {
+    let done = req.from
+    while (done < req.to)
+      done += writeSync(req.fd, ring, done, req.to - done, req.position + done - req.from)
+    return { type: 'write', id: req.id }
+  } catch (err) {
+    const { message, code } = err as NodeJS.ErrnoException
+    return code === undefined
+      ? { type: 'write', id: req.id, error: message }
+      : { type: 'write', id: req.id, error: message, code }
+  }
+}
+
 function handle(req: IngestRequest): IngestReply | undefined {
   switch (req.type) {
     case 'init':
@@ -112,6 +130,8 @@ function handle(req: IngestRequest): IngestReply | undefined {
     case 'sha':
       fileHash?.update(ring.subarray(req.from, req.to))
       return { type: 'sha', id: req.id }
+    case 'write':
+      return writeRange(req)
     case 'sha-end': {
       const digest = new Uint8Array(fileHash?.digest() ?? [])
       fileHash = undefined
