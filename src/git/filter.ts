@@ -3,7 +3,6 @@ import { join } from 'node:path'
 import { MlvcError } from '../core/index.ts'
 import {
   type ByteSource,
-  fileSource,
   hasBlob,
   ingestFile,
   ingestSource,

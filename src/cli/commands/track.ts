@@ -20,10 +20,13 @@ export async function track(patterns: string[], io: Io): Promise<CommandResult> 
   const added = await trackPatterns(ctx.workTree, patterns)
   for (const p of patterns.filter((p) => !added.includes(p))) io.warn(`"${p}" was already tracked`)
   const text = added.map((p) => `tracking "${p}"`).join('\n')
-  if (added.length > 0)
+  const hasCommits =
+    (await runGit(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: ctx.workTree })).code === 0
+  if (added.length > 0 && hasCommits) {
     io.warn(
-      'files already committed keep their raw history; re-add them with: git add --renormalize .',
+      'matching files committed before keep their raw history; store them with: git add --renormalize .',
     )
+  }
   return { data: added, text }
 }
 
