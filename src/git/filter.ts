@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { MlvcError } from '../core/index.ts'
+import { isMlvcError, MlvcError } from '../core/index.ts'
 import {
   type ByteSource,
   hasBlob,
@@ -230,6 +230,13 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
           if (await writeContentOverStub(writer, path, stub, { signal: ctx.signal }))
             written.push(path)
         } catch (err) {
+          if (isMlvcError(err, 'INTERRUPTED')) {
+            const left = deferred.slice(i).map((d) => d.path)
+            ctx.warn(
+              `mlvc: interrupted; left as stubs: ${left.join(', ')}. Run \`mlvc pull\` to finish.`,
+            )
+            break
+          }
           const reason = (err as Error).message
           ctx.warn(`mlvc: ${path}: could not write its content: ${reason}; run \`mlvc pull\``)
         }

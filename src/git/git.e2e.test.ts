@@ -319,6 +319,80 @@ describe('bad input', () => {
   })
 })
 
+describe('a damaged remote, and Ctrl-C during a checkout', () => {
+  test('a corrupt object on the remote: the clone keeps the stub and says which object and remote', async () => {
+    const { dir, remote } = await newRepo()
+    const bare = join(root, `bare-${n++}.git`)
+    await user.git(root, 'init', '-q', '--bare', bare)
+    await user.git(dir, 'remote', 'add', 'origin', bare)
+    writeModel(join(dir, 'model.bin'), 6 * MiB, 120)
+    await user.git(dir, 'add', '.')
+    await user.git(dir, 'commit', '-qm', 'm')
+    await user.git(dir, 'push', '-q', 'origin', 'main')
+    const packs = join(remote, 'packs')
+    const pack = join(packs, readdirSync(packs).find((f) => f.endsWith('.pack')) as string)
+    const bytes = readFileSync(pack)
+    bytes[3 * MiB] = (bytes[3 * MiB] as number) ^ 0x40
+    writeFileSync(pack, bytes)
+    const clone = join(root, `clone-${n++}`)
+    const result = await user.gitResult(root, 'clone', '-q', bare, clone)
+    expect(result.code).toBe(0)
+    expect(result.stderr).toMatch(
+      /remote origin: object \w+ in packs\/pack-[\w-]+\.pack is corrupt/,
+    )
+    expect(readFileSync(join(clone, 'model.bin'), 'utf8').startsWith(SIGNATURE)).toBe(true)
+    expect(await user.git(clone, 'status', '--porcelain')).toBe('')
+    const fsck = await user.mlvc(clone, 'fsck')
+    expect(fsck.code, fsck.stdout).toBe(1)
+    expect(fsck.stdout).toMatch(
+      /^error: model\.bin: object \w+ is missing from the local store \(mlvc pull fetches it\)$/m,
+    )
+  })
+
+  test('Ctrl-C while a checkout writes a big file: stubs left consistent, mlvc pull finishes', async () => {
+    const { dir } = await newRepo()
+    const data = writeModel(join(dir, 'big.bin'), 300 * MiB, 130)
+    await user.git(dir, 'add', 'big.bin')
+    await user.git(dir, 'commit', '-qm', 'big')
+    await user.git(dir, 'checkout', '-qb', 'empty')
+    await user.git(dir, 'rm', '-q', 'big.bin')
+    await user.git(dir, 'commit', '-qm', 'no big')
+    const { spawn } = await import('node:child_process')
+    const child = spawn('git', ['checkout', '-q', 'main'], {
+      cwd: dir,
+      env: user.env,
+      detached: true,
+    })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    const tmp = join(dir, '.git', 'mlvc-tmp')
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (existsSync(tmp) && readdirSync(tmp).length > 0) {
+          clearInterval(timer)
+          process.kill(-(child.pid as number), 'SIGINT')
+        }
+      }, 2)
+      child.on('close', () => {
+        clearInterval(timer)
+        resolve()
+      })
+    })
+    expect(stderr).toContain(
+      'mlvc: interrupted; left as stubs: big.bin. Run `mlvc pull` to finish.',
+    )
+    expect(readdirSync(tmp)).toEqual([])
+    expect(readFileSync(join(dir, 'big.bin'), 'utf8').startsWith(SIGNATURE)).toBe(true)
+    expect((await user.mlvc(dir, 'status')).stdout).toMatch(/^stub, .*big\.bin$/m)
+    const pull = await user.mlvc(dir, 'pull')
+    expect(pull.code, pull.stderr).toBe(0)
+    expect(fileSha(join(dir, 'big.bin'))).toBe(sha(data))
+    await expectClean(dir)
+  })
+})
+
 describe('big files and interruptions', () => {
   test('checking out a 512 MiB file: no process holds it in memory (peak RSS under 400 MiB)', async () => {
     const { dir } = await newRepo()
