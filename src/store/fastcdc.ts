@@ -53,6 +53,8 @@ export interface Cutter {
   next(buf: Uint8Array, from: number, to: number): number
   /** Bytes of the open chunk seen so far. */
   readonly pending: number
+  /** Forgets the open chunk: the next byte starts a new one (after a forced cut). */
+  reset(): void
 }
 
 // The hash left by the last scan() call. A module-level variable keeps scan() monomorphic and free
@@ -96,6 +98,10 @@ export function createCutter(params: CdcParams = DEFAULT_CDC): Cutter {
     get pending() {
       return len
     },
+    reset() {
+      len = 0
+      h = 0
+    },
     next(buf, from, to) {
       const base = from - len
       const normal = base + avgSize
@@ -122,18 +128,36 @@ export function createCutter(params: CdcParams = DEFAULT_CDC): Cutter {
   }
 }
 
-/** Cut points (chunk end offsets) of a whole buffer, the last one being its length. */
-export function cutPoints(data: Uint8Array, params: CdcParams = DEFAULT_CDC): number[] {
+/**
+ * Cut points (chunk end offsets) of a whole buffer, the last one being its length. `forced`
+ * (sorted offsets) are cuts that must happen: a checkpoint is cut at every tensor's start and end,
+ * so that an unchanged tensor always yields the same chunks wherever it sits in the file.
+ */
+export function cutPoints(
+  data: Uint8Array,
+  params: CdcParams = DEFAULT_CDC,
+  forced: readonly number[] = [],
+): number[] {
   const cutter = createCutter(params)
   const cuts: number[] = []
   let pos = 0
+  let next = 0
   while (pos < data.length) {
-    const cut = cutter.next(data, pos, data.length)
-    if (cut < 0) break
-    cuts.push(cut)
-    pos = cut
+    while (next < forced.length && (forced[next] as number) <= pos) next++
+    const limit = next < forced.length ? Math.min(forced[next] as number, data.length) : data.length
+    const cut = cutter.next(data, pos, limit)
+    if (cut >= 0) {
+      cuts.push(cut)
+      pos = cut
+    } else if (limit < data.length) {
+      cuts.push(limit)
+      cutter.reset()
+      pos = limit
+    } else {
+      break
+    }
   }
-  if (cutter.pending > 0 || (data.length > 0 && cuts.at(-1) !== data.length)) cuts.push(data.length)
+  if (cuts.at(-1) !== data.length && data.length > 0) cuts.push(data.length)
   return cuts
 }
 

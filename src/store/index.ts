@@ -8,6 +8,7 @@ export {
   sha256Digest,
   sha256File,
 } from './cid.ts'
+export { createDigestList, type DigestList } from './digest-list.ts'
 export {
   type CdcOptions,
   type CdcParams,
@@ -22,7 +23,15 @@ export {
 export { type FsckIssue, type FsckOptions, type FsckReport, fsckStore } from './fsck.ts'
 export { GC_GRACE_MS, type GcOptions, type GcReport, gcStore } from './gc.ts'
 export { decodeIdx, encodeIdx, type IdxEntry } from './idx.ts'
-export { type IngestOptions, type IngestResult, ingestFile, ingestSource } from './ingest.ts'
+export {
+  type ChunkedContent,
+  chunkSource,
+  type IngestOptions,
+  type IngestResult,
+  ingestFile,
+  ingestSource,
+  withFileSource,
+} from './ingest.ts'
 export {
   type BlobManifest,
   decodeManifest,

@@ -16,7 +16,15 @@ export type IngestRequest =
    * Cut ring[dataStart, end), new file data, continuing the chunk left open by the previous block:
    * its bytes are first copied from the previous block's tail to just before dataStart.
    */
-  | { type: 'cdc'; id: number; dataStart: number; end: number; eof: boolean }
+  | {
+      type: 'cdc'
+      id: number
+      dataStart: number
+      end: number
+      eof: boolean
+      /** Ring positions in (dataStart, end] where a chunk must end (tensor boundaries). */
+      forced?: number[]
+    }
   | { type: 'sha-start' }
   | { type: 'sha'; id: number; from: number; to: number }
   | { type: 'sha-end'; id: number }
@@ -55,23 +63,33 @@ function cutBlock(req: Extract<IngestRequest, { type: 'cdc' }>): IngestRequest {
   const carried = tail.end - tail.start
   const from = req.dataStart - carried
   ring.copyWithin(from, tail.start, tail.end)
+  const forced = req.forced ?? []
   const starts: number[] = []
   const lengths: number[] = []
   let chunkStart = from
   let pos = req.dataStart
+  let next = 0
+  const emit = (end: number) => {
+    starts.push(chunkStart)
+    lengths.push(end - chunkStart)
+    chunkStart = end
+    pos = end
+  }
   while (pos < req.end) {
-    const cut = active.next(ring, pos, req.end)
-    if (cut < 0) break
-    starts.push(chunkStart)
-    lengths.push(cut - chunkStart)
-    chunkStart = cut
-    pos = cut
+    const limit = next < forced.length ? Math.min(forced[next] as number, req.end) : req.end
+    const cut = active.next(ring, pos, limit)
+    if (cut >= 0) {
+      emit(cut)
+    } else if (next < forced.length && limit === forced[next]) {
+      next++
+      if (limit > chunkStart) emit(limit)
+      active.reset()
+      pos = limit
+    } else {
+      break
+    }
   }
-  if (req.eof && chunkStart < req.end) {
-    starts.push(chunkStart)
-    lengths.push(req.end - chunkStart)
-    chunkStart = req.end
-  }
+  if (req.eof && chunkStart < req.end) emit(req.end)
   tail = req.eof ? { start: 0, end: 0 } : { start: chunkStart, end: req.end }
   return {
     type: 'digests',

@@ -12,8 +12,23 @@ import type { Store } from './store.ts'
 
 export interface IngestOptions extends ProgressOptions {
   cdc?: CdcOptions
-  /** Files up to this size are chunked on the calling thread. @default 8 MiB */
+  /** Inputs up to this size are chunked on the calling thread. @default 8 MiB */
   inlineLimit?: number
+  /**
+   * Sorted byte offsets where a chunk must end (a checkpoint's tensor boundaries), so that equal
+   * regions always yield equal chunks wherever they sit.
+   */
+  boundaries?: readonly number[]
+}
+
+/** What chunking stored: every chunk (digest, length, offset in the input), in order. */
+export interface ChunkedContent {
+  size: number
+  sha256: string
+  chunks: DigestList
+  /** Chunks and bytes this call added to the store (the rest were there already). */
+  newChunks: number
+  newBytes: number
 }
 
 export interface IngestResult {
@@ -22,7 +37,6 @@ export interface IngestResult {
   size: number
   sha256: string
   chunks: number
-  /** Chunks and bytes this call added to the store (the rest were there already). */
   newChunks: number
   newBytes: number
 }
@@ -35,7 +49,7 @@ interface Tally {
 }
 
 function storeChunk(store: Store, tally: Tally, digest: Uint8Array, data: Uint8Array): void {
-  tally.chunks.push(digest, data.length)
+  tally.chunks.push(digest, data.length, tally.size)
   tally.size += data.length
   const known = store.lookup(digest)
   if (known) {
@@ -47,9 +61,15 @@ function storeChunk(store: Store, tally: Tally, digest: Uint8Array, data: Uint8A
   tally.newBytes += data.length
 }
 
-function ingestInline(store: Store, bytes: Uint8Array, params: CdcParams, tally: Tally): string {
+function chunkInline(
+  store: Store,
+  bytes: Uint8Array,
+  params: CdcParams,
+  boundaries: readonly number[],
+  tally: Tally,
+): string {
   let start = 0
-  for (const end of cutPoints(bytes, params)) {
+  for (const end of cutPoints(bytes, params, boundaries)) {
     const chunk = bytes.subarray(start, end)
     storeChunk(store, tally, sha256Digest(chunk), chunk)
     start = end
@@ -66,40 +86,53 @@ interface Block {
   filePos: number
 }
 
+interface PipeOptions extends IngestOptions {
+  path: string
+  total: number
+  params: CdcParams
+}
+
 /**
- * The pipeline for large files. The main thread reads blocks into ring slots and appends new chunks
- * to a pack; one worker cuts chunks (it first copies the chunk left open by the previous block into
- * this slot's headroom, so every chunk is contiguous) and hands the cuts to a second, which hashes
- * the chunks and replies; a third hashes the whole file. A slot is reused only after the next
- * block's chunks, whose cut read the slot's tail, have come back.
+ * The pipeline for large inputs. The main thread reads blocks into ring slots and appends new
+ * chunks to a pack; one worker cuts chunks (it first copies the chunk left open by the previous
+ * block into this slot's headroom, so every chunk is contiguous) and hands the cuts to a second,
+ * which hashes the chunks and replies; a third hashes the whole input. A slot is reused only after
+ * the next block's chunks, whose cut read the slot's tail, have come back.
  */
-async function ingestPiped(
+async function chunkPiped(
   pool: IngestPool,
   store: Store,
   source: ByteSource,
-  params: CdcParams,
   tally: Tally,
-  options: IngestOptions & { path: string; total: number },
+  options: PipeOptions,
 ): Promise<string> {
-  if (params.maxSize > SLOT_HEAD) {
+  if (options.params.maxSize > SLOT_HEAD) {
     throw new MlvcError('USAGE', `chunk maxSize over ${SLOT_HEAD} bytes is not supported`)
   }
   const { ring } = pool
+  const boundaries = options.boundaries ?? []
   const free = Array.from({ length: SLOTS }, (_, i) => i)
   let filePos = 0
+  let nextBoundary = 0
   let eof = false
-  pool.cdc.tell({ type: 'cdc-start', params })
+  pool.cdc.tell({ type: 'cdc-start', params: options.params })
   pool.sha.tell({ type: 'sha-start' })
 
   async function readBlock(slot: number): Promise<Block> {
     const dataStart = slot * (SLOT_HEAD + SLOT_DATA) + SLOT_HEAD
     const n = await source.read(ring.subarray(dataStart, dataStart + SLOT_DATA))
+    const blockStart = filePos
     filePos += n
     eof = n < SLOT_DATA
     const end = dataStart + n
+    const forced: number[] = []
+    while (nextBoundary < boundaries.length && (boundaries[nextBoundary] as number) <= filePos) {
+      const at = boundaries[nextBoundary++] as number
+      if (at > blockStart) forced.push(dataStart + (at - blockStart))
+    }
     const sha = pool.sha.ask({ type: 'sha', id: slot, from: dataStart, to: end })
     const chunks = pool.digests.expect<ChunksReply>()
-    pool.cdc.tell({ type: 'cdc', id: slot, dataStart, end, eof })
+    pool.cdc.tell({ type: 'cdc', id: slot, dataStart, end, eof, forced })
     return { slot, chunks, sha, filePos }
   }
 
@@ -142,53 +175,76 @@ async function ingestPiped(
 let probe: Buffer | undefined
 
 /**
- * Stores a byte source: content-defined chunks (new ones appended to a pack) and a blob manifest.
- * Inputs up to `inlineLimit` are chunked on the calling thread, larger ones in the worker pipeline.
- * The objects are durable and visible to other processes only after `store.commit()`.
+ * Stores a byte source as content-defined chunks (new ones appended to a pack) and returns the
+ * chunk list; no manifest. Inputs up to `inlineLimit` are chunked on the calling thread, larger
+ * ones in the worker pipeline. Objects are durable and visible to other processes only after
+ * `store.commit()`.
  */
-export async function ingestSource(
+export async function chunkSource(
   store: Store,
   source: ByteSource,
   options: IngestOptions & { path: string },
-): Promise<IngestResult> {
+): Promise<ChunkedContent> {
   const params = cdcParams(options.cdc)
   const limit = options.inlineLimit ?? SLOT_DATA
+  const boundaries = options.boundaries ?? []
   const tally: Tally = { chunks: createDigestList(), size: 0, newChunks: 0, newBytes: 0 }
   let sha256: string
   if (source.size !== undefined && source.size <= limit) {
     const bytes = Buffer.allocUnsafe(source.size)
-    sha256 = ingestInline(store, bytes.subarray(0, await source.read(bytes)), params, tally)
+    sha256 = chunkInline(
+      store,
+      bytes.subarray(0, await source.read(bytes)),
+      params,
+      boundaries,
+      tally,
+    )
   } else {
     if (!probe || probe.length < limit + 1) probe = Buffer.allocUnsafe(limit + 1)
     const head = probe.subarray(0, await source.read(probe.subarray(0, limit + 1)))
     if (head.length <= limit) {
-      sha256 = ingestInline(store, head, params, tally)
+      sha256 = chunkInline(store, head, params, boundaries, tally)
     } else {
       const rest = prefixedSource(Buffer.from(head), source)
-      const total = source.size ?? 0
-      sha256 = await withIngestPool((pool) =>
-        ingestPiped(pool, store, rest, params, tally, { ...options, total }),
-      )
+      const pipe: PipeOptions = { ...options, params, total: source.size ?? 0 }
+      sha256 = await withIngestPool((pool) => chunkPiped(pool, store, rest, tally, pipe))
     }
   }
-  const { size } = tally
-  const id = store.putObject('manifest', encodeBlobManifest(size, sha256, tally.chunks))
   return {
-    id,
-    size,
+    size: tally.size,
     sha256,
-    chunks: tally.chunks.count,
+    chunks: tally.chunks,
     newChunks: tally.newChunks,
     newBytes: tally.newBytes,
   }
 }
 
-/** Stores a file (see ingestSource). */
-export async function ingestFile(
+/** Stores a byte source and its blob manifest (see chunkSource). */
+export async function ingestSource(
   store: Store,
-  path: string,
-  options: IngestOptions = {},
+  source: ByteSource,
+  options: IngestOptions & { path: string },
 ): Promise<IngestResult> {
+  const content = await chunkSource(store, source, options)
+  const id = store.putObject(
+    'manifest',
+    encodeBlobManifest(content.size, content.sha256, content.chunks),
+  )
+  return {
+    id,
+    size: content.size,
+    sha256: content.sha256,
+    chunks: content.chunks.count,
+    newChunks: content.newChunks,
+    newBytes: content.newBytes,
+  }
+}
+
+/** Runs `task` with the file open as a source; errors name the file. */
+export async function withFileSource<T>(
+  path: string,
+  task: (source: ByteSource) => Promise<T>,
+): Promise<T> {
   let fd: number
   try {
     fd = openSync(path, 'r')
@@ -198,10 +254,19 @@ export async function ingestFile(
   try {
     const stat = fstatSync(fd)
     if (stat.isDirectory()) throw new MlvcError('USAGE', `${path} is a directory`)
-    return await ingestSource(store, fileSource(fd, stat.size), { ...options, path })
+    return await task(fileSource(fd, stat.size))
   } catch (err) {
     throw fsError(err, 'storing', path)
   } finally {
     closeSync(fd)
   }
+}
+
+/** Stores a file (see ingestSource). */
+export async function ingestFile(
+  store: Store,
+  path: string,
+  options: IngestOptions = {},
+): Promise<IngestResult> {
+  return withFileSource(path, (source) => ingestSource(store, source, { ...options, path }))
 }

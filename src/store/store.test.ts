@@ -173,3 +173,45 @@ describe('fsck and gc', () => {
     await after.close()
   })
 })
+
+describe('forced boundaries (tensor-aligned chunking)', () => {
+  test('every boundary is a chunk end, inline and piped alike', async () => {
+    const data = pseudoRandomBytes(20 * MiB + 777, 41)
+    const boundaries = [100, 4096, 3 * MiB + 5, 8 * MiB, 8 * MiB + 1, 17 * MiB - 3]
+    const { chunkSource } = await import('./ingest.ts')
+    const { bufferSource } = await import('./source.ts')
+    const ends = async (inlineLimit: number) => {
+      const store = await freshStore()
+      const content = await chunkSource(store, bufferSource(data), {
+        path: 'x',
+        boundaries,
+        inlineLimit,
+      })
+      await store.close()
+      return Array.from(
+        { length: content.chunks.count },
+        (_, i) => content.chunks.offset(i) + content.chunks.length(i),
+      )
+    }
+    const piped = await ends(0)
+    expect(await ends(64 * MiB)).toEqual(piped)
+    for (const b of boundaries) expect(piped).toContain(b)
+  })
+
+  test('a region between boundaries yields the same chunks wherever it sits', async () => {
+    const { chunkSource } = await import('./ingest.ts')
+    const { bufferSource } = await import('./source.ts')
+    const tensor = pseudoRandomBytes(10 * MiB, 42)
+    const store = await freshStore()
+    const a = Buffer.concat([pseudoRandomBytes(1000, 1), tensor])
+    const b = Buffer.concat([pseudoRandomBytes(54321, 2), tensor])
+    await chunkSource(store, bufferSource(a), { path: 'a', boundaries: [1000], inlineLimit: 0 })
+    const second = await chunkSource(store, bufferSource(b), {
+      path: 'b',
+      boundaries: [54321],
+      inlineLimit: 0,
+    })
+    expect(second.newBytes).toBeLessThan(60_000)
+    await store.close()
+  })
+})
