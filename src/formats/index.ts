@@ -1,0 +1,18 @@
+export { DTYPES, type DType, dtypeSize, isDType, isFloat } from './dtype.ts'
+export { isQuantType, type QuantType } from './ggml.ts'
+export type {
+  ByteOrder,
+  CheckpointFormat,
+  CheckpointLayout,
+  Compression,
+  MetadataValue,
+  Segment,
+  TensorEncoding,
+  TensorLayout,
+} from './layout.ts'
+export { detectFormat, type ReadLayoutOptions, readLayout } from './read-layout.ts'
+export { type ReadTensorOptions, readTensor } from './read-tensor.ts'
+export { parseShardIndex, readShardIndex, type ShardIndex } from './safetensors-index.ts'
+export { itemSize } from './tensor-info.ts'
+export { type WriteOptions, writeWithTensors } from './write.ts'
+export type { TensorBytes } from './write-io.ts'

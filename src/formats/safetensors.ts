@@ -1,0 +1,130 @@
+import { badFormat, checkCount, elementCount } from './bad-format.ts'
+import { dtypeSize, isDType } from './dtype.ts'
+import type { CheckpointLayout, MetadataValue, TensorLayout } from './layout.ts'
+import { sortedRecord } from './metadata.ts'
+import { buildSegments, checkUniqueNames } from './segments.ts'
+import type { ByteSource } from './source.ts'
+
+/** The safetensors library refuses larger headers (MAX_HEADER_SIZE). */
+export const SAFETENSORS_MAX_HEADER = 100_000_000
+
+/**
+ * True when the first bytes look like safetensors: a little-endian length, then the start of a JSON
+ * object. The length is not checked here, so that a file whose length field is damaged gets a
+ * message about that rather than "unknown format".
+ */
+export function sniffSafetensors(head: Uint8Array): boolean {
+  return (
+    head.length >= 10 && head[8] === 0x7b && [0x22, 0x7d, 0x20, 0x0a].includes(head[9] as number)
+  )
+}
+
+function readU64(bytes: Uint8Array): bigint {
+  return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true)
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+async function readHeader(
+  src: ByteSource,
+): Promise<{ header: Record<string, unknown>; dataStart: number }> {
+  if (src.size < 8)
+    throw badFormat(src.path, `${src.size} bytes is too short for a safetensors header`)
+  const n = readU64(await src.read(0, 8))
+  if (n > BigInt(src.size - 8)) {
+    throw badFormat(src.path, `header length ${n} exceeds file size ${src.size}`)
+  }
+  if (n > SAFETENSORS_MAX_HEADER) {
+    throw badFormat(
+      src.path,
+      `header length ${n} exceeds the safetensors limit of ${SAFETENSORS_MAX_HEADER}`,
+    )
+  }
+  let header: unknown
+  try {
+    header = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(await src.read(8, Number(n))),
+    )
+  } catch (err) {
+    throw badFormat(src.path, 'the safetensors header is not valid UTF-8 JSON', err)
+  }
+  if (!isRecord(header)) throw badFormat(src.path, 'the safetensors header is not a JSON object')
+  return { header, dataStart: 8 + Number(n) }
+}
+
+function parseMetadata(path: string, raw: unknown): Record<string, MetadataValue> {
+  if (raw === undefined) return {}
+  if (!isRecord(raw)) throw badFormat(path, '__metadata__ is not an object')
+  const entries: Array<[string, string]> = []
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'string') throw badFormat(path, `__metadata__.${k} is not a string`)
+    entries.push([k, v])
+  }
+  return sortedRecord(entries)
+}
+
+function parseTensor(
+  path: string,
+  [name, raw]: [string, unknown],
+  dataStart: number,
+): TensorLayout {
+  const what = `tensor ${name}`
+  if (!isRecord(raw)) throw badFormat(path, `${what} is not an object`)
+  const { dtype, shape, data_offsets: offsets } = raw
+  if (typeof dtype !== 'string' || !isDType(dtype)) {
+    throw badFormat(path, `${what} has dtype ${String(dtype)}, which mlvc does not read`)
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw badFormat(path, `${what} has a bad shape`)
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2)
+    throw badFormat(path, `${what} has bad data_offsets`)
+  const begin = checkCount(path, `${what} data offset`, offsets[0] as number)
+  const end = checkCount(path, `${what} data offset`, offsets[1] as number)
+  const nbytes = elementCount(path, what, shape as number[]) * dtypeSize(dtype)
+  if (end - begin !== nbytes) {
+    throw badFormat(
+      path,
+      `${what}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes, its ${dtype} shape [${shape}] needs ${nbytes}`,
+    )
+  }
+  return {
+    name,
+    dtype,
+    shape: shape as number[],
+    start: dataStart + begin,
+    end: dataStart + end,
+    encoding: { kind: 'dense', byteOrder: 'little', order: 'C' },
+    nbytes,
+  }
+}
+
+export async function readSafetensorsLayout(src: ByteSource): Promise<CheckpointLayout> {
+  const { header, dataStart } = await readHeader(src)
+  const tensors = Object.entries(header)
+    .filter(([name]) => name !== '__metadata__')
+    .map((entry) => parseTensor(src.path, entry, dataStart))
+  const byStart = tensors.filter((t) => t.end > t.start).toSorted((a, b) => a.start - b.start)
+  for (let i = 1; i < byStart.length; i++) {
+    const [a, b] = [byStart[i - 1] as TensorLayout, byStart[i] as TensorLayout]
+    if (b.start < a.end) throw badFormat(src.path, `tensors ${a.name} and ${b.name} overlap`)
+  }
+  for (const t of tensors) {
+    if (t.end > src.size) {
+      throw badFormat(
+        src.path,
+        `tensor ${t.name} ends at ${t.end}, past the end of the file (${src.size} bytes)`,
+      )
+    }
+  }
+  checkUniqueNames(src.path, tensors)
+  return {
+    format: 'safetensors',
+    size: src.size,
+    metadata: parseMetadata(src.path, header.__metadata__),
+    tensors,
+    segments: buildSegments(src.path, src.size, tensors),
+  }
+}

@@ -1,0 +1,45 @@
+import { badFormat } from './bad-format.ts'
+import type { Segment, TensorLayout } from './layout.ts'
+
+/**
+ * The segments of a file from its tensors: the non-empty ranges in the file itself, sorted, with
+ * overlapping or shared ranges (tied weights) merged into one segment that names them all.
+ */
+export function buildSegments(
+  path: string,
+  size: number,
+  tensors: readonly TensorLayout[],
+): Segment[] {
+  const local = tensors.filter((t) => t.file === undefined && t.end > t.start)
+  for (const t of local) {
+    if (t.start < 0 || t.end > size) {
+      throw badFormat(
+        path,
+        `tensor ${t.name}: bytes [${t.start}, ${t.end}) lie outside the file (${size} bytes)`,
+      )
+    }
+  }
+  const order = new Map(tensors.map((t, i) => [t.name, i]))
+  const sorted = local.toSorted((a, b) => a.start - b.start || a.end - b.end)
+  const segments: Segment[] = []
+  for (const t of sorted) {
+    const last = segments.at(-1)
+    if (last && t.start < last.end) {
+      last.end = Math.max(last.end, t.end)
+      last.tensors.push(t.name)
+    } else {
+      segments.push({ start: t.start, end: t.end, tensors: [t.name] })
+    }
+  }
+  for (const s of segments) s.tensors.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))
+  return segments
+}
+
+/** Names must be unique: they key tensors in manifests, stubs and replacements. */
+export function checkUniqueNames(path: string, tensors: readonly TensorLayout[]): void {
+  const seen = new Set<string>()
+  for (const t of tensors) {
+    if (seen.has(t.name)) throw badFormat(path, `two tensors are named ${JSON.stringify(t.name)}`)
+    seen.add(t.name)
+  }
+}
