@@ -117,8 +117,9 @@ async function main(): Promise<number> {
     return 0
   }
   if (args.list) {
+    const width = Math.max(...SCENARIOS.map((s) => s.name.length))
     for (const s of SCENARIOS)
-      process.stdout.write(`${s.name.padEnd(12)} ${s.title} (issue ${s.issue})\n`)
+      process.stdout.write(`${s.name.padEnd(width)}  ${s.title} (issue ${s.issue})\n`)
     return 0
   }
   return bench(args, argv)

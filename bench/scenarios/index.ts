@@ -1,6 +1,13 @@
 import type { Scenario } from '../context.ts'
 import { ckptDedup } from './ckpt-dedup.ts'
 import { dedup } from './dedup.ts'
+import { expList } from './exp-list.ts'
+import { expSync } from './exp-sync.ts'
+import { gitAdd } from './git-add.ts'
+import { gitCheckout } from './git-checkout.ts'
+import { gitClone } from './git-clone.ts'
+import { gitRemoteGrowth } from './git-remote-growth.ts'
+import { gitStatusTouch } from './git-status-touch.ts'
 import { put } from './put.ts'
 import { rss } from './rss.ts'
 
@@ -8,7 +15,19 @@ import { rss } from './rss.ts'
  * Every scenario, in the order they run and appear in BENCHMARKS.md. A new scenario is a module
  * exporting a `Scenario`, added here.
  */
-export const SCENARIOS: readonly Scenario[] = [put, dedup, rss, ckptDedup]
+export const SCENARIOS: readonly Scenario[] = [
+  put,
+  dedup,
+  rss,
+  ckptDedup,
+  gitAdd,
+  gitStatusTouch,
+  gitCheckout,
+  gitClone,
+  gitRemoteGrowth,
+  expList,
+  expSync,
+]
 
 export function findScenarios(names: readonly string[] | undefined): Scenario[] {
   if (!names) return [...SCENARIOS]
