@@ -14,7 +14,7 @@ import {
   writeContentOverStub,
 } from '../git/index.ts'
 import { chooseRemote, openRemote, type Remote } from '../remote/index.ts'
-import { hasBlob, type Store } from '../store/index.ts'
+import { isComplete, type Store } from '../store/index.ts'
 import type { RepoContext } from './context.ts'
 import type { Io } from './io.ts'
 
@@ -88,7 +88,7 @@ export async function materializeWorkTree(
   const report: MaterializeReport = { written: [], missing: [] }
   try {
     for (const { path, stub } of stubs) {
-      if (!(await hasBlob(store, stub.id))) {
+      if (!(await isComplete(store, stub.id))) {
         report.missing.push(path)
         continue
       }

@@ -3,9 +3,9 @@ import { join } from 'node:path'
 import { isMlvcError, MlvcError } from '../core/index.ts'
 import {
   type ByteSource,
-  hasBlob,
   ingestFile,
   ingestSource,
+  isComplete,
   iterableSource,
   prefixedSource,
   readBlob,
@@ -81,7 +81,7 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
   async function isAvailable(id: string): Promise<boolean> {
     let known = available.get(id)
     if (known === undefined) {
-      known = await hasBlob(store, id)
+      known = await isComplete(store, id)
       available.set(id, known)
     }
     return known

@@ -2,12 +2,11 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MlvcError, mapConcurrent, type ProgressOptions, uniqueName } from '../core/index.ts'
 import {
+  closure,
   createPackFile,
-  decodeManifest,
-  hex,
   type Location,
   MAX_PACK_BYTES,
-  manifestReferences,
+  type ObjectRef,
   parseId,
   RECORD_HEADER,
   type Store,
@@ -37,37 +36,7 @@ export interface PushReport {
   packs: number
 }
 
-interface Wanted {
-  id: string
-  digest: Uint8Array
-}
-
-/**
- * The objects that files need: each manifest id, then every object it references. Manifests that
- * are not in the local store are returned as `missing` (their references are unknown).
- */
-async function closure(
-  store: Store,
-  roots: Iterable<string>,
-): Promise<{ wanted: Map<string, Wanted>; missing: string[] }> {
-  const wanted = new Map<string, Wanted>()
-  const missing: string[] = []
-  for (const id of roots) {
-    const { digest } = parseId(id)
-    const key = hex(digest)
-    if (wanted.has(key)) continue
-    wanted.set(key, { id, digest })
-    if (!store.lookup(digest)) {
-      missing.push(id)
-      continue
-    }
-    for (const ref of manifestReferences(decodeManifest(await store.readObject(id), id))) {
-      const refDigest = parseId(ref).digest
-      wanted.set(hex(refDigest), { id: ref, digest: refDigest })
-    }
-  }
-  return { wanted, missing }
-}
+type Wanted = ObjectRef
 
 function readLocal(store: Store, want: Wanted): Buffer {
   const location = store.lookup(want.digest) as Location
@@ -98,8 +67,8 @@ export async function pushObjects(
   options: TransferOptions = {},
 ): Promise<PushReport> {
   const index = await loadRemoteIndex(store, remote)
-  const { wanted, missing } = await closure(store, roots)
-  const absent = missing.filter((id) => !index.lookup(parseId(id).digest))
+  const { objects: wanted, missing } = await closure(store, roots)
+  const absent = missing.filter((ref) => !index.lookup(ref.digest)).map((ref) => ref.id)
   if (absent.length > 0) {
     throw new MlvcError(
       'MISSING_OBJECT',
@@ -273,30 +242,27 @@ export async function fetchObjects(
     missing: [],
   }
   const rootList = [...new Set(roots)]
+  const absent = new Set<string>()
   try {
-    const manifests = rootList
-      .map((id) => ({ id, digest: parseId(id).digest }))
-      .filter((w) => !store.lookup(w.digest))
-    const located = manifests.flatMap((w) => {
-      const location = index.lookup(w.digest)
-      if (!location) report.missing.push(w.id)
-      return location ? [{ ...w, location }] : []
-    })
-    await fetchRanges(store, remote, index, located, report, options)
-    const { wanted } = await closure(
-      store,
-      rootList.filter((id) => !report.missing.includes(id)),
-    )
-    report.objects = wanted.size
-    const chunks = [...wanted.values()].filter((w) => !store.lookup(w.digest))
-    const found = chunks.flatMap((w) => {
-      const location = index.lookup(w.digest)
-      if (!location) report.missing.push(w.id)
-      return location ? [{ ...w, location }] : []
-    })
-    await fetchRanges(store, remote, index, found, report, options)
+    // Manifests name what else is needed, so they come first, a level per round (file, then the
+    // parts and deltas it uses, then a delta's base…); then every chunk at once.
+    for (;;) {
+      const { objects, missing } = await closure(store, rootList)
+      report.objects = objects.size
+      const wanted = missing.filter((ref) => !absent.has(ref.id))
+      const manifests = wanted.filter((ref) => parseId(ref.id).kind === 'manifest')
+      const round = manifests.length > 0 ? manifests : wanted
+      const located = round.flatMap((ref) => {
+        const location = index.lookup(ref.digest)
+        if (!location) absent.add(ref.id)
+        return location ? [{ ...ref, location }] : []
+      })
+      await fetchRanges(store, remote, index, located, report, options)
+      if (manifests.length === 0) break
+    }
   } finally {
     await store.commit()
   }
+  report.missing = [...absent]
   return report
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { fsError, type ProgressOptions } from '../core/index.ts'
 import { formatId, parseId, sha256Digest } from './cid.ts'
+import { isComplete } from './closure.ts'
 import { decodeIdx, type IdxEntry } from './idx.ts'
 import { idxFilePath, listPackFiles, packFilePath } from './layout.ts'
 import { decodeManifest, manifestReferences } from './manifest.ts'
@@ -129,17 +130,13 @@ export async function fsckStore(store: Store, options: FsckOptions = {}): Promis
   const roots = [...(options.roots ?? [])]
   for (const id of await listPins(store)) roots.push({ id, from: 'pin' })
   for (const root of roots) {
-    let digest: Uint8Array
     try {
-      digest = parseId(root.id).digest
+      parseId(root.id)
     } catch (err) {
       report.issues.push({ severity: 'error', message: `${root.from}: ${(err as Error).message}` })
       continue
     }
-    const complete =
-      store.lookup(digest) !== undefined &&
-      (await missingReferences(store, root.id).catch(() => ({ missing: 1 }))).missing === 0
-    if (!complete) {
+    if (!(await isComplete(store, root.id).catch(() => false))) {
       report.issues.push({
         severity: 'error',
         message: `${root.from}: object ${root.id} is missing from the local store (mlvc pull fetches it)`,

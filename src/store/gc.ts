@@ -1,10 +1,10 @@
 import { readdir, readFile, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { acquireLock, fsError, isErrno } from '../core/index.ts'
-import { formatId, hex, parseId, sha256Digest } from './cid.ts'
+import { formatId, hex, sha256Digest } from './cid.ts'
+import { closure } from './closure.ts'
 import { decodeIdx, type IdxEntry } from './idx.ts'
 import { idxFilePath, listPackFiles, packFilePath } from './layout.ts'
-import { decodeManifest, manifestReferences } from './manifest.ts'
 import { listPins } from './pins.ts'
 import type { Store } from './store.ts'
 
@@ -29,28 +29,15 @@ export interface GcReport {
 
 export const GC_GRACE_MS = 60 * 60 * 1000
 
-/** Digests (hex) of every object reachable from the roots. */
+/** Digests (hex) of every object reachable from the roots; roots the store lacks go to `missing`. */
 async function markLive(
   store: Store,
   roots: Iterable<string>,
   missing: string[],
 ): Promise<Set<string>> {
-  const live = new Set<string>()
-  const stack = [...roots]
-  while (stack.length > 0) {
-    const id = stack.pop() as string
-    const { kind, digest } = parseId(id)
-    const key = hex(digest)
-    if (live.has(key)) continue
-    live.add(key)
-    if (!store.lookup(digest)) {
-      missing.push(id)
-      continue
-    }
-    if (kind === 'manifest')
-      stack.push(...manifestReferences(decodeManifest(await store.readObject(id), id)))
-  }
-  return live
+  const reach = await closure(store, roots)
+  for (const ref of reach.missing) missing.push(ref.id)
+  return new Set(reach.objects.keys())
 }
 
 async function ageMs(path: string): Promise<number> {

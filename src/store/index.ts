@@ -8,6 +8,14 @@ export {
   sha256Digest,
   sha256File,
 } from './cid.ts'
+export { type Closure, closure, isComplete, type ObjectRef } from './closure.ts'
+export {
+  type ContentOptions,
+  contentSource,
+  type DeltaCodec,
+  readChunk,
+  readManifest,
+} from './content.ts'
 export { createDigestList, type DigestList } from './digest-list.ts'
 export {
   type CdcOptions,
@@ -34,18 +42,19 @@ export {
 } from './ingest.ts'
 export {
   type BlobManifest,
+  type ChunkRef,
+  chunkRefs,
+  type DeltaManifest,
   decodeManifest,
+  encodeBlobManifest,
   encodeManifest,
+  type FileManifest,
+  type FilePart,
   type Manifest,
   manifestReferences,
+  type PartManifest,
 } from './manifest.ts'
-export {
-  hasBlob,
-  type MaterializeOptions,
-  materialize,
-  readBlob,
-  readManifest,
-} from './materialize.ts'
+export { blocks, type MaterializeOptions, materialize, readBlob } from './materialize.ts'
 export { createPackFile, type PackFileBuilder } from './pack-file.ts'
 export { MAX_PACK_BYTES, RECORD_HEADER } from './pack-format.ts'
 export { listPins, pin, unpin } from './pins.ts'

@@ -2,22 +2,64 @@ import { MlvcError } from '../core/index.ts'
 import { formatId, parseId } from './cid.ts'
 import type { DigestList } from './digest-list.ts'
 
+/** [chunk id, length] in order. */
+export type ChunkRef = [string, number]
+
 /**
- * The recipe of one file: its chunks in order and the sha-256 of the whole, checked on every
- * reconstruction. Serialized as compact JSON with a fixed key order, so equal files give equal
- * manifests and equal ids.
+ * A file as its chunks in order plus the sha-256 of the whole, checked on every reconstruction.
+ * All manifests are compact JSON with a fixed key order, so equal content gives equal ids.
  */
 export interface BlobManifest {
   type: 'blob'
   size: number
   /** Hex sha-256 of the whole file. */
   sha256: string
-  /** [chunk id, length] in file order. */
-  chunks: Array<[string, number]>
+  chunks: ChunkRef[]
 }
 
-/** Any manifest; later kinds (checkpoints, datasets) add members to this union. */
-export type Manifest = BlobManifest
+/**
+ * A stretch of bytes (a tensor's data) as its chunks. Its id names the bytes: equal bytes cut at
+ * the same boundaries give the same chunks, so the same id, whatever file they sit in.
+ */
+export interface PartManifest {
+  type: 'part'
+  size: number
+  chunks: ChunkRef[]
+}
+
+/**
+ * A stretch of bytes stored as an exact sparse patch (tensors' delta format) against `base`, a part
+ * or another delta. `content` is the part id the result would have if stored whole: it names the
+ * bytes however they are stored. `depth` counts the deltas down to a whole part.
+ */
+export interface DeltaManifest {
+  type: 'delta'
+  size: number
+  content: string
+  base: string
+  /** Element type whose size the patch indexes by ('U8' for plain bytes). */
+  dtype: string
+  depth: number
+  patch: ChunkRef[]
+}
+
+/** A piece of a file: chunks given inline, or a part or delta manifest by id. */
+export type FilePart = { chunks: ChunkRef[] } | { ref: string; size: number }
+
+/**
+ * A file assembled from parts (a checkpoint: the bytes between tensors inline, each tensor's data
+ * by reference). `meta` is what the layer that wrote it needs to read it back (format and tensor
+ * table); the store only keeps it.
+ */
+export interface FileManifest {
+  type: 'file'
+  size: number
+  sha256: string
+  parts: FilePart[]
+  meta: unknown
+}
+
+export type Manifest = BlobManifest | PartManifest | DeltaManifest | FileManifest
 
 /**
  * Encodes a blob manifest straight from a chunk list, without building [id, length] pairs first;
@@ -39,6 +81,14 @@ export function encodeBlobManifest(size: number, sha256: string, chunks: DigestL
   return out.subarray(0, pos)
 }
 
+/** The [id, length] pairs of chunks first..last-1 of a list. */
+export function chunkRefs(chunks: DigestList, first = 0, last = chunks.count): ChunkRef[] {
+  const refs: ChunkRef[] = []
+  for (let i = first; i < last; i++)
+    refs.push([formatId('chunk', chunks.digest(i)), chunks.length(i)])
+  return refs
+}
+
 export function encodeManifest(manifest: Manifest): Buffer {
   switch (manifest.type) {
     case 'blob':
@@ -51,11 +101,91 @@ export function encodeManifest(manifest: Manifest): Buffer {
           chunks: manifest.chunks,
         }),
       )
+    case 'part':
+      return Buffer.from(
+        JSON.stringify({ mlvc: 1, type: 'part', size: manifest.size, chunks: manifest.chunks }),
+      )
+    case 'delta': {
+      const { size, content, base, dtype, depth, patch } = manifest
+      return Buffer.from(
+        JSON.stringify({ mlvc: 1, type: 'delta', size, content, base, dtype, depth, patch }),
+      )
+    }
+    case 'file': {
+      const parts = manifest.parts.map((p) =>
+        'chunks' in p ? { chunks: p.chunks } : { ref: p.ref, size: p.size },
+      )
+      const { size, sha256, meta } = manifest
+      return Buffer.from(JSON.stringify({ mlvc: 1, type: 'file', size, sha256, parts, meta }))
+    }
   }
 }
 
 function fail(id: string, what: string): never {
   throw new MlvcError('CORRUPT', `manifest ${id}: ${what}`, { hint: 'run mlvc fsck' })
+}
+
+function checkSize(id: string, value: unknown, what = 'size'): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    fail(id, `bad ${what}`)
+  return value
+}
+
+function checkSha(id: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) fail(id, 'bad sha256')
+  return value
+}
+
+function checkManifestId(id: string, value: unknown, what: string): string {
+  let ok = false
+  try {
+    ok = typeof value === 'string' && parseId(value).kind === 'manifest'
+  } catch {
+    ok = false
+  }
+  if (!ok) fail(id, `bad ${what} id`)
+  return value as string
+}
+
+/** Validates a chunk list; returns it with the byte total. */
+function checkChunks(id: string, value: unknown): { chunks: ChunkRef[]; total: number } {
+  if (!Array.isArray(value)) fail(id, 'bad chunk list')
+  let total = 0
+  for (const entry of value as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 2) fail(id, 'bad chunk entry')
+    const [chunk, length] = entry as [unknown, unknown]
+    let isChunk = false
+    try {
+      isChunk = typeof chunk === 'string' && parseId(chunk).kind === 'chunk'
+    } catch {
+      isChunk = false
+    }
+    if (!isChunk) fail(id, 'bad chunk id')
+    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length <= 0)
+      fail(id, 'bad chunk length')
+    total += length
+  }
+  return { chunks: value as ChunkRef[], total }
+}
+
+function decodeParts(id: string, value: unknown): { parts: FilePart[]; total: number } {
+  if (!Array.isArray(value)) fail(id, 'bad part list')
+  let total = 0
+  const parts: FilePart[] = []
+  for (const entry of value as unknown[]) {
+    const part = entry as Record<string, unknown>
+    if (typeof part !== 'object' || part === null) fail(id, 'bad part')
+    if ('chunks' in part) {
+      const { chunks, total: n } = checkChunks(id, part.chunks)
+      parts.push({ chunks })
+      total += n
+    } else {
+      const size = checkSize(id, part.size, 'part size')
+      parts.push({ ref: checkManifestId(id, part.ref, 'part'), size })
+      total += size
+    }
+  }
+  return { parts, total }
 }
 
 /** Parses and validates a manifest: every field typed, every id valid, sizes consistent. */
@@ -68,29 +198,50 @@ export function decodeManifest(data: Uint8Array, id: string): Manifest {
   }
   const m = value as Record<string, unknown>
   if (typeof m !== 'object' || m === null || m.mlvc !== 1) fail(id, 'not an mlvc manifest (v1)')
-  if (m.type !== 'blob') fail(id, `unknown manifest type ${String(m.type)}`)
-  const { size, sha256, chunks } = m
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) fail(id, 'bad size')
-  if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) fail(id, 'bad sha256')
-  if (!Array.isArray(chunks)) fail(id, 'bad chunk list')
-  let total = 0
-  for (const entry of chunks as unknown[]) {
-    if (!Array.isArray(entry) || entry.length !== 2) fail(id, 'bad chunk entry')
-    const [chunk, length] = entry as [unknown, unknown]
-    if (typeof chunk !== 'string' || parseId(chunk).kind !== 'chunk') fail(id, 'bad chunk id')
-    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length <= 0) {
-      fail(id, 'bad chunk length')
+  const size = checkSize(id, m.size)
+  switch (m.type) {
+    case 'blob':
+    case 'part': {
+      const { chunks, total } = checkChunks(id, m.chunks)
+      if (total !== size) fail(id, `chunks add up to ${total} bytes, size says ${size}`)
+      return m.type === 'blob'
+        ? { type: 'blob', size, sha256: checkSha(id, m.sha256), chunks }
+        : { type: 'part', size, chunks }
     }
-    total += length
+    case 'delta': {
+      const { chunks: patch } = checkChunks(id, m.patch)
+      if (typeof m.dtype !== 'string' || m.dtype.length > 16) fail(id, 'bad dtype')
+      const depth = checkSize(id, m.depth, 'depth')
+      const content = checkManifestId(id, m.content, 'content')
+      return {
+        type: 'delta',
+        size,
+        content,
+        base: checkManifestId(id, m.base, 'base'),
+        dtype: m.dtype,
+        depth,
+        patch,
+      }
+    }
+    case 'file': {
+      const { parts, total } = decodeParts(id, m.parts)
+      if (total !== size) fail(id, `parts add up to ${total} bytes, size says ${size}`)
+      return { type: 'file', size, sha256: checkSha(id, m.sha256), parts, meta: m.meta ?? null }
+    }
+    default:
+      fail(id, `unknown manifest type ${String(m.type)}`)
   }
-  if (total !== size) fail(id, `chunks add up to ${total} bytes, size says ${size}`)
-  return { type: 'blob', size, sha256, chunks: chunks as Array<[string, number]> }
 }
 
-/** The ids a manifest refers to (what gc keeps alive and fsck checks). */
+/** The ids a manifest refers to (what gc keeps alive, transfers send and fsck checks). */
 export function manifestReferences(manifest: Manifest): string[] {
   switch (manifest.type) {
     case 'blob':
+    case 'part':
       return manifest.chunks.map(([id]) => id)
+    case 'delta':
+      return [manifest.base, ...manifest.patch.map(([id]) => id)]
+    case 'file':
+      return manifest.parts.flatMap((p) => ('chunks' in p ? p.chunks.map(([id]) => id) : [p.ref]))
   }
 }

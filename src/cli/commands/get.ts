@@ -19,5 +19,13 @@ export async function get(
   const manifest = await withRepoStore(await repoContext(io.cwd), (store) =>
     materialize(store, id, path, { signal: io.signal, onProgress: io.onProgress }),
   )
-  return { data: { id, path: out, size: manifest.size, sha256: manifest.sha256 }, text: '' }
+  return {
+    data: {
+      id,
+      path: out,
+      size: manifest.size,
+      sha256: 'sha256' in manifest ? manifest.sha256 : undefined,
+    },
+    text: '',
+  }
 }

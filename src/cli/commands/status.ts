@@ -12,7 +12,7 @@ import {
   treeBlobs,
 } from '../../git/index.ts'
 import { loadRemoteIndex } from '../../remote/index.ts'
-import { hasBlob, parseId, type Store, sha256File } from '../../store/index.ts'
+import { isComplete, parseId, type Store, sha256File } from '../../store/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
 import { type GitContext, openConfiguredRemote, requireGit, warnIfNotInstalled } from '../repo.ts'
@@ -79,7 +79,7 @@ export async function status(io: Io): Promise<CommandResult> {
         size: found.stub.size,
         id: found.stub.id,
         workTree: await workTreeState(ctx, found, cache),
-        local: await hasBlob(store, found.stub.id),
+        local: await isComplete(store, found.stub.id),
         remote: onRemote?.(found.stub.id),
       })
     }
@@ -118,7 +118,7 @@ export async function lsFiles(rev: string | undefined, io: Io): Promise<CommandR
         size: s.stub.size,
         sha256: s.stub.sha256,
         id: s.stub.id,
-        local: await hasBlob(store, s.stub.id),
+        local: await isComplete(store, s.stub.id),
       })
     return out
   })

@@ -1,0 +1,169 @@
+import { MlvcError } from '../core/index.ts'
+import { parseId, sha256Digest } from './cid.ts'
+import { type ChunkRef, type DeltaManifest, decodeManifest, type Manifest } from './manifest.ts'
+import type { ByteSource } from './source.ts'
+import type { Store } from './store.ts'
+
+/**
+ * Applies a delta manifest's patch to its base's bytes. The store keeps deltas but does not know
+ * their format; the layer that writes them (checkpoints, over src/tensors) provides this.
+ */
+export interface DeltaCodec {
+  apply(
+    base: AsyncIterable<Uint8Array>,
+    patch: Uint8Array,
+    delta: DeltaManifest,
+  ): AsyncIterable<Uint8Array>
+}
+
+export interface ContentOptions {
+  deltas?: DeltaCodec | undefined
+  /**
+   * Check every chunk against its id as it is read. Whole files are checked by their sha-256 at
+   * the end instead; a part read on its own (for a diff or a merge) has no such check.
+   */
+  verifyChunks?: boolean
+}
+
+export async function readManifest(store: Store, id: string): Promise<Manifest> {
+  if (parseId(id).kind !== 'manifest') {
+    throw new MlvcError('BAD_ID', `${id} is a chunk id, not a file id`, {
+      hint: 'use the id that mlvc put printed',
+    })
+  }
+  return decodeManifest(await store.readObject(id), id)
+}
+
+function locate(store: Store, [id, length]: ChunkRef) {
+  const location = store.lookup(parseId(id).digest)
+  if (!location) {
+    throw new MlvcError(
+      'MISSING_OBJECT',
+      `chunk ${id} is missing from the store at ${store.layout.root}`,
+      {
+        hint: 'fetch it from a remote (mlvc pull), or run mlvc fsck',
+      },
+    )
+  }
+  if (location.length !== length) {
+    throw new MlvcError(
+      'CORRUPT',
+      `chunk ${id}: the store holds ${location.length} bytes, the manifest says ${length}`,
+    )
+  }
+  return location
+}
+
+/** One piece of content: a chunk read on demand, or bytes produced by applying a delta. */
+type Piece = { chunk: ChunkRef } | { bytes: Uint8Array }
+
+async function* pieces(
+  store: Store,
+  manifest: Manifest,
+  options: ContentOptions,
+): AsyncIterable<Piece> {
+  switch (manifest.type) {
+    case 'blob':
+    case 'part':
+      for (const chunk of manifest.chunks) yield { chunk }
+      return
+    case 'file':
+      for (const part of manifest.parts) {
+        if ('chunks' in part) for (const chunk of part.chunks) yield { chunk }
+        else yield* pieces(store, await readManifest(store, part.ref), options)
+      }
+      return
+    case 'delta': {
+      if (!options.deltas) {
+        throw new MlvcError(
+          'CORRUPT',
+          `delta ${manifest.content} needs the checkpoint layer to be read`,
+        )
+      }
+      const patch = Buffer.concat(manifest.patch.map((c) => readChunk(store, c)))
+      const base = blocks(
+        contentSource(store, await readManifest(store, manifest.base), {
+          ...options,
+          verifyChunks: true,
+        }),
+      )
+      for await (const bytes of options.deltas.apply(base, patch, manifest)) yield { bytes }
+      return
+    }
+  }
+}
+
+/** A whole chunk, checked against its id. */
+export function readChunk(store: Store, chunk: ChunkRef): Buffer {
+  const location = locate(store, chunk)
+  const data = Buffer.allocUnsafe(location.length)
+  store.readPack(location.pack, location.offset, data)
+  if (!sha256Digest(data).equals(parseId(chunk[0]).digest)) {
+    throw new MlvcError(
+      'CORRUPT',
+      `chunk ${chunk[0]} in pack ${store.packs[location.pack]?.name} is corrupt`,
+      {
+        hint: 'run mlvc fsck; fetch the object again from a remote',
+      },
+    )
+  }
+  return data
+}
+
+/** Reads a source in fresh 1 MiB blocks (for consumers that keep what they receive). */
+export async function* blocks(source: ByteSource, size = 1024 * 1024): AsyncIterable<Uint8Array> {
+  for (;;) {
+    const block = Buffer.allocUnsafe(size)
+    const n = await source.read(block)
+    if (n === 0) return
+    yield block.subarray(0, n)
+    if (n < size) return
+  }
+}
+
+/**
+ * The bytes a manifest describes, front to back. Chunks are read from their packs straight into
+ * the caller's buffer; deltas are applied as they stream.
+ */
+export function contentSource(
+  store: Store,
+  manifest: Manifest,
+  options: ContentOptions = {},
+): ByteSource {
+  const iterator = pieces(store, manifest, options)[Symbol.asyncIterator]()
+  let current: Piece | undefined
+  let used = 0
+  let ended = false
+  return {
+    size: manifest.size,
+    async read(target) {
+      let done = 0
+      while (done < target.length && !ended) {
+        if (!current) {
+          const next = await iterator.next()
+          if (next.done) {
+            ended = true
+            break
+          }
+          current = next.value
+          used = 0
+          if (options.verifyChunks && 'chunk' in current)
+            current = { bytes: readChunk(store, current.chunk) }
+        }
+        const total = 'chunk' in current ? current.chunk[1] : current.bytes.length
+        const n = Math.min(total - used, target.length - done)
+        const into = target.subarray(done, done + n)
+        if ('chunk' in current) {
+          const location = locate(store, current.chunk)
+          store.readPack(location.pack, location.offset + used, into)
+        } else {
+          into.set(current.bytes.subarray(used, used + n))
+        }
+        used += n
+        done += n
+        if (used === total) current = undefined
+      }
+      return done
+    },
+  }
+}
