@@ -11,7 +11,8 @@ export type {
   TensorLayout,
 } from './layout.ts'
 export { detectFormat, type ReadLayoutOptions, readLayout } from './read-layout.ts'
-export { type ReadTensorOptions, readTensor } from './read-tensor.ts'
+export { type ReadTensorOptions, readTensor, readTensorFrom } from './read-tensor.ts'
+export { type ByteSource as RandomSource, bufferSource as bytesRandomSource } from './source.ts'
 export { parseShardIndex, readShardIndex, type ShardIndex } from './safetensors-index.ts'
 export { itemSize } from './tensor-info.ts'
 export { type WriteOptions, writeWithTensors } from './write.ts'

@@ -164,3 +164,17 @@ export async function* readTensor(
     swapped(decode(src, tensor, { ...options, block }), tensor, options.signal),
   )
 }
+
+/**
+ * readTensor over any random-access source, not only a file: a checkpoint held in the store is
+ * read this way without writing it out.
+ */
+export async function* readTensorFrom(
+  src: ByteSource,
+  tensor: TensorLayout,
+  options: ReadTensorOptions = {},
+): AsyncGenerator<Uint8Array> {
+  const item = itemSize(tensor)
+  const block = Math.max(item, Math.floor((options.blockSize ?? 1 << 20) / item) * item)
+  yield* swapped(decode(src, tensor, { ...options, block }), tensor, options.signal)
+}

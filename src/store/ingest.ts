@@ -19,6 +19,12 @@ export interface IngestOptions extends ProgressOptions {
    * regions always yield equal chunks wherever they sit.
    */
   boundaries?: readonly number[]
+  /**
+   * Cut and hash only: store nothing, and report which chunks the store lacks (`fresh`), so the
+   * caller can decide how to store them (a checkpoint tensor may go in as a delta instead).
+   * @default false
+   */
+  dryRun?: boolean
 }
 
 /** What chunking stored: every chunk (digest, length, offset in the input), in order. */
@@ -26,6 +32,8 @@ export interface ChunkedContent {
   size: number
   sha256: string
   chunks: DigestList
+  /** fresh[i] is 1 when chunk i was not in the store before this call. */
+  fresh: Uint8Array
   /** Chunks and bytes this call added to the store (the rest were there already). */
   newChunks: number
   newBytes: number
@@ -43,19 +51,29 @@ export interface IngestResult {
 
 interface Tally {
   chunks: DigestList
+  fresh: Uint8Array
   size: number
   newChunks: number
   newBytes: number
+  dryRun: boolean
 }
 
 function storeChunk(store: Store, tally: Tally, digest: Uint8Array, data: Uint8Array): void {
+  const index = tally.chunks.count
   tally.chunks.push(digest, data.length, tally.size)
   tally.size += data.length
+  if (tally.fresh.length <= index) {
+    const grown = new Uint8Array(Math.max(256, tally.fresh.length * 2))
+    grown.set(tally.fresh)
+    tally.fresh = grown
+  }
   const known = store.lookup(digest)
   if (known) {
     store.freshen(known.pack)
     return
   }
+  tally.fresh[index] = 1
+  if (tally.dryRun) return
   store.writer().append(digest, 'chunk', [data])
   tally.newChunks++
   tally.newBytes += data.length
@@ -188,7 +206,14 @@ export async function chunkSource(
   const params = cdcParams(options.cdc)
   const limit = options.inlineLimit ?? SLOT_DATA
   const boundaries = options.boundaries ?? []
-  const tally: Tally = { chunks: createDigestList(), size: 0, newChunks: 0, newBytes: 0 }
+  const tally: Tally = {
+    chunks: createDigestList(),
+    fresh: new Uint8Array(0),
+    size: 0,
+    newChunks: 0,
+    newBytes: 0,
+    dryRun: options.dryRun === true,
+  }
   let sha256: string
   if (source.size !== undefined && source.size <= limit) {
     const bytes = Buffer.allocUnsafe(source.size)
@@ -214,6 +239,7 @@ export async function chunkSource(
     size: tally.size,
     sha256,
     chunks: tally.chunks,
+    fresh: tally.fresh.subarray(0, tally.chunks.count),
     newChunks: tally.newChunks,
     newBytes: tally.newBytes,
   }

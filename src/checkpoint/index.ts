@@ -1,0 +1,8 @@
+export { tensorDeltas } from './deltas.ts'
+export {
+  type CheckpointIngestOptions,
+  type CheckpointIngestResult,
+  ingestCheckpoint,
+} from './ingest.ts'
+export { type CheckpointMeta, checkpointMeta, type TensorRecord } from './meta.ts'
+export { checkpointStubLines, parseStubTensors, type StubTensor, tensorLine } from './stub-lines.ts'

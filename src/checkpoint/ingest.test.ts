@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { buildSafetensors } from '../formats/test-helpers/builders.ts'
+import { materialize, openStore, type Store, storeSize } from '../store/index.ts'
+import { pseudoRandomBytes, ROOT, tempDir } from '../test-helpers/index.ts'
+import { tensorDeltas } from './deltas.ts'
+import { ingestCheckpoint } from './ingest.ts'
+import { checkpointStubLines, parseStubTensors } from './stub-lines.ts'
+
+const dir = tempDir('mlvc-ckpt')
+let n = 0
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
+
+function f32(count: number, seed: number): Buffer {
+  const out = Buffer.alloc(count * 4)
+  const raw = pseudoRandomBytes(count * 4, seed)
+  for (let i = 0; i < count; i++)
+    out.writeFloatLE((raw.readUInt32LE(i * 4) / 2 ** 32 - 0.5) * 0.1, i * 4)
+  return out
+}
+
+function model(tensors: Record<string, Buffer>): Buffer {
+  return buildSafetensors(
+    Object.entries(tensors).map(([name, data]) => ({
+      name,
+      dtype: 'F32',
+      shape: [data.length / 4],
+      data,
+    })),
+    { framework: 'pt' },
+  )
+}
+
+async function store(): Promise<Store> {
+  return openStore(join(dir, `store-${n++}`), { create: true })
+}
+
+async function roundTrip(s: Store, id: string, expected: Buffer): Promise<void> {
+  const out = join(dir, `out-${n++}`)
+  await materialize(s, id, out, { deltas: tensorDeltas() })
+  expect(sha(readFileSync(out))).toBe(sha(expected))
+}
+
+describe('checkpoints stored tensor by tensor', () => {
+  test('a safetensors file: byte-identical, one part per tensor, statistics in the stub', async () => {
+    const s = await store()
+    const tensors = {
+      'layer.0.weight': f32(300_000, 1),
+      'layer.0.bias': f32(1000, 2),
+      'layer.1.weight': f32(300_000, 3),
+    }
+    const file = join(dir, 'm.safetensors')
+    const bytes = model(tensors)
+    writeFileSync(file, bytes)
+    const result = await ingestCheckpoint(s, file, undefined)
+    await s.commit()
+    expect(result.meta?.format).toBe('safetensors')
+    expect(result.meta?.tensors.map((t) => t.name)).toEqual(Object.keys(tensors))
+    const bias = result.meta?.tensors.find((t) => t.name === 'layer.0.bias')
+    expect(bias?.stats?.count).toBe(1000)
+    const lines = checkpointStubLines(result.meta as never)
+    expect(lines[0]).toBe('format: safetensors')
+    expect(lines.find((l) => l.includes('layer.0.bias'))).toMatch(
+      /^tensor: layer\.0\.bias F32 \[1000\] bagaaiera\w+ mean=\S+ std=\S+ min=\S+ max=\S+ l2=\S+$/,
+    )
+    expect(parseStubTensors(lines).tensors).toHaveLength(3)
+    await roundTrip(s, result.id, bytes)
+    await s.close()
+  })
+
+  test('an unchanged tensor costs nothing wherever it moves; a sparse change is stored as a delta', async () => {
+    const s = await store()
+    const big = f32(1_000_000, 10)
+    const v1 = model({ a: big, b: f32(500_000, 11) })
+    const p1 = join(dir, 'v1.safetensors')
+    writeFileSync(p1, v1)
+    const first = await ingestCheckpoint(s, p1, undefined)
+    await s.commit()
+    const sizeAfterV1 = await storeSize(s)
+    // v2: every 1000th element of `a` nudged (0.1% of elements, spread over every chunk).
+    const a2 = Buffer.from(big)
+    for (let i = 0; i < 1_000_000; i += 1000) a2.writeFloatLE(a2.readFloatLE(i * 4) + 1e-3, i * 4)
+    const v2 = model({ a: a2, b: f32(500_000, 11), c: f32(10, 12) })
+    const p2 = join(dir, 'v2.safetensors')
+    writeFileSync(p2, v2)
+    const second = await ingestCheckpoint(s, p2, undefined, { previous: first.id })
+    await s.commit()
+    expect(second.deltas).toBe(1)
+    const growth = (await storeSize(s)) - sizeAfterV1
+    expect(growth).toBeLessThan(0.02 * v2.length)
+    const a = (r: typeof second) => r.meta?.tensors.find((t) => t.name === 'a')
+    const b = (r: typeof second) => r.meta?.tensors.find((t) => t.name === 'b')
+    expect(b(second)?.content).toBe(b(first)?.content)
+    expect(a(second)?.content).not.toBe(a(first)?.content)
+    await roundTrip(s, second.id, v2)
+    await roundTrip(s, first.id, v1)
+    await s.close()
+  })
+
+  test('delta chains are bounded and read back exactly at every depth', async () => {
+    const s = await store()
+    let data = f32(400_000, 20)
+    let previous: string | undefined
+    const versions: Array<[string, Buffer]> = []
+    for (let v = 0; v < 7; v++) {
+      data = Buffer.from(data)
+      for (let i = v; i < 400_000; i += 997) data.writeFloatLE(v, i * 4)
+      const bytes = model({ w: data })
+      const path = join(dir, `chain-${v}.safetensors`)
+      writeFileSync(path, bytes)
+      const r = await ingestCheckpoint(s, path, undefined, { previous, maxDeltaDepth: 3 })
+      previous = r.id
+      versions.push([r.id, bytes])
+    }
+    await s.commit()
+    for (const [id, bytes] of versions) await roundTrip(s, id, bytes)
+    await s.close()
+  })
+
+  test('not a checkpoint, or one that does not parse: stored as a blob, with a note for the latter', async () => {
+    const s = await store()
+    const plain = join(dir, 'plain.bin')
+    writeFileSync(plain, pseudoRandomBytes(100_000, 30))
+    const r1 = await ingestCheckpoint(s, plain, undefined)
+    expect(r1.meta).toBeUndefined()
+    expect(r1.note).toBeUndefined()
+    const broken = join(dir, 'broken.safetensors')
+    const bytes = model({ a: f32(100, 31) })
+    bytes.writeUInt32LE(0xffff_fff0, 0)
+    writeFileSync(broken, bytes)
+    const r2 = await ingestCheckpoint(s, broken, undefined)
+    expect(r2.meta).toBeUndefined()
+    expect(r2.note).toMatch(/broken\.safetensors/)
+    await s.commit()
+    await roundTrip(s, r2.id, bytes)
+    await s.close()
+  })
+
+  test('every committed format fixture round-trips byte for byte', async () => {
+    const s = await store()
+    const fixtures = join(ROOT, 'src/formats/fixtures')
+    const files: string[] = []
+    for (const kind of readdirSync(fixtures, { withFileTypes: true })) {
+      if (!kind.isDirectory()) continue
+      for (const f of readdirSync(join(fixtures, kind.name), { withFileTypes: true })) {
+        if (f.isFile()) files.push(join(fixtures, kind.name, f.name))
+      }
+    }
+    expect(files.length).toBeGreaterThan(20)
+    let checkpoints = 0
+    for (const file of files) {
+      const r = await ingestCheckpoint(s, file, undefined)
+      if (r.meta) checkpoints++
+      await s.commit()
+      await roundTrip(s, r.id, readFileSync(file))
+    }
+    expect(checkpoints).toBeGreaterThan(15)
+    await s.close()
+  })
+})

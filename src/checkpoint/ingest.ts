@@ -1,0 +1,400 @@
+import { closeSync, openSync, readSync } from 'node:fs'
+import { fsError, isMlvcError, MlvcError, type ProgressOptions } from '../core/index.ts'
+import {
+  type CheckpointLayout,
+  detectFormat,
+  isDType,
+  readLayout,
+  readTensor,
+  type Segment,
+} from '../formats/index.ts'
+import {
+  type ByteSource,
+  blocks,
+  bufferSource,
+  type ChunkedContent,
+  chunkRefs,
+  chunkSource,
+  contentSource,
+  encodeBlobManifest,
+  encodeManifest,
+  type FilePart,
+  fileSource,
+  type IngestOptions,
+  type IngestResult,
+  idOf,
+  readManifest,
+  type Store,
+  sha256Digest,
+} from '../store/index.ts'
+import { encodeDelta, statsToJSON, tensorStats } from '../tensors/index.ts'
+import { tensorDeltas } from './deltas.ts'
+import { type CheckpointMeta, checkpointMeta, type TensorRecord } from './meta.ts'
+
+export interface CheckpointIngestOptions extends IngestOptions, ProgressOptions {
+  /** The previous version of this file (a file id), for deltas and unchanged statistics. */
+  previous?: string | undefined
+  /** Longest chain of deltas before a tensor is stored whole again. @default 4 */
+  maxDeltaDepth?: number
+}
+
+export interface CheckpointIngestResult extends IngestResult {
+  /** The checkpoint description; undefined when the file was stored as a plain blob. */
+  meta: CheckpointMeta | undefined
+  /** Why a file that looked like a checkpoint was stored as a plain blob. */
+  note: string | undefined
+  /** Tensors stored as deltas against the previous version. */
+  deltas: number
+  /** Bytes this call added to the store, manifests and deltas included. */
+  stored: number
+}
+
+/** A delta is kept only when it is this much smaller than the chunks it replaces, and bounded. */
+const DELTA_GAIN = 0.8
+const MAX_DELTA_BYTES = 64 * 1024 * 1024
+
+interface Previous {
+  /** Storage id (part or delta) and delta depth of each segment, by the names it holds. */
+  segments: Map<string, { storage: string; depth: number; size: number; dtype: string }>
+  tensors: Map<string, TensorRecord>
+}
+
+const segmentKey = (segment: Segment) => segment.tensors.join('\u0000')
+
+async function loadPrevious(store: Store, id: string | undefined): Promise<Previous | undefined> {
+  if (!id || !(await store.has(id))) return undefined
+  const manifest = await readManifest(store, id)
+  const meta = checkpointMeta(manifest)
+  if (!meta || manifest.type !== 'file') return undefined
+  const previous: Previous = {
+    segments: new Map(),
+    tensors: new Map(meta.tensors.map((t) => [t.name, t])),
+  }
+  let offset = 0
+  const byStart = new Map<number, { ref: string; size: number }>()
+  for (const part of manifest.parts) {
+    if ('ref' in part) byStart.set(offset, part)
+    offset += 'ref' in part ? part.size : part.chunks.reduce((sum, [, n]) => sum + n, 0)
+  }
+  const names = new Map<number, string[]>()
+  for (const t of meta.tensors) names.set(t.start, [...(names.get(t.start) ?? []), t.name])
+  for (const [start, part] of byStart) {
+    const held = names.get(start)
+    if (!held || !(await store.has(part.ref))) continue
+    const stored = await readManifest(store, part.ref)
+    const depth = stored.type === 'delta' ? stored.depth : 0
+    const dtype =
+      held.length === 1 ? (previous.tensors.get(held[0] as string)?.dtype ?? 'U8') : 'U8'
+    previous.segments.set(held.join('\u0000'), { storage: part.ref, depth, size: part.size, dtype })
+  }
+  return previous
+}
+
+/** Reads [start, end) of the file in blocks, checking each chunk of it against its digest. */
+async function* verifiedRange(
+  fd: number,
+  path: string,
+  content: ChunkedContent,
+  first: number,
+  last: number,
+): AsyncIterable<Uint8Array> {
+  for (let i = first; i < last; i++) {
+    yield readVerified(fd, path, content, i)
+  }
+}
+
+function readVerified(fd: number, path: string, content: ChunkedContent, i: number): Buffer {
+  const length = content.chunks.length(i)
+  const data = Buffer.allocUnsafe(length)
+  let done = 0
+  while (done < length) {
+    const n = readSync(fd, data, done, length - done, content.chunks.offset(i) + done)
+    if (n === 0) break
+    done += n
+  }
+  if (done < length || !sha256Digest(data).equals(content.chunks.digest(i))) {
+    throw new MlvcError('IO', `${path} changed while it was being stored`, {
+      hint: 'store it again (git add)',
+    })
+  }
+  return data
+}
+
+/** Index range [first, last) of the chunks inside [start, end). */
+function chunkRange(content: ChunkedContent, start: number, end: number): [number, number] {
+  let first = 0
+  while (first < content.chunks.count && content.chunks.offset(first) < start) first++
+  let last = first
+  while (last < content.chunks.count && content.chunks.offset(last) < end) last++
+  return [first, last]
+}
+
+interface Writer {
+  store: Store
+  fd: number
+  path: string
+  content: ChunkedContent
+}
+
+/** Appends the chunks in [first, last) that the store lacks, read back from the file and checked. */
+function writeChunks(w: Writer, first: number, last: number): void {
+  for (let i = first; i < last; i++) {
+    if (!w.content.fresh[i] || w.store.lookup(w.content.chunks.digest(i))) continue
+    w.store
+      .writer()
+      .append(w.content.chunks.digest(i), 'chunk', [readVerified(w.fd, w.path, w.content, i)])
+  }
+}
+
+interface SegmentPlan {
+  segment: Segment
+  first: number
+  last: number
+  partBytes: Buffer
+  partId: string
+}
+
+/**
+ * Tries to store a changed segment as an exact byte-level delta against its previous version;
+ * returns the delta's id, or undefined when a delta would not be clearly smaller than the new chunks
+ * (or the chain is long enough: reading back should not have to replay many deltas).
+ */
+async function storeAsDelta(
+  w: Writer,
+  plan: SegmentPlan,
+  previous: Previous,
+  maxDepth: number,
+): Promise<string | undefined> {
+  const before = previous.segments.get(segmentKey(plan.segment))
+  const size = plan.segment.end - plan.segment.start
+  if (!before || before.size !== size || before.depth + 1 > maxDepth) return undefined
+  let freshBytes = 0
+  for (let i = plan.first; i < plan.last; i++)
+    if (w.content.fresh[i]) freshBytes += w.content.chunks.length(i)
+  const maxBytes = Math.min(MAX_DELTA_BYTES, Math.floor(freshBytes * DELTA_GAIN))
+  if (maxBytes <= 0) return undefined
+  const baseManifest = await readManifest(w.store, before.storage)
+  const base = blocks(
+    contentSource(w.store, baseManifest, { deltas: tensorDeltas(), verifyChunks: true }),
+  )
+  const next = verifiedRange(w.fd, w.path, w.content, plan.first, plan.last)
+  const pieces: Uint8Array[] = []
+  const encoder = encodeDelta(base, next, { dtype: 'U8', elements: size, maxBytes })
+  for (let step = await encoder.next(); ; step = await encoder.next()) {
+    if (step.done) {
+      if (!step.value) return undefined
+      break
+    }
+    pieces.push(step.value)
+  }
+  const stored = await chunkSource(w.store, bufferSource(Buffer.concat(pieces)), { path: w.path })
+  const manifest = encodeManifest({
+    type: 'delta',
+    size,
+    content: plan.partId,
+    base: before.storage,
+    dtype: 'U8',
+    depth: before.depth + 1,
+    patch: chunkRefs(stored.chunks),
+  })
+  return w.store.putObject('manifest', manifest)
+}
+
+/** Segment boundaries as forced chunk ends: every tensor starts and ends a chunk. */
+function boundariesOf(layout: CheckpointLayout): number[] {
+  const cuts = new Set<number>()
+  for (const s of layout.segments) {
+    if (s.start > 0) cuts.add(s.start)
+    if (s.end < layout.size) cuts.add(s.end)
+  }
+  return [...cuts].sort((a, b) => a - b)
+}
+
+async function statsOf(path: string, tensor: TensorRecord, options: ProgressOptions) {
+  if (!isDType(tensor.dtype) || tensor.file !== undefined) return null
+  try {
+    return statsToJSON(
+      await tensorStats(tensor.dtype, readTensor(path, tensor), { signal: options.signal }),
+    )
+  } catch (err) {
+    if (isMlvcError(err, 'INTERRUPTED')) throw err
+    return null
+  }
+}
+
+/** The file as gaps (inline chunks) and segments (a part or delta by id), in order. */
+async function assemble(
+  w: Writer,
+  layout: CheckpointLayout,
+  previous: Previous | undefined,
+  options: CheckpointIngestOptions,
+) {
+  const parts: FilePart[] = []
+  const contentIds = new Map<Segment, string>()
+  let deltas = 0
+  let offset = 0
+  const gap = (end: number) => {
+    if (end <= offset) return
+    const [first, last] = chunkRange(w.content, offset, end)
+    writeChunks(w, first, last)
+    parts.push({ chunks: chunkRefs(w.content.chunks, first, last) })
+  }
+  for (const segment of layout.segments) {
+    gap(segment.start)
+    const [first, last] = chunkRange(w.content, segment.start, segment.end)
+    const size = segment.end - segment.start
+    const partBytes = encodeManifest({
+      type: 'part',
+      size,
+      chunks: chunkRefs(w.content.chunks, first, last),
+    })
+    const partId = idOf('manifest', partBytes)
+    contentIds.set(segment, partId)
+    let storage: string | undefined
+    const changed = w.content.fresh.subarray(first, last).some((f) => f === 1)
+    if (changed && previous && !(await w.store.has(partId))) {
+      storage = await storeAsDelta(
+        w,
+        { segment, first, last, partBytes, partId },
+        previous,
+        options.maxDeltaDepth ?? 4,
+      )
+      if (storage) deltas++
+    }
+    if (!storage) {
+      writeChunks(w, first, last)
+      storage = w.store.putObject('manifest', partBytes)
+    }
+    parts.push({ ref: storage, size })
+    offset = segment.end
+  }
+  gap(layout.size)
+  return { parts, contentIds, deltas }
+}
+
+async function tensorRecords(
+  path: string,
+  layout: CheckpointLayout,
+  contentIds: Map<Segment, string>,
+  previous: Previous | undefined,
+  options: ProgressOptions,
+): Promise<TensorRecord[]> {
+  const segmentOf = new Map<string, Segment>()
+  for (const s of layout.segments) for (const name of s.tensors) segmentOf.set(name, s)
+  const records: TensorRecord[] = []
+  for (const tensor of layout.tensors) {
+    const segment = segmentOf.get(tensor.name)
+    const content = segment ? (contentIds.get(segment) ?? null) : null
+    const before = previous?.tensors.get(tensor.name)
+    const same =
+      before && content !== null && before.content === content && before.start - before.start === 0
+    const record: TensorRecord = { ...tensor, content, stats: null }
+    record.stats = same && before ? before.stats : await statsOf(path, record, options)
+    records.push(record)
+  }
+  return records
+}
+
+function asBlob(w: Writer, note: string | undefined, stored0: number): CheckpointIngestResult {
+  const { content, store } = w
+  writeChunks(w, 0, content.chunks.count)
+  const id = store.putObject(
+    'manifest',
+    encodeBlobManifest(content.size, content.sha256, content.chunks),
+  )
+  return result(id, content, undefined, note, 0, store.writer().bytesWritten - stored0)
+}
+
+function result(
+  id: string,
+  content: ChunkedContent,
+  meta: CheckpointMeta | undefined,
+  note: string | undefined,
+  deltas: number,
+  stored: number,
+): CheckpointIngestResult {
+  let newBytes = 0
+  let newChunks = 0
+  for (let i = 0; i < content.chunks.count; i++) {
+    if (content.fresh[i]) {
+      newChunks++
+      newBytes += content.chunks.length(i)
+    }
+  }
+  return {
+    id,
+    size: content.size,
+    sha256: content.sha256,
+    chunks: content.chunks.count,
+    newChunks,
+    newBytes,
+    meta,
+    note,
+    deltas,
+    stored,
+  }
+}
+
+/**
+ * Stores a checkpoint tensor by tensor: the file is cut at every tensor's boundaries (so an
+ * unchanged tensor yields the same chunks), each tensor's bytes become a part, and a changed tensor
+ * whose previous version is known is stored as an exact delta when that is clearly smaller.
+ * Statistics are computed for new tensors and carried over for unchanged ones. The layout is read
+ * from `path`; the bytes come from `source` (git's pipe, during a clean) or from `path`. A file
+ * that is not a checkpoint, or does not parse, is stored as a plain blob (with a note saying why).
+ */
+export async function ingestCheckpoint(
+  store: Store,
+  path: string,
+  source: ByteSource | undefined,
+  options: CheckpointIngestOptions = {},
+): Promise<CheckpointIngestResult> {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch (err) {
+    throw fsError(err, 'reading', path)
+  }
+  try {
+    const stored0 = store.writer().bytesWritten
+    let layout: CheckpointLayout | undefined
+    let note: string | undefined
+    if ((await detectFormat(path).catch(() => undefined)) !== undefined) {
+      try {
+        layout = await readLayout(path)
+      } catch (err) {
+        if (!isMlvcError(err, 'BAD_FORMAT')) throw err
+        note = err.message
+      }
+    }
+    const previous = layout ? await loadPrevious(store, options.previous) : undefined
+    // With a previous version a changed tensor may go in as a delta, so chunks are only cut and
+    // hashed first and written once decided; otherwise they are written as they are cut.
+    const content = await chunkSource(store, source ?? fileSource(fd), {
+      ...options,
+      path,
+      boundaries: layout ? boundariesOf(layout) : [],
+      dryRun: previous !== undefined,
+    })
+    const w: Writer = { store, fd, path, content }
+    if (!layout || layout.size !== content.size) return asBlob(w, note, stored0)
+    const { parts, contentIds, deltas } = await assemble(w, layout, previous, options)
+    const meta: CheckpointMeta = {
+      kind: 'checkpoint',
+      format: layout.format,
+      metadata: layout.metadata,
+      tensors: await tensorRecords(path, layout, contentIds, previous, options),
+    }
+    const manifest = encodeManifest({
+      type: 'file',
+      size: content.size,
+      sha256: content.sha256,
+      parts,
+      meta,
+    })
+    const id = store.putObject('manifest', manifest)
+    return result(id, content, meta, undefined, deltas, store.writer().bytesWritten - stored0)
+  } finally {
+    closeSync(fd)
+  }
+}
