@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { fsError, isMlvcError, MlvcError, type ProgressOptions } from '../core/index.ts'
 import {
   type CheckpointLayout,
@@ -356,6 +356,7 @@ export async function ingestCheckpoint(
     throw fsError(err, 'reading', path)
   }
   try {
+    if (fstatSync(fd).isDirectory()) throw new MlvcError('USAGE', `${path} is a directory`)
     const stored0 = store.writer().bytesWritten
     let layout: CheckpointLayout | undefined
     let note: string | undefined
@@ -394,6 +395,8 @@ export async function ingestCheckpoint(
     })
     const id = store.putObject('manifest', manifest)
     return result(id, content, meta, undefined, deltas, store.writer().bytesWritten - stored0)
+  } catch (err) {
+    throw fsError(err, 'storing', path)
   } finally {
     closeSync(fd)
   }

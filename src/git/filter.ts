@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
+import { checkpointStubLines, ingestCheckpoint, tensorDeltas } from '../checkpoint/index.ts'
 import { isMlvcError, MlvcError } from '../core/index.ts'
 import {
   type ByteSource,
-  ingestFile,
-  ingestSource,
   isComplete,
   iterableSource,
   prefixedSource,
@@ -70,6 +69,15 @@ async function drainCount(source: ByteSource): Promise<number> {
   return size
 }
 
+/** The file id a cached stub names, if it still parses. */
+function previousId(stub: string, path: string): string | undefined {
+  try {
+    return parseStub(Buffer.from(stub), path)?.id
+  } catch {
+    return undefined
+  }
+}
+
 /** The clean and smudge operations behind `mlvc filter-process`. */
 export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
   const { store, statCache } = ctx
@@ -108,6 +116,7 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
       return formatStub(parseStub(head, path) as Stub)
     }
     const cached = statCache.get(path)
+    const previous = cached ? previousId(cached.stub, path) : undefined
     if (cached && identity && cached.size === identity.size && cached.ino === identity.ino) {
       // Probably only touched: hashing is enough to know.
       const { sha256, size } = await hashRest(head, source)
@@ -115,20 +124,49 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
         remember(path, identity, sha256, size, cached.stub)
         return cached.stub
       }
-      const result = await ingestFile(store, join(ctx.workTree, path))
-      if (result.sha256 !== sha256) {
+      // Changed in place: git's bytes are consumed, so the file is read again (and must match).
+      const stub = await store_(path, undefined, previous, identity)
+      if (!stub.includes(`sha256: ${sha256}\n`)) {
         throw new MlvcError('IO', `${path} changed while git was adding it`, {
           hint: 'run git add again',
         })
       }
-      await store.commit()
-      const stub = formatStub({ size: result.size, sha256: result.sha256, id: result.id })
-      remember(path, identity, result.sha256, result.size, stub)
       return stub
     }
-    const result = await ingestSource(store, prefixedSource(Buffer.from(head), source), { path })
+    return store_(path, prefixedSource(Buffer.from(head), source), previous, identity)
+  }
+
+  /**
+   * Stores the file (a checkpoint tensor by tensor, anything else as a blob) from git's bytes or,
+   * without a source, from the work tree; returns its stub. The layout and statistics are read from
+   * the work-tree file, so it must not change meanwhile.
+   */
+  async function store_(
+    path: string,
+    source: ByteSource | undefined,
+    previous: string | undefined,
+    identity: FileIdentity | undefined,
+  ): Promise<string> {
+    const abs = join(ctx.workTree, path)
+    const result = await ingestCheckpoint(store, abs, source, { previous })
+    const after = await fileIdentity(abs)
+    if (identity && after && !sameIdentity(identity, after)) {
+      throw new MlvcError('IO', `${path} changed while git was adding it`, {
+        hint: 'run git add again',
+      })
+    }
     await store.commit()
-    const stub = formatStub({ size: result.size, sha256: result.sha256, id: result.id })
+    const extra = result.meta
+      ? checkpointStubLines(result.meta)
+      : result.note
+        ? [`note: stored as a plain file: ${result.note}`]
+        : []
+    const stub = formatStub({
+      size: result.size,
+      sha256: result.sha256,
+      id: result.id,
+      ...(extra.length > 0 ? { extra } : {}),
+    })
     remember(path, identity, result.sha256, result.size, stub)
     return stub
   }
@@ -162,7 +200,7 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
       deferred.push({ path, stub })
       return Buffer.from(formatStub(stub))
     }
-    return readBlob(store, stub.id)
+    return readBlob(store, stub.id, { deltas: tensorDeltas() })
   }
 
   return {

@@ -1,5 +1,6 @@
 import { chmod, mkdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { tensorDeltas } from '../checkpoint/index.ts'
 import { isErrno, type ProgressOptions } from '../core/index.ts'
 import { materialize, type Store } from '../store/index.ts'
 import { git, runGit } from './exec.ts'
@@ -41,7 +42,7 @@ export async function writeContentOverStub(
   const { mode } = await stat(abs)
   const tmpDir = join(writer.gitDir, 'mlvc-tmp')
   await mkdir(tmpDir, { recursive: true })
-  await materialize(writer.store, stub.id, abs, { ...options, tmpDir })
+  await materialize(writer.store, stub.id, abs, { ...options, tmpDir, deltas: tensorDeltas() })
   await chmod(abs, mode & 0o7777)
   const identity = await fileIdentity(abs)
   // Written by us a moment ago: no concurrent edit can hide behind the same stat data.

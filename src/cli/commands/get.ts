@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { tensorDeltas } from '../../checkpoint/index.ts'
 import { MlvcError } from '../../core/index.ts'
 import { materialize } from '../../store/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
@@ -17,7 +18,11 @@ export async function get(
     throw new MlvcError('USAGE', `${out} already exists`, { hint: 'pass --force to replace it' })
   }
   const manifest = await withRepoStore(await repoContext(io.cwd), (store) =>
-    materialize(store, id, path, { signal: io.signal, onProgress: io.onProgress }),
+    materialize(store, id, path, {
+      signal: io.signal,
+      onProgress: io.onProgress,
+      deltas: tensorDeltas(),
+    }),
   )
   return {
     data: {
