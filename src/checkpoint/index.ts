@@ -5,4 +5,5 @@ export {
   ingestCheckpoint,
 } from './ingest.ts'
 export { type CheckpointMeta, checkpointMeta, type TensorRecord } from './meta.ts'
+export { openStoredFile, type StoredFile } from './stored-source.ts'
 export { checkpointStubLines, parseStubTensors, type StubTensor, tensorLine } from './stub-lines.ts'

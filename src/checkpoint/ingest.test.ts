@@ -13,6 +13,12 @@ const dir = tempDir('mlvc-ckpt')
 let n = 0
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 
+async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const pieces: Uint8Array[] = []
+  for await (const piece of source) pieces.push(piece)
+  return Buffer.concat(pieces)
+}
+
 function f32(count: number, seed: number): Buffer {
   const out = Buffer.alloc(count * 4)
   const raw = pseudoRandomBytes(count * 4, seed)
@@ -157,6 +163,39 @@ describe('checkpoints stored tensor by tensor', () => {
       await roundTrip(s, r.id, readFileSync(file))
     }
     expect(checkpoints).toBeGreaterThan(15)
+    await s.close()
+  })
+})
+
+describe('reading a stored checkpoint at offsets', () => {
+  test('tensors read from the store equal tensors read from the file, deltas included', async () => {
+    const { openStoredFile } = await import('./stored-source.ts')
+    const { readTensor, readTensorFrom } = await import('../formats/index.ts')
+    const { readManifest } = await import('../store/index.ts')
+    const s = await store()
+    const a1 = f32(300_000, 50)
+    const p1 = join(dir, 'rs1.safetensors')
+    writeFileSync(p1, model({ a: a1, b: f32(70_000, 51) }))
+    const first = await ingestCheckpoint(s, p1, undefined)
+    const a2 = Buffer.from(a1)
+    for (let i = 0; i < 300_000; i += 500) a2.writeFloatLE(7, i * 4)
+    const p2 = join(dir, 'rs2.safetensors')
+    writeFileSync(p2, model({ a: a2, b: f32(70_000, 51) }))
+    const second = await ingestCheckpoint(s, p2, undefined, { previous: first.id })
+    expect(second.deltas).toBe(1)
+    await s.commit()
+    const manifest = await readManifest(s, second.id)
+    if (manifest.type !== 'file') throw new Error('expected a file manifest')
+    const stored = await openStoredFile(s, manifest, 'rs2.safetensors')
+    try {
+      for (const tensor of second.meta?.tensors ?? []) {
+        const fromStore = await collect(readTensorFrom(stored, tensor))
+        const fromFile = await collect(readTensor(p2, tensor))
+        expect(fromStore.equals(fromFile)).toBe(true)
+      }
+    } finally {
+      await stored.close()
+    }
     await s.close()
   })
 })
