@@ -1,0 +1,199 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { readLayout, readTensor } from '../formats/index.ts'
+import {
+  buildSafetensors,
+  buildTorchZip,
+  torchStatePickle,
+} from '../formats/test-helpers/builders.ts'
+import { materialize, openStore, type Store } from '../store/index.ts'
+import { pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
+import { tensorDeltas } from './deltas.ts'
+import { ingestCheckpoint } from './ingest.ts'
+import { mergeCheckpoints } from './merge.ts'
+import { parseStrategy } from './strategy.ts'
+
+const dir = tempDir('mlvc-merge')
+let n = 0
+
+function f32(count: number, seed: number): Buffer {
+  const out = Buffer.alloc(count * 4)
+  const raw = pseudoRandomBytes(count * 4, seed)
+  for (let i = 0; i < count; i++)
+    out.writeFloatLE((raw.readUInt32LE(i * 4) / 2 ** 32 - 0.5) * 0.1, i * 4)
+  return out
+}
+
+function safetensors(tensors: Record<string, Buffer>, meta: Record<string, string>): Buffer {
+  const list = Object.entries(tensors).map(([name, data]) => ({
+    name,
+    dtype: 'F32',
+    shape: [data.length / 4],
+    data,
+  }))
+  return buildSafetensors(list, meta)
+}
+
+async function put(store: Store, bytes: Buffer, ext = 'safetensors'): Promise<string> {
+  const path = join(dir, `in-${n++}.${ext}`)
+  writeFileSync(path, bytes)
+  const result = await ingestCheckpoint(store, path, undefined)
+  expect(result.meta).toBeDefined()
+  return result.id
+}
+
+async function out(store: Store, id: string, ext = 'safetensors'): Promise<string> {
+  const path = join(dir, `out-${n++}.${ext}`)
+  await materialize(store, id, path, { deltas: tensorDeltas() })
+  return path
+}
+
+async function tensorOf(path: string, name: string): Promise<Buffer> {
+  const layout = await readLayout(path)
+  const t = layout.tensors.find((x) => x.name === name)
+  if (!t) throw new Error(`no tensor ${name}`)
+  const pieces: Uint8Array[] = []
+  for await (const p of readTensor(path, t)) pieces.push(p)
+  return Buffer.concat(pieces)
+}
+
+const average = (a: Buffer, b: Buffer) => {
+  const r = Buffer.alloc(a.length)
+  for (let i = 0; i < a.length; i += 4)
+    r.writeFloatLE(Math.fround((a.readFloatLE(i) + b.readFloatLE(i)) / 2), i)
+  return r
+}
+
+describe('three-way checkpoint merges', () => {
+  const base = { x: f32(50_000, 1), y: f32(20_000, 2), z: f32(30_000, 3) }
+  const oursX = f32(50_000, 4)
+  const theirsX = f32(50_000, 5)
+  const theirsY = f32(20_000, 6)
+  const oursZ = f32(30_000, 7)
+
+  async function setup(): Promise<{
+    store: Store
+    ids: { base: string; ours: string; theirs: string }
+  }> {
+    const store = await openStore(join(dir, `store-${n++}`), { create: true })
+    const ids = {
+      base: await put(store, safetensors(base, { v: 'base' })),
+      ours: await put(store, safetensors({ ...base, x: oursX, z: oursZ }, { v: 'ours' })),
+      theirs: await put(store, safetensors({ ...base, x: theirsX, y: theirsY }, { v: 'theirs' })),
+    }
+    await store.commit()
+    return { store, ids }
+  }
+
+  test('one-sided changes merge without a strategy; both-sided ones conflict by default', async () => {
+    const { store, ids } = await setup()
+    const outcome = await mergeCheckpoints(store, {
+      ...ids,
+      path: 'm.safetensors',
+      choose: () => parseStrategy('fail', 'default'),
+    })
+    expect(outcome.conflicts).toEqual([{ name: 'x', why: 'changed on both sides' }])
+    expect(outcome.result).toBeUndefined()
+    await store.close()
+  })
+
+  test('average: values equal an independent computation; one-sided changes kept; metadata from ours', async () => {
+    const { store, ids } = await setup()
+    const outcome = await mergeCheckpoints(store, {
+      ...ids,
+      path: 'm.safetensors',
+      choose: () => parseStrategy('average', 'test'),
+    })
+    expect(outcome.conflicts).toEqual([])
+    await store.commit()
+    const file = await out(store, outcome.result?.id as string)
+    expect((await tensorOf(file, 'x')).equals(average(oursX, theirsX))).toBe(true)
+    expect((await tensorOf(file, 'y')).equals(theirsY)).toBe(true)
+    expect((await tensorOf(file, 'z')).equals(oursZ)).toBe(true)
+    expect((await readLayout(file)).metadata).toEqual({ v: 'ours' })
+    const x = outcome.result?.meta.tensors.find((t) => t.name === 'x')
+    expect(x?.stats?.count).toBe(50_000)
+    await store.close()
+  })
+
+  test('weighted average and task arithmetic', async () => {
+    const { store, ids } = await setup()
+    const weighted = await mergeCheckpoints(store, {
+      ...ids,
+      path: 'm',
+      choose: () => parseStrategy('average:weights=3/1', 't'),
+    })
+    const file = await out(store, weighted.result?.id as string)
+    const got = await tensorOf(file, 'x')
+    for (let i = 0; i < 100; i++) {
+      const expected = Math.fround(
+        0.75 * oursX.readFloatLE(i * 4) + 0.25 * theirsX.readFloatLE(i * 4),
+      )
+      expect(got.readFloatLE(i * 4)).toBe(expected)
+    }
+    const task = await mergeCheckpoints(store, {
+      ...ids,
+      path: 'm',
+      choose: () => parseStrategy('task-arithmetic:lambda=0.5', 't'),
+    })
+    const tfile = await out(store, task.result?.id as string)
+    const tx = await tensorOf(tfile, 'x')
+    for (let i = 0; i < 100; i++) {
+      const b = base.x.readFloatLE(i * 4)
+      const expected = Math.fround(
+        b + 0.5 * (oursX.readFloatLE(i * 4) - b) + 0.5 * (theirsX.readFloatLE(i * 4) - b),
+      )
+      expect(tx.readFloatLE(i * 4)).toBe(expected)
+    }
+    await store.close()
+  })
+
+  test('a shape change against a value change is a conflict, whatever the strategy', async () => {
+    const store = await openStore(join(dir, `store-${n++}`), { create: true })
+    const ids = {
+      base: await put(store, safetensors({ w: f32(100, 1) }, {})),
+      ours: await put(store, safetensors({ w: f32(200, 2) }, {})),
+      theirs: await put(store, safetensors({ w: f32(100, 3) }, {})),
+    }
+    const outcome = await mergeCheckpoints(store, {
+      ...ids,
+      path: 'm',
+      choose: () => parseStrategy('average', 't'),
+    })
+    expect(outcome.conflicts[0]?.why).toMatch(/^shape or dtype changed/)
+    await store.close()
+  })
+
+  test('a PyTorch zip (CRCs to fix) merges through a rewrite and loads back', async () => {
+    const store = await openStore(join(dir, `store-${n++}`), { create: true })
+    const torch = (a: Buffer, b: Buffer) =>
+      buildTorchZip(
+        torchStatePickle([
+          { name: 'a', key: '0', numel: a.length / 4, shape: [a.length / 4], strides: [1] },
+          { name: 'b', key: '1', numel: b.length / 4, shape: [b.length / 4], strides: [1] },
+        ]),
+        { '0': a, '1': b },
+      )
+    const a0 = f32(1000, 1)
+    const b0 = f32(500, 2)
+    const a1 = f32(1000, 3)
+    const a2 = f32(1000, 4)
+    const ids = {
+      base: await put(store, torch(a0, b0), 'pt'),
+      ours: await put(store, torch(a1, b0), 'pt'),
+      theirs: await put(store, torch(a2, b0), 'pt'),
+    }
+    const outcome = await mergeCheckpoints(store, {
+      ...ids,
+      path: 'm.pt',
+      choose: () => parseStrategy('average', 't'),
+    })
+    expect(outcome.conflicts).toEqual([])
+    const file = await out(store, outcome.result?.id as string, 'pt')
+    expect((await tensorOf(file, 'a')).equals(average(a1, a2))).toBe(true)
+    expect((await tensorOf(file, 'b')).equals(b0)).toBe(true)
+    expect(readFileSync(file).subarray(0, 2).toString('latin1')).toBe('PK')
+    await store.close()
+  })
+})
