@@ -244,6 +244,33 @@ program
     }),
   )
 
+program
+  .command('merge')
+  .description('git merge, choosing how checkpoint tensors changed on both sides are merged')
+  .argument('<args...>', 'what git merge takes (a branch, -m MESSAGE, …)')
+  .option(
+    '-s, --strategy <spec>',
+    'fail, ours, theirs, base, average[:weights=a/b], task-arithmetic[:lambda=x], ties[:density=x,lambda=y]',
+  )
+  .allowUnknownOption()
+  .action((args, o) =>
+    run(shell(), async (io) => (await import('./commands/resolve.ts')).merge(args, o.strategy, io)),
+  )
+
+program
+  .command('resolve')
+  .description('finish a conflicted checkpoint merge with a strategy, and stage the result')
+  .argument('<path>', 'the conflicted file')
+  .requiredOption(
+    '-s, --strategy <spec>',
+    'ours, theirs, base, average[:weights=a/b], task-arithmetic[:lambda=x], ties[:density=x,lambda=y]',
+  )
+  .action((path, o) =>
+    run(shell(), async (io) =>
+      (await import('./commands/resolve.ts')).resolve(path, o.strategy, io),
+    ),
+  )
+
 // Command groups that live in their own files register themselves here.
 registerExperimentCommands(program, shell)
 

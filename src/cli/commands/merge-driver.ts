@@ -1,12 +1,22 @@
-import { copyFile, readFile } from 'node:fs/promises'
-import { repoContext } from '../context.ts'
+import { copyFile, readFile, writeFile } from 'node:fs/promises'
+import { isMlvcError } from '../../core/index.ts'
+import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
+import { mergeStubs, parseStubText, summarize } from '../merge-support.ts'
+import { requireGit } from '../repo.ts'
+
+function conflictHint(path: string): string {
+  return (
+    `  resolve: mlvc resolve '${path}' --strategy average   (or ours, theirs, task-arithmetic:lambda=0.5, ties)\n` +
+    `  or keep one side: git checkout --theirs -- '${path}' && git add '${path}'`
+  )
+}
 
 /**
  * Git's merge driver for tracked files (merge.mlvc.driver = … merge-driver %O %A %B %P). Git passes
- * the stored form (stubs) of base, ours and theirs in temporary files; the result goes into %A.
- * Identical sides or a side equal to the base merge cleanly; otherwise ours is kept and the path
- * is reported as a conflict.
+ * the stored form (stubs) of base, ours and theirs in temporary files; the result goes into %A,
+ * and exit code 1 marks a conflict (then %A is left as ours: the work tree gets our version).
+ * Checkpoints merge tensor by tensor; other files merge when one side equals the base.
  */
 export async function mergeDriver(
   base: string,
@@ -15,17 +25,45 @@ export async function mergeDriver(
   path: string,
   io: Io,
 ): Promise<CommandResult> {
-  await repoContext(io.cwd)
-  const [o, a, b] = await Promise.all([base, ours, theirs].map((f) => readFile(f)))
-  if ((a as Buffer).equals(b as Buffer) || (o as Buffer).equals(b as Buffer))
-    return { data: { path, result: 'ours' }, text: '' }
-  if ((o as Buffer).equals(a as Buffer)) {
+  const ctx = requireGit(await repoContext(io.cwd))
+  const [o, a, b] = (await Promise.all([base, ours, theirs].map((f) => readFile(f)))) as [
+    Buffer,
+    Buffer,
+    Buffer,
+  ]
+  if (a.equals(b) || o.equals(b)) return { data: { path, result: 'ours' }, text: '' }
+  if (o.equals(a)) {
     await copyFile(theirs, ours)
     return { data: { path, result: 'theirs' }, text: '' }
   }
+  const stubs = {
+    base: parseStubText(o, path, 'base'),
+    ours: parseStubText(a, path, 'ours'),
+    theirs: parseStubText(b, path, 'theirs'),
+  }
+  if (stubs.base && stubs.ours && stubs.theirs && stubs.ours.extra && stubs.theirs.extra) {
+    const sides = { base: stubs.base, ours: stubs.ours, theirs: stubs.theirs }
+    try {
+      const report = await withRepoStore(ctx, (store) => mergeStubs(ctx, store, sides, path, io))
+      if (report.kind === 'merged') {
+        await writeFile(ours, report.stub)
+        io.warn(`mlvc: merged ${path} tensor by tensor: ${summarize(report.outcome)}`)
+        return { data: { path, result: 'merged' }, text: '' }
+      }
+      io.warn(
+        `mlvc: conflict in ${path}: the work tree has our version.\n${report.lines.join('\n')}\n${conflictHint(path)}`,
+      )
+      return { data: { path, result: 'conflict', conflicts: report.lines }, text: '', exitCode: 1 }
+    } catch (err) {
+      if (isMlvcError(err, 'INTERRUPTED')) throw err
+      io.warn(
+        `mlvc: conflict in ${path}: ${(err as Error).message}; the work tree has our version.\n${conflictHint(path)}`,
+      )
+      return { data: { path, result: 'conflict' }, text: '', exitCode: 1 }
+    }
+  }
   io.warn(
-    `mlvc: conflict in ${path}: both sides changed it; the work tree has our version.\n` +
-      `  take theirs: git checkout --theirs -- '${path}' && git add '${path}'; keep ours: git add '${path}'`,
+    `mlvc: conflict in ${path}: both sides changed it; the work tree has our version.\n${conflictHint(path)}`,
   )
   return { data: { path, result: 'conflict' }, text: '', exitCode: 1 }
 }

@@ -1,0 +1,149 @@
+import {
+  checkpointStubLines,
+  describeStrategy,
+  type MergeOutcome,
+  mergeCheckpoints,
+  parseStrategy,
+  type StrategySpec,
+} from '../checkpoint/index.ts'
+import { configString, configValue, MlvcError } from '../core/index.ts'
+import { formatStub, git, parseStub, type Stub } from '../git/index.ts'
+import { fetchObjects } from '../remote/index.ts'
+import { isComplete, type Store } from '../store/index.ts'
+import type { Io } from './io.ts'
+import { freshConfig, type GitContext, openConfiguredRemote } from './repo.ts'
+
+function globToRegExp(glob: string): RegExp {
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
+  return new RegExp(`^${escaped}$`)
+}
+
+/**
+ * How a tensor changed differently on both sides is merged, most specific rule first:
+ *  1. `merge.tensors` in .mlvc/config.yaml — tensor-name patterns (`"*.bias": ours`);
+ *  2. this merge's choice: `mlvc merge --strategy` / `mlvc resolve --strategy` / MLVC_MERGE_STRATEGY;
+ *  3. the path's `mlvc-merge` attribute in .gitattributes (`*.safetensors mlvc-merge=average`);
+ *  4. `merge.strategy` in config;
+ *  5. `fail`: a conflict.
+ */
+export async function strategyChooser(
+  ctx: GitContext,
+  path: string,
+  override?: string,
+): Promise<(tensor: string) => StrategySpec> {
+  const tree = await freshConfig(ctx)
+  const rules = configValue(tree, 'merge.tensors')
+  const patterns: Array<[RegExp, StrategySpec]> = []
+  if (rules && typeof rules === 'object' && !Array.isArray(rules)) {
+    for (const [glob, value] of Object.entries(rules)) {
+      patterns.push([
+        globToRegExp(glob),
+        parseStrategy(String(value), `merge.tensors "${glob}" in config`),
+      ])
+    }
+  }
+  const chosen = override ?? process.env.MLVC_MERGE_STRATEGY
+  const attr = (await git(['check-attr', 'mlvc-merge', '--', path], { cwd: ctx.workTree }))
+    .trim()
+    .split(': ')
+    .at(-1)
+  const fallback = chosen
+    ? parseStrategy(chosen, override ? '--strategy' : 'MLVC_MERGE_STRATEGY')
+    : attr && attr !== 'unspecified' && attr !== 'unset' && attr !== 'set'
+      ? parseStrategy(attr, `mlvc-merge attribute of ${path}`)
+      : parseStrategy(configString(tree, 'merge.strategy') ?? 'fail', 'merge.strategy in config')
+  return (tensor) => patterns.find(([re]) => re.test(tensor))?.[1] ?? fallback
+}
+
+/** Fetches the versions the store lacks from the default remote; throws naming what is missing. */
+async function ensureLocal(
+  ctx: GitContext,
+  store: Store,
+  stubs: Record<string, Stub>,
+  path: string,
+  io: Io,
+): Promise<void> {
+  const ids = Object.values(stubs).map((s) => s.id)
+  const missing: string[] = []
+  for (const id of ids) if (!(await isComplete(store, id))) missing.push(id)
+  if (missing.length === 0) return
+  try {
+    await fetchObjects(store, await openConfiguredRemote(ctx), missing, { signal: io.signal })
+  } catch (err) {
+    io.warn(`mlvc: could not fetch the versions of ${path}: ${(err as Error).message}`)
+  }
+  for (const [side, stub] of Object.entries(stubs)) {
+    if (!(await isComplete(store, stub.id))) {
+      throw new MlvcError(
+        'MISSING_OBJECT',
+        `${path}: the ${side} version (${stub.id}) is not in the local store or on the remote`,
+        {
+          hint: 'fetch it (mlvc fetch --all), then run mlvc resolve',
+        },
+      )
+    }
+  }
+}
+
+export type MergeReport =
+  | { kind: 'merged'; stub: string; outcome: MergeOutcome }
+  | { kind: 'conflict'; lines: string[] }
+
+/** Merges three stubs of a checkpoint; returns the merged stub or the conflict report. */
+export async function mergeStubs(
+  ctx: GitContext,
+  store: Store,
+  stubs: { base: Stub; ours: Stub; theirs: Stub },
+  path: string,
+  io: Io,
+  override?: string,
+): Promise<MergeReport> {
+  await ensureLocal(ctx, store, stubs, path, io)
+  const choose = await strategyChooser(ctx, path, override)
+  const outcome = await mergeCheckpoints(store, {
+    base: stubs.base.id,
+    ours: stubs.ours.id,
+    theirs: stubs.theirs.id,
+    path,
+    choose,
+    signal: io.signal,
+  })
+  if (outcome.conflicts.length > 0 || !outcome.result) {
+    const lines = outcome.conflicts.map((c) => `  ${c.name === '*' ? '(file)' : c.name}: ${c.why}`)
+    return { kind: 'conflict', lines }
+  }
+  await store.commit()
+  const { id, size, sha256, meta } = outcome.result
+  return {
+    kind: 'merged',
+    stub: formatStub({ id, size, sha256, extra: checkpointStubLines(meta) }),
+    outcome,
+  }
+}
+
+export function summarize(outcome: MergeOutcome): string {
+  const counts = new Map<string, number>()
+  for (const d of outcome.decisions) {
+    const label =
+      d.action === 'merge'
+        ? describeStrategy(d.spec)
+        : d.action === 'take'
+          ? d.why === 'same on both sides'
+            ? 'unchanged'
+            : `from ${d.side}`
+          : d.action
+    counts.set(label, (counts.get(label) ?? 0) + 1)
+  }
+  return [...counts].map(([label, n]) => `${n} ${label}`).join(', ')
+}
+
+export function parseStubText(text: Buffer, path: string, side: string): Stub | undefined {
+  try {
+    return parseStub(text, `${path} (${side})`)
+  } catch {
+    return undefined
+  }
+}
