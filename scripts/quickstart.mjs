@@ -4,7 +4,7 @@
 // It runs with a temporary HOME, so `mlvc install` does not touch your own git config.
 import { execFileSync } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -37,6 +37,50 @@ const mlvc = (cwd, ...args) => show(cwd, process.execPath, [cli, ...args], `mlvc
 const git = (cwd, ...args) => show(cwd, 'git', args)
 const say = (text) => process.stdout.write(`\n# ${text}\n`)
 const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex')
+const fileSize = (path) => statSync(path).size
+
+/** Deterministic float32 values in [-0.05, 0.05). */
+function floats(count, seed) {
+  const out = new Float32Array(count)
+  let x = seed + 1
+  for (let i = 0; i < count; i++) {
+    x = (x * 1103515245 + 12345) >>> 0
+    out[i] = (x / 2 ** 32 - 0.5) * 0.1
+  }
+  return out
+}
+
+/** A safetensors file: 8-byte header length, JSON header, then the tensors' bytes. */
+function writeSafetensors(path, tensors) {
+  const header = {}
+  let offset = 0
+  for (const [name, data] of tensors) {
+    header[name] = {
+      dtype: 'F32',
+      shape: [data.length],
+      data_offsets: [offset, offset + data.byteLength],
+    }
+    offset += data.byteLength
+  }
+  let json = JSON.stringify(header)
+  json += ' '.repeat((8 - ((8 + json.length) % 8)) % 8)
+  const length = Buffer.alloc(8)
+  length.writeBigUInt64LE(BigInt(json.length))
+  writeFileSync(
+    path,
+    Buffer.concat([length, Buffer.from(json), ...tensors.map(([, d]) => Buffer.from(d.buffer))]),
+  )
+}
+
+/** Bytes of objects in the repository's store (from mlvc fsck --json). */
+function storedBytes(cwd) {
+  const out = execFileSync(process.execPath, [cli, '--json', 'fsck'], {
+    cwd,
+    env,
+    encoding: 'utf8',
+  })
+  return JSON.parse(out).bytes
+}
 
 function randomModel(path, size, base) {
   const data = base ? Buffer.from(base) : Buffer.alloc(size)
@@ -96,6 +140,43 @@ try {
   say('clone/model.safetensors is identical to repo/model.safetensors')
   git(cloned, 'status', '--short')
   mlvc(cloned, 'ls-files')
+
+  say('Part 3: a checkpoint, tensor by tensor. A 40-tensor safetensors model, then a fine-tune.')
+  const tensors = Array.from({ length: 40 }, (_, i) => [`layers.${i}.weight`, floats(256 * 256, i)])
+  writeSafetensors(join(repo, 'model.safetensors'), tensors)
+  git(repo, 'add', 'model.safetensors')
+  git(repo, 'commit', '-qm', 'base model')
+  const before = storedBytes(repo)
+  tensors[3][1] = floats(256 * 256, 1000)
+  for (let i = 0; i < tensors[7][1].length; i += 500) tensors[7][1][i] += 0.01
+  writeSafetensors(join(repo, 'model.safetensors'), tensors)
+  say('git diff names the tensors that moved, with their statistics:')
+  show(
+    repo,
+    'sh',
+    ['-c', "git diff model.safetensors | grep '^[-+]tensor'"],
+    'git diff model.safetensors',
+  )
+  git(repo, 'commit', '-qam', 'fine-tune: layer 3 retrained, layer 7 nudged')
+  const added = storedBytes(repo) - before
+  say(
+    `The fine-tune cost ${(added / 2 ** 20).toFixed(2)} MiB of a ${(fileSize(join(repo, 'model.safetensors')) / 2 ** 20).toFixed(1)} MiB checkpoint: layer 3 whole, layer 7 as an exact delta, the rest nothing.`,
+  )
+
+  say(
+    'Part 4: merging two fine-tunes. Both change layer 0; with mlvc-merge=average they are averaged.',
+  )
+  git(repo, 'checkout', '-qb', 'left')
+  tensors[0][1] = floats(256 * 256, 2000)
+  writeSafetensors(join(repo, 'model.safetensors'), tensors)
+  git(repo, 'commit', '-qam', 'left')
+  git(repo, 'checkout', '-qb', 'right', 'main')
+  tensors[0][1] = floats(256 * 256, 3000)
+  writeSafetensors(join(repo, 'model.safetensors'), tensors)
+  git(repo, 'commit', '-qam', 'right')
+  const merge = `'${process.execPath}' '${cli}' merge --strategy average --no-edit left 2>&1 | grep mlvc:`
+  show(repo, 'sh', ['-c', merge], 'mlvc merge --strategy average --no-edit left')
+  git(repo, 'log', '--oneline', '-3')
   say('Done. Next: `mlvc --help`, and the README for every command.')
 } catch (err) {
   process.stderr.write(`\nquickstart failed: ${err.stderr ?? ''}${err.message}\n`)
