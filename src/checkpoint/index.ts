@@ -16,3 +16,27 @@ export {
   strategyOf,
 } from './strategy.ts'
 export { checkpointStubLines, parseStubTensors, type StubTensor, tensorLine } from './stub-lines.ts'
+export {
+  type CheckpointDiff,
+  type DiffBasis,
+  type DiffOptions,
+  type DiffSummary,
+  diffCheckpoints,
+  type ExactFigures,
+  type TensorDiff,
+  type TensorSide,
+  type TensorStatus,
+} from './diff.ts'
+export { boundsFromStats, type Range, type StatsBounds } from './diff-bounds.ts'
+export { inspectVersion, type TensorRow } from './inspect.ts'
+export { addedBytes, newTensorBytes } from './stored-bytes.ts'
+export {
+  type CheckpointVersion,
+  combineVersions,
+  type KnownStats,
+  type OpenVersionOptions,
+  openVersion,
+  stubStats,
+  type VersionSource,
+  type VersionTensor,
+} from './version.ts'

@@ -1,13 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { fsError, isMlvcError, MlvcError, type ProgressOptions } from '../core/index.ts'
-import {
-  type CheckpointLayout,
-  detectFormat,
-  isDType,
-  readLayout,
-  readTensor,
-  type Segment,
-} from '../formats/index.ts'
+import { type CheckpointLayout, detectFormat, readLayout, type Segment } from '../formats/index.ts'
 import {
   type ByteSource,
   blocks,
@@ -27,9 +20,10 @@ import {
   type Store,
   sha256Digest,
 } from '../store/index.ts'
-import { encodeDelta, statsToJSON, tensorStats } from '../tensors/index.ts'
+import { encodeDelta, type TensorStatsJSON } from '../tensors/index.ts'
 import { tensorDeltas } from './deltas.ts'
 import { type CheckpointMeta, checkpointMeta, type TensorRecord } from './meta.ts'
+import { statsInWorker } from './stats-pool.ts'
 
 export interface CheckpointIngestOptions extends IngestOptions, ProgressOptions {
   /** The previous version of this file (a file id), for deltas and unchanged statistics. */
@@ -210,18 +204,6 @@ function boundariesOf(layout: CheckpointLayout): number[] {
   return [...cuts].sort((a, b) => a - b)
 }
 
-async function statsOf(path: string, tensor: TensorRecord, options: ProgressOptions) {
-  if (!isDType(tensor.dtype) || tensor.file !== undefined) return null
-  try {
-    return statsToJSON(
-      await tensorStats(tensor.dtype, readTensor(path, tensor), { signal: options.signal }),
-    )
-  } catch (err) {
-    if (isMlvcError(err, 'INTERRUPTED')) throw err
-    return null
-  }
-}
-
 /** The file as gaps (inline chunks) and segments (a part or delta by id), in order. */
 async function assemble(
   w: Writer,
@@ -272,26 +254,33 @@ async function assemble(
   return { parts, contentIds, deltas }
 }
 
+/**
+ * The tensor table. Statistics: carried over for tensors whose bytes did not change, taken from
+ * `early` (computed on a worker while the file was being chunked, when there is no previous
+ * version), else computed now for the changed tensors only.
+ */
 async function tensorRecords(
   path: string,
   layout: CheckpointLayout,
   contentIds: Map<Segment, string>,
   previous: Previous | undefined,
-  options: ProgressOptions,
+  early: Promise<Array<TensorStatsJSON | null>> | undefined,
 ): Promise<TensorRecord[]> {
   const segmentOf = new Map<string, Segment>()
   for (const s of layout.segments) for (const name of s.tensors) segmentOf.set(name, s)
-  const records: TensorRecord[] = []
-  for (const tensor of layout.tensors) {
+  const records: TensorRecord[] = layout.tensors.map((tensor) => {
     const segment = segmentOf.get(tensor.name)
     const content = segment ? (contentIds.get(segment) ?? null) : null
     const before = previous?.tensors.get(tensor.name)
-    const same =
-      before && content !== null && before.content === content && before.start - before.start === 0
-    const record: TensorRecord = { ...tensor, content, stats: null }
-    record.stats = same && before ? before.stats : await statsOf(path, record, options)
-    records.push(record)
-  }
+    const unchanged = before !== undefined && content !== null && before.content === content
+    return { ...tensor, content, stats: unchanged ? before.stats : null }
+  })
+  const todo = records.filter((r) => r.stats === null)
+  const computed = early !== undefined ? await early : await statsInWorker(path, todo)
+  const order = early !== undefined ? layout.tensors : todo
+  const byName = new Map(order.map((t, i) => [t.name, computed[i] ?? null]))
+  for (const record of records)
+    if (record.stats === null) record.stats = byName.get(record.name) ?? null
   return records
 }
 
@@ -369,6 +358,9 @@ export async function ingestCheckpoint(
       }
     }
     const previous = layout ? await loadPrevious(store, options.previous) : undefined
+    // Without a previous version every tensor is new: its statistics are computed on a worker
+    // while the pipeline chunks the file.
+    const early = layout && !previous ? statsInWorker(path, layout.tensors) : undefined
     // With a previous version a changed tensor may go in as a delta, so chunks are only cut and
     // hashed first and written once decided; otherwise they are written as they are cut.
     const content = await chunkSource(store, source ?? fileSource(fd), {
@@ -384,7 +376,7 @@ export async function ingestCheckpoint(
       kind: 'checkpoint',
       format: layout.format,
       metadata: layout.metadata,
-      tensors: await tensorRecords(path, layout, contentIds, previous, options),
+      tensors: await tensorRecords(path, layout, contentIds, previous, early),
     }
     const manifest = encodeManifest({
       type: 'file',

@@ -1,0 +1,58 @@
+import { Worker } from 'node:worker_threads'
+import { MlvcError, workerUrl } from '../core/index.ts'
+import type { TensorLayout } from '../formats/index.ts'
+import type { TensorStatsJSON } from '../tensors/index.ts'
+import type { StatsReply, StatsRequest } from './stats-worker.ts'
+
+let worker: Worker | undefined
+let nextId = 0
+let busy = 0
+const waiting = new Map<
+  number,
+  { resolve: (s: Array<TensorStatsJSON | null>) => void; reject: (e: unknown) => void }
+>()
+
+function failAll(err: unknown): void {
+  for (const w of waiting.values()) w.reject(err)
+  waiting.clear()
+  worker = undefined
+  busy = 0
+}
+
+function started(): Worker {
+  if (worker) return worker
+  const created = new Worker(workerUrl(import.meta.url, 'stats-worker'))
+  created.on('message', (reply: StatsReply) => {
+    const w = waiting.get(reply.id)
+    waiting.delete(reply.id)
+    if (--busy === 0) created.unref()
+    if ('error' in reply) w?.reject(new MlvcError('IO', `statistics: ${reply.error}`))
+    else w?.resolve(reply.stats)
+  })
+  created.on('error', (err) =>
+    failAll(new MlvcError('IO', `statistics worker failed: ${err.message}`, { cause: err })),
+  )
+  created.on('exit', () => failAll(new MlvcError('IO', 'statistics worker exited')))
+  created.unref()
+  worker = created
+  return created
+}
+
+/**
+ * Statistics of tensors of a file, computed on a worker thread (so that they overlap with the
+ * chunking of the same file). The worker is started on first use and never keeps the process alive.
+ */
+export function statsInWorker(
+  path: string,
+  tensors: TensorLayout[],
+): Promise<Array<TensorStatsJSON | null>> {
+  const w = started()
+  const id = nextId++
+  const result = new Promise<Array<TensorStatsJSON | null>>((resolve, reject) =>
+    waiting.set(id, { resolve, reject }),
+  )
+  result.catch(() => undefined)
+  if (busy++ === 0) w.ref()
+  w.postMessage({ id, path, tensors } satisfies StatsRequest)
+  return result
+}
