@@ -447,3 +447,52 @@ describe('big files and interruptions', () => {
     expect(report.uploadedBytes).toBeLessThan(120 * MiB)
   })
 })
+
+describe('every checkpoint format through real git', () => {
+  test('track, commit, clone and check out every committed fixture byte for byte', async () => {
+    const { readdirSync: list, copyFileSync } = await import('node:fs')
+    const { ROOT } = await import('../test-helpers/index.ts')
+    const { dir } = await newRepo()
+    const bare = join(root, `bare-${n++}.git`)
+    await user.git(root, 'init', '-q', '--bare', bare)
+    await user.git(dir, 'remote', 'add', 'origin', bare)
+    expect(
+      (
+        await user.mlvc(
+          dir,
+          'track',
+          '*.safetensors',
+          '*.pt',
+          '*.onnx',
+          '*.data',
+          '*.gguf',
+          '*.npy',
+          '*.npz',
+          '*.json',
+        )
+      ).code,
+    ).toBe(0)
+    const fixtures = join(ROOT, 'src/formats/fixtures')
+    const copied: string[] = []
+    for (const kind of list(fixtures, { withFileTypes: true })) {
+      if (!kind.isDirectory()) continue
+      mkdirSync(join(dir, kind.name), { recursive: true })
+      for (const f of list(join(fixtures, kind.name), { withFileTypes: true })) {
+        if (!f.isFile()) continue
+        copyFileSync(join(fixtures, kind.name, f.name), join(dir, kind.name, f.name))
+        copied.push(join(kind.name, f.name))
+      }
+    }
+    expect(copied.length).toBeGreaterThan(20)
+    await user.git(dir, 'add', '.')
+    await user.git(dir, 'commit', '-qm', 'fixtures')
+    const stub = await user.git(dir, 'show', 'HEAD:safetensors/meta.safetensors')
+    expect(stub).toMatch(/^format: safetensors$/m)
+    await user.git(dir, 'push', '-q', 'origin', 'main')
+    const clone = join(root, `clone-${n++}`)
+    await user.git(root, 'clone', '-q', bare, clone)
+    for (const file of copied)
+      expect(fileSha(join(clone, file)), file).toBe(fileSha(join(dir, file)))
+    await expectClean(clone)
+  })
+})
