@@ -1,22 +1,5 @@
 export { tensorDeltas } from './deltas.ts'
 export {
-  type CheckpointIngestOptions,
-  type CheckpointIngestResult,
-  ingestCheckpoint,
-} from './ingest.ts'
-export { type MergeInput, type MergeOutcome, mergeCheckpoints } from './merge.ts'
-export { planMerge, type Side, type TensorDecision } from './merge-plan.ts'
-export { type CheckpointMeta, checkpointMeta, type TensorRecord } from './meta.ts'
-export { openStoredFile, type StoredFile } from './stored-source.ts'
-export {
-  describeStrategy,
-  parseStrategy,
-  type StrategyName,
-  type StrategySpec,
-  strategyOf,
-} from './strategy.ts'
-export { checkpointStubLines, parseStubTensors, type StubTensor, tensorLine } from './stub-lines.ts'
-export {
   type CheckpointDiff,
   type DiffBasis,
   type DiffOptions,
@@ -28,8 +11,25 @@ export {
   type TensorStatus,
 } from './diff.ts'
 export { boundsFromStats, type Range, type StatsBounds } from './diff-bounds.ts'
+export {
+  type CheckpointIngestOptions,
+  type CheckpointIngestResult,
+  ingestCheckpoint,
+} from './ingest.ts'
 export { inspectVersion, type TensorRow } from './inspect.ts'
+export { type MergeInput, type MergeOutcome, mergeCheckpoints } from './merge.ts'
+export { planMerge, type Side, type TensorDecision } from './merge-plan.ts'
+export { type CheckpointMeta, checkpointMeta, type TensorRecord } from './meta.ts'
 export { addedBytes, newTensorBytes } from './stored-bytes.ts'
+export { openStoredFile, type StoredFile } from './stored-source.ts'
+export {
+  describeStrategy,
+  parseStrategy,
+  type StrategyName,
+  type StrategySpec,
+  strategyOf,
+} from './strategy.ts'
+export { checkpointStubLines, parseStubTensors, type StubTensor, tensorLine } from './stub-lines.ts'
 export {
   type CheckpointVersion,
   combineVersions,

@@ -30,6 +30,11 @@ export interface CheckpointIngestOptions extends IngestOptions, ProgressOptions 
   previous?: string | undefined
   /** Longest chain of deltas before a tensor is stored whole again. @default 4 */
   maxDeltaDepth?: number
+  /**
+   * How notes name the file. Notes go into stubs, which must not depend on where the work tree
+   * is: the filter passes the path relative to it. @default the path given
+   */
+  displayPath?: string
 }
 
 export interface CheckpointIngestResult extends IngestResult {
@@ -354,7 +359,7 @@ export async function ingestCheckpoint(
         layout = await readLayout(path)
       } catch (err) {
         if (!isMlvcError(err, 'BAD_FORMAT')) throw err
-        note = err.message
+        note = err.message.split(path).join(options.displayPath ?? path)
       }
     }
     const previous = layout ? await loadPrevious(store, options.previous) : undefined

@@ -148,7 +148,7 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
     identity: FileIdentity | undefined,
   ): Promise<string> {
     const abs = join(ctx.workTree, path)
-    const result = await ingestCheckpoint(store, abs, source, { previous })
+    const result = await ingestCheckpoint(store, abs, source, { previous, displayPath: path })
     const after = await fileIdentity(abs)
     if (identity && after && !sameIdentity(identity, after)) {
       throw new MlvcError('IO', `${path} changed while git was adding it`, {
