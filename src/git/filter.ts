@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { checkpointStubLines, ingestCheckpoint, tensorDeltas } from '../checkpoint/index.ts'
 import { isMlvcError, MlvcError } from '../core/index.ts'
 import {
   type ByteSource,
+  hashSource,
   isComplete,
   iterableSource,
   prefixedSource,
@@ -50,16 +50,7 @@ async function hashRest(
   head: Uint8Array,
   source: ByteSource,
 ): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256').update(head)
-  let size = head.length
-  const block = Buffer.allocUnsafe(4 * 1024 * 1024)
-  for (;;) {
-    const n = await source.read(block)
-    if (n === 0) break
-    hash.update(block.subarray(0, n))
-    size += n
-  }
-  return { sha256: hash.digest('hex'), size }
+  return hashSource(prefixedSource(Buffer.from(head), source))
 }
 
 async function drainCount(source: ByteSource): Promise<number> {

@@ -30,6 +30,7 @@ export {
 } from './fastcdc.ts'
 export { type FsckIssue, type FsckOptions, type FsckReport, fsckStore } from './fsck.ts'
 export { GC_GRACE_MS, type GcOptions, type GcReport, gcStore } from './gc.ts'
+export { hashSource } from './hash-source.ts'
 export { decodeIdx, encodeIdx, type IdxEntry } from './idx.ts'
 export {
   type ChunkedContent,
