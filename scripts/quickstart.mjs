@@ -150,14 +150,16 @@ try {
   tensors[3][1] = floats(256 * 256, 1000)
   for (let i = 0; i < tensors[7][1].length; i += 500) tensors[7][1][i] += 0.01
   writeSafetensors(join(repo, 'model.safetensors'), tensors)
-  say('git diff names the tensors that moved, with their statistics:')
+  say("git diff (through mlvc's diff driver) says which tensors moved, and by how much:")
+  git(repo, 'diff', 'model.safetensors')
+  git(repo, 'commit', '-qam', 'fine-tune: layer 3 retrained, layer 7 nudged')
+  say('In git log -p the stubs read like a changelog of the model, one line per tensor:')
   show(
     repo,
     'sh',
-    ['-c', "git diff model.safetensors | grep '^[-+]tensor'"],
-    'git diff model.safetensors',
+    ['-c', "git log -p -1 model.safetensors | grep '^[-+]tensor'"],
+    "git log -p -1 model.safetensors | grep '^[-+]tensor'",
   )
-  git(repo, 'commit', '-qam', 'fine-tune: layer 3 retrained, layer 7 nudged')
   const added = storedBytes(repo) - before
   say(
     `The fine-tune cost ${(added / 2 ** 20).toFixed(2)} MiB of a ${(fileSize(join(repo, 'model.safetensors')) / 2 ** 20).toFixed(1)} MiB checkpoint: layer 3 whole, layer 7 as an exact delta, the rest nothing.`,

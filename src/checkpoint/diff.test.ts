@@ -235,9 +235,7 @@ describe('inspectVersion', () => {
   test('statistics computed from a file equal those stored; a stub gives them rounded', async () => {
     const s = await newStore()
     const stored = await store(s, v1)
-    const fromFile = await inspectVersion(
-      (await openVersion({ file: stored.path })) as never,
-    )
+    const fromFile = await inspectVersion((await openVersion({ file: stored.path })) as never)
     const fromStore = await inspectVersion(
       (await openVersion({ id: stored.id }, { store: s })) as never,
     )

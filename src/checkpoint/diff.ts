@@ -57,9 +57,9 @@ export interface DiffSummary {
   /** Elements of the new version. */
   parameters: number
   /**
-   * Elements that differ: counted in the data where it was compared; for a changed tensor without
-   * data, all its elements (then `parametersExact` is false); every element of an added tensor or
-   * one whose dtype or shape changed.
+   * Elements that differ: counted in the data where it was compared; for a changed or unknown
+   * tensor without data, all its elements (then `parametersExact` is false: an upper bound); every
+   * element of an added tensor or one whose dtype or shape changed.
    */
   parametersChanged: number
   parametersExact: boolean
@@ -197,11 +197,9 @@ function summarize(diffs: readonly TensorDiff[], b: CheckpointVersion | undefine
     const elements = d.new ? elementsOf(d.new.shape) : 0
     if (d.status === 'added' || d.dtypeChanged || d.shapeChanged) {
       summary.parametersChanged += elements
-    } else if (d.status === 'changed') {
+    } else if (d.status === 'changed' || d.status === 'unknown') {
       summary.parametersChanged += d.exact ? d.exact.changed : elements
       if (!d.exact) summary.parametersExact = false
-    } else if (d.status === 'unknown') {
-      summary.parametersExact = false
     }
   }
   return summary

@@ -25,6 +25,6 @@ export interface CheckpointMeta {
 export function checkpointMeta(manifest: Manifest): CheckpointMeta | undefined {
   if (manifest.type !== 'file') return undefined
   const meta = manifest.meta as Partial<CheckpointMeta> | null
-  if (!meta || meta.kind !== 'checkpoint' || !Array.isArray(meta.tensors)) return undefined
+  if (meta?.kind !== 'checkpoint' || !Array.isArray(meta.tensors)) return undefined
   return meta as CheckpointMeta
 }

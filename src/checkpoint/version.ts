@@ -1,4 +1,4 @@
-import { isMlvcError } from '../core/index.ts'
+import { isMlvcError, MlvcError } from '../core/index.ts'
 import {
   type DType,
   detectFormat,
@@ -135,7 +135,7 @@ function lazyStored(store: Store, id: string) {
   let opened: Promise<StoredFile> | undefined
   const open = async () => {
     const manifest = await readManifest(store, id)
-    if (manifest.type !== 'file') throw new Error(`${id} is not a file manifest`)
+    if (manifest.type !== 'file') throw new MlvcError('CORRUPT', `${id} is not a file manifest`)
     return openStoredFile(store, manifest, id)
   }
   return {
@@ -145,7 +145,9 @@ function lazyStored(store: Store, id: string) {
         yield* readTensorFrom(await opened, layout)
       })(),
     close: async () => {
-      if (opened) await (await opened).close()
+      // An open that failed has reported its error to the reader already.
+      const file = await opened?.catch(() => undefined)
+      await file?.close()
     },
   }
 }

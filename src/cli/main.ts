@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import { Command } from '@commander-js/extra-typings'
+import { registerCheckpointCommands } from './checkpoint-commands.ts'
 import { registerExperimentCommands } from './exp.ts'
 import { run, type Shell } from './shell.ts'
 
@@ -272,6 +273,7 @@ program
   )
 
 // Command groups that live in their own files register themselves here.
+registerCheckpointCommands(program, shell)
 registerExperimentCommands(program, shell)
 
 await program.parseAsync(process.argv)

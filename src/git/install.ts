@@ -26,6 +26,11 @@ export function gitConfigEntries(cmd: MlvcCommand): Array<[string, string]> {
     ['filter.mlvc.required', 'true'],
     ['merge.mlvc.name', 'mlvc: merge files stored by mlvc'],
     ['merge.mlvc.driver', commandLine(cmd, 'merge-driver', '%O', '%A', '%B', '%P')],
+    // An external diff driver, not a textconv: only it sees both versions, so only it can give
+    // per-tensor figures (changed fraction, ‖Δ‖, cosine). git diff runs it; git log -p and git
+    // show keep showing the stubs (one line per tensor) unless given --ext-diff, which costs
+    // nothing, whereas a textconv would make git smudge every historical version first.
+    ['diff.mlvc.command', commandLine(cmd, 'diff-driver')],
   ]
 }
 

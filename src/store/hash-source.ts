@@ -21,7 +21,8 @@ export async function hashSource(source: ByteSource): Promise<{ sha256: string; 
       const start = slot * (SLOT_HEAD + SLOT_DATA)
       await hashing[slot]
       const target = pool.ring.subarray(start, start + SLOT_DATA)
-      const got = index === 0 ? (target.set(first), n) : await source.read(target)
+      if (index === 0) target.set(first)
+      const got = index === 0 ? n : await source.read(target)
       if (got === 0) break
       hashing[slot] = pool.sha.ask({ type: 'sha', id: index, from: start, to: start + got })
       size += got

@@ -1,0 +1,129 @@
+import { stat } from 'node:fs/promises'
+import {
+  addedBytes,
+  type CheckpointVersion,
+  combineVersions,
+  type DiffSummary,
+  diffCheckpoints,
+  newTensorBytes,
+  openVersion,
+  type TensorDiff,
+} from '../../checkpoint/index.ts'
+import type { ProgressOptions } from '../../core/index.ts'
+import type { Store } from '../../store/index.ts'
+import type { FileVersion } from './diff-sides.ts'
+import type { DiffUnit } from './diff-units.ts'
+
+/** What `mlvc diff` and git's diff driver report for one path. */
+export interface FileReport {
+  path: string
+  kind: 'checkpoint' | 'sharded' | 'file'
+  status: 'added' | 'removed' | 'modified'
+  format: string | null
+  size: { old: number | null; new: number | null }
+  /** Shard files on each side of a sharded checkpoint. */
+  shards?: { old: string[]; new: string[] }
+  /** Every tensor of either version, unchanged ones included. */
+  tensors?: TensorDiff[]
+  summary?: DiffSummary
+  /**
+   * Bytes of objects the new version needs and the old one does not, counted in the store; null
+   * when the store does not hold both (or with --no-data, which leaves the store alone).
+   */
+  storedBytes: number | null
+  /**
+   * From the stubs: bytes of the new version's tensors whose content the old one lacks (of the
+   * whole file, for other files) — before deltas and deduplication; null when not known.
+   */
+  storedBytesEstimate: number | null
+}
+
+export interface ReportOptions extends ProgressOptions {
+  /** Undefined with --no-data: answers come from the stubs alone. */
+  store: Store | undefined
+  data: boolean
+}
+
+async function sizeOf(v: FileVersion): Promise<number | null> {
+  if (v.stub) return v.stub.size
+  return v.file ? (await stat(v.file)).size : null
+}
+
+async function totalSize(side: readonly FileVersion[]): Promise<number | null> {
+  if (side.length === 0) return null
+  let total = 0
+  for (const v of side) {
+    const size = await sizeOf(v)
+    if (size === null) return null
+    total += size
+  }
+  return total
+}
+
+async function openSide(
+  side: readonly FileVersion[],
+  options: ReportOptions,
+): Promise<Array<CheckpointVersion | undefined>> {
+  const out: Array<CheckpointVersion | undefined> = []
+  for (const v of side) {
+    const source = { id: v.stub?.id, stubLines: v.stub?.extra ?? [], file: v.file }
+    out.push(await openVersion(source, { store: options.store, data: options.data }))
+  }
+  return out
+}
+
+const idsOf = (side: readonly FileVersion[]) =>
+  side.every((v) => v.stub) ? side.map((v) => v.stub?.id as string) : undefined
+
+async function storedBytes(unit: DiffUnit, options: ReportOptions): Promise<number | null> {
+  const after = idsOf(unit.new)
+  const before = idsOf(unit.old)
+  if (!options.store || !after || !before || after.length === 0) return null
+  return (await addedBytes(options.store, after, before)) ?? null
+}
+
+function statusOf(unit: DiffUnit): FileReport['status'] {
+  return unit.old.length === 0 ? 'added' : unit.new.length === 0 ? 'removed' : 'modified'
+}
+
+/** Compares the two sides of a unit: tensor by tensor for checkpoints, by size otherwise. */
+export async function reportUnit(unit: DiffUnit, options: ReportOptions): Promise<FileReport> {
+  const [olds, news] = [await openSide(unit.old, options), await openSide(unit.new, options)]
+  const all = [...olds, ...news]
+  try {
+    const base = {
+      path: unit.path,
+      status: statusOf(unit),
+      size: { old: await totalSize(unit.old), new: await totalSize(unit.new) },
+      storedBytes: await storedBytes(unit, options),
+    }
+    if (all.length === 0 || all.some((v) => v === undefined)) {
+      const estimate = unit.new.length > 0 ? base.size.new : 0
+      return { ...base, kind: 'file', format: null, storedBytesEstimate: estimate }
+    }
+    const versions = all as CheckpointVersion[]
+    const format = versions[versions.length - 1]?.format ?? null
+    const combine = (side: Array<CheckpointVersion | undefined>) =>
+      side.length === 0
+        ? undefined
+        : unit.sharded
+          ? combineVersions(side as CheckpointVersion[], format ?? 'safetensors')
+          : (side[0] as CheckpointVersion)
+    const a = combine(olds)
+    const b = combine(news)
+    const diff = await diffCheckpoints(a, b, options)
+    return {
+      ...base,
+      kind: unit.sharded ? 'sharded' : 'checkpoint',
+      format,
+      ...(unit.sharded
+        ? { shards: { old: unit.old.map((v) => v.path), new: unit.new.map((v) => v.path) } }
+        : {}),
+      tensors: diff.tensors,
+      summary: diff.summary,
+      storedBytesEstimate: b ? (newTensorBytes(a, b) ?? null) : 0,
+    }
+  } finally {
+    for (const v of all) await v?.close()
+  }
+}

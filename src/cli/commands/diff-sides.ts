@@ -1,0 +1,129 @@
+import { open, readFile } from 'node:fs/promises'
+import { join, posix } from 'node:path'
+import { isErrno } from '../../core/index.ts'
+import { parseShardIndex } from '../../formats/index.ts'
+import {
+  fileIdentity,
+  findStubs,
+  looksLikeStub,
+  MAX_STUB_BYTES,
+  type PathBlob,
+  parseStub,
+  readObjects,
+  type StatCache,
+  type Stub,
+  sameIdentity,
+} from '../../git/index.ts'
+import { sha256File } from '../../store/index.ts'
+
+/** One version of a tracked path: the stub git has for it, a local copy of its bytes, or both. */
+export interface FileVersion {
+  path: string
+  stub?: Stub | undefined
+  /** Absolute path of a file holding exactly this version's bytes. */
+  file?: string | undefined
+}
+
+/** The tracked files of one side of a diff, and its sharded checkpoints' indexes. */
+export interface Listing {
+  files: Map<string, FileVersion>
+  /** `*.index.json` path → the shard paths it lists (repository-relative). */
+  indexes: Map<string, string[]>
+}
+
+/** Shard paths listed by a sharded checkpoint's index, or undefined when it is not one. */
+function shardPaths(path: string, text: string): string[] | undefined {
+  try {
+    const index = parseShardIndex(path, text)
+    return index.shards.map((s) => posix.join(posix.dirname(path), s))
+  } catch {
+    return undefined
+  }
+}
+
+const isIndexPath = (path: string) => path.endsWith('.index.json')
+
+/** A listing of blobs (a commit's tree or git's index): stubs, and indexes read from git. */
+export async function blobListing(cwd: string, blobs: readonly PathBlob[]): Promise<Listing> {
+  const { stubs } = await findStubs(cwd, blobs)
+  const files = new Map(stubs.map((s) => [s.path, { path: s.path, stub: s.stub }]))
+  const indexBlobs = blobs.filter((b) => isIndexPath(b.path) && !files.has(b.path))
+  const indexes = new Map<string, string[]>()
+  if (indexBlobs.length === 0) return { files, indexes }
+  const contents = await readObjects(cwd, [...new Set(indexBlobs.map((b) => b.sha))])
+  for (const blob of indexBlobs) {
+    const shards = shardPaths(blob.path, (contents.get(blob.sha) ?? Buffer.alloc(0)).toString())
+    if (shards) indexes.set(blob.path, shards)
+  }
+  return { files, indexes }
+}
+
+/** The stub in a file, if the file is one (a tracked file whose data was never written). */
+async function stubInFile(abs: string, size: number, path: string): Promise<Stub | undefined> {
+  if (size > MAX_STUB_BYTES) return undefined
+  const handle = await open(abs, 'r')
+  try {
+    const head = Buffer.alloc(16)
+    const { bytesRead } = await handle.read(head, 0, 16, 0)
+    if (!looksLikeStub(head.subarray(0, bytesRead))) return undefined
+  } finally {
+    await handle.close()
+  }
+  return parseStub(await readFile(abs), path)
+}
+
+export interface WorkTreeOptions {
+  workTree: string
+  statCache: StatCache
+  /** Never read file data: a file the stat cache does not vouch for is known by its header only. */
+  noData: boolean
+}
+
+/**
+ * A work-tree file as a version: its stub when the stat cache vouches for it (or when its sha256
+ * matches `expected`, the stub git has), the stub itself when the data was never written, else the
+ * bytes alone (a change not added yet). Undefined when the file is absent.
+ */
+export async function workTreeVersion(
+  path: string,
+  expected: Stub | undefined,
+  options: WorkTreeOptions,
+): Promise<FileVersion | undefined> {
+  const abs = join(options.workTree, path)
+  const identity = await fileIdentity(abs)
+  if (!identity) return undefined
+  const cached = options.statCache.get(path)
+  if (cached && sameIdentity(cached, identity)) {
+    const stub = parseStub(Buffer.from(cached.stub), path)
+    if (stub) return { path, stub, file: abs }
+  }
+  const asStub = await stubInFile(abs, identity.size, path)
+  if (asStub) return { path, stub: asStub }
+  if (!options.noData && expected && identity.size === expected.size) {
+    if ((await sha256File(abs)) === expected.sha256) return { path, stub: expected, file: abs }
+  }
+  return { path, file: abs }
+}
+
+/** The work tree's side of `paths` (tracked files) and of the indexes git tracks. */
+export async function workTreeListing(
+  tracked: Listing,
+  expected: Listing,
+  options: WorkTreeOptions,
+): Promise<Listing> {
+  const files = new Map<string, FileVersion>()
+  for (const path of tracked.files.keys()) {
+    const version = await workTreeVersion(path, expected.files.get(path)?.stub, options)
+    if (version) files.set(path, version)
+  }
+  const indexes = new Map<string, string[]>()
+  for (const path of tracked.indexes.keys()) {
+    try {
+      const shards = shardPaths(path, await readFile(join(options.workTree, path), 'utf8'))
+      if (shards) indexes.set(path, shards)
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err
+    }
+  }
+  return { files, indexes }
+}
