@@ -197,3 +197,57 @@ describe('three-way checkpoint merges', () => {
     await store.close()
   })
 })
+
+describe('merges that must stop', () => {
+  test('versions in different formats are a conflict for the whole file', async () => {
+    const store = await openStore(join(dir, `store-${n++}`), { create: true })
+    const torchFile = buildTorchZip(
+      torchStatePickle([{ name: 'w', key: '0', numel: 100, shape: [100], strides: [1] }]),
+      { '0': f32(100, 9) },
+    )
+    const ids = {
+      base: await put(store, safetensors({ w: f32(100, 1) }, {})),
+      ours: await put(store, safetensors({ w: f32(100, 2) }, {})),
+      theirs: await put(store, torchFile, 'pt'),
+    }
+    const outcome = await mergeCheckpoints(store, {
+      ...ids,
+      path: 'm',
+      choose: () => parseStrategy('average', 't'),
+    })
+    expect(outcome.conflicts).toEqual([
+      {
+        name: '*',
+        why: 'the versions are in different formats (base safetensors, ours safetensors, theirs pytorch)',
+      },
+    ])
+    await store.close()
+  })
+
+  test('a corrupt side is an error naming the object, and nothing is stored for the merge', async () => {
+    const { readdirSync: list, readFileSync: read, writeFileSync: write } = await import('node:fs')
+    const root = join(dir, `store-${n++}`)
+    const store = await openStore(root, { create: true })
+    const ids = {
+      base: await put(store, safetensors({ w: f32(300_000, 1) }, {})),
+      ours: await put(store, safetensors({ w: f32(300_000, 2) }, {})),
+    }
+    const theirs = await put(store, safetensors({ w: f32(300_000, 3) }, {}))
+    await store.close()
+    // Theirs' tensor was appended last (before its small manifests): damage it there.
+    const pack = list(join(root, 'packs')).find((f) => f.endsWith('.pack')) as string
+    const bytes = read(join(root, 'packs', pack))
+    bytes[bytes.length - 300_000] = (bytes[bytes.length - 300_000] as number) ^ 0xff
+    write(join(root, 'packs', pack), bytes)
+    const reopened = await openStore(root)
+    await expect(
+      mergeCheckpoints(reopened, {
+        ...ids,
+        theirs,
+        path: 'm',
+        choose: () => parseStrategy('average', 't'),
+      }),
+    ).rejects.toThrow(/chunk bafkrei\w+ in pack pack-[\w-]+ is corrupt/)
+    await reopened.close()
+  })
+})
