@@ -7,7 +7,7 @@ import {
   storageRoots,
 } from '../../experiments/index.ts'
 import type { Store } from '../../store/index.ts'
-import { openRepoStore, type RepoContext, repoContext } from '../context.ts'
+import { type RepoContext, repoContext, withRepoStore } from '../context.ts'
 import type { Io } from '../io.ts'
 
 export interface RepoOption {
@@ -55,16 +55,7 @@ export async function withOptionalStore<T>(
   if (top === undefined || !(repo.root === top || repo.root.startsWith(`${top}/`))) {
     return task(undefined)
   }
-  const store = await openRepoStore(ctx)
-  let result: T
-  try {
-    result = await task(store)
-  } catch (err) {
-    await store.close().catch(() => undefined)
-    throw err
-  }
-  await store.close()
-  return result
+  return withRepoStore(ctx, task)
 }
 
 /** Warnings for problems met while reading (one line each). */
