@@ -22,7 +22,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --size SIZE          main input size: 1g, 256m, 64MiB, bytes (default 1g)
   --runs N             timed runs per subject (default 3)
   --warmup N           untimed runs before them (default 1)
-  --quick              rss compares SIZE and 4×SIZE instead of SIZE and 4 GiB
+  --quick              rss, git-checkout, ckpt-rss: 4×SIZE instead of 4 GiB as the large size
   --peers LIST         peers to run: git-lfs,git-annex,git (default: all; "none" for none)
   --work DIR           work folder for generated inputs and temporary stores (default .bench)
   --out FILE           report to (re)write (default BENCHMARKS.md)

@@ -37,14 +37,17 @@ function commandLine(argv: string[]): string {
   return ['npm run bench', ...(quoted.length ? ['--', ...quoted] : [])].join(' ')
 }
 
+/** Scenarios that also measure the large size (4 GiB; --quick: 4 × the size). */
+const LARGE_SIZE_USERS = ['rss', 'git-checkout', 'ckpt-rss']
+
 function describeSettings(options: BenchOptions, scenarios: Scenario[]): string {
   const settings = [
     `size ${formatSize(options.size)}`,
     `${options.runs} timed runs after ${options.warmup} warm-up`,
     `peers ${options.peers.length ? options.peers.join(', ') : 'none'}`,
   ]
-  if (scenarios.some((s) => s.name === 'rss')) {
-    settings.push(`rss sizes ${options.rssSizes.map(formatSize).join(' and ')}`)
+  if (scenarios.some((s) => LARGE_SIZE_USERS.includes(s.name))) {
+    settings.push(`large sizes ${options.rssSizes.map(formatSize).join(' and ')}`)
   }
   return settings.join('; ')
 }

@@ -68,6 +68,18 @@ export async function exec(command: Command): Promise<string> {
   return done.stdout
 }
 
+export interface Outcome {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs a helper command whose failure is an answer (a probe); never throws for an exit code. */
+export async function tryExec(command: Command): Promise<Outcome> {
+  const { code, stdout, stderr } = await collect(command)
+  return { code, stdout, stderr }
+}
+
 /** GNU time's `-f '%e %M'` output: the last line, "<seconds> <max RSS KiB>". */
 export function parseTimeOutput(text: string): number | null {
   const lines = text.trim().split('\n')

@@ -3,7 +3,15 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { changedBytes, planCheckpoint, writeCheckpoint } from './safetensors.ts'
+import { sparseCount } from './edits.ts'
+import {
+  CHECKPOINT_VERSIONS,
+  changedBytes,
+  finetunedBytes,
+  planCheckpoint,
+  UPDATE_ELEMENTS,
+  writeCheckpoint,
+} from './safetensors.ts'
 
 interface Entry {
   dtype: string
@@ -29,8 +37,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 describe('synthetic safetensors checkpoint', () => {
   const size = 1 << 20
   const plan = planCheckpoint(size)
-  writeCheckpoint(join(dir, 'v1.safetensors'), plan, 1)
-  writeCheckpoint(join(dir, 'v2.safetensors'), plan, 2)
+  writeCheckpoint(join(dir, 'v1.safetensors'), plan, 'v1')
+  writeCheckpoint(join(dir, 'v2.safetensors'), plan, 'v2')
   const v1 = readFileSync(join(dir, 'v1.safetensors'))
   const v2 = readFileSync(join(dir, 'v2.safetensors'))
   const { headerLength, entries } = parseSafetensors(v1)
@@ -84,5 +92,68 @@ describe('synthetic safetensors checkpoint', () => {
     expect(big.tensors.length).toBe(201)
     expect(changedBytes(big) / big.size).toBeGreaterThan(0.005)
     expect(changedBytes(big) / big.size).toBeLessThan(0.02)
+    expect(big.finetuned).toHaveLength(2)
+    expect(finetunedBytes(big) / big.size).toBeGreaterThan(0.0095)
+    expect(finetunedBytes(big) / big.size).toBeLessThan(0.0105)
+  })
+})
+
+describe('versions of one plan', () => {
+  const plan = planCheckpoint(1 << 20)
+  const files = new Map(
+    CHECKPOINT_VERSIONS.map((v) => {
+      const path = join(dir, `${v}.safetensors`)
+      writeCheckpoint(path, plan, v)
+      return [v, readFileSync(path)] as const
+    }),
+  )
+  const header = 8 + Number(files.get('v1')?.readBigUInt64LE(0))
+  const words = (v: string, t: { begin: number; end: number }) => {
+    const file = files.get(v as never) as Buffer
+    const bytes = file.subarray(header + t.begin, header + t.end)
+    return new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))
+  }
+  const differing = (a: string, b: string, t: { begin: number; end: number }) => {
+    const [x, y] = [words(a, t), words(b, t)]
+    return x.filter((w, i) => w !== y[i]).length
+  }
+
+  it('share the header and size', () => {
+    for (const file of files.values()) {
+      expect(file.length).toBe(plan.size)
+      expect(file.subarray(0, header).equals(plan.header)).toBe(true)
+    }
+  })
+
+  it('finetune rewrites 1% of the tensors entirely and nothing else', () => {
+    for (const t of plan.tensors) {
+      const n = (t.end - t.begin) / 4
+      expect(differing('v1', 'finetune', t)).toBe(plan.finetuned.includes(t.name) ? n : 0)
+    }
+    expect(plan.finetuned).toHaveLength(2)
+  })
+
+  it('update changes 0.1% of the elements of every tensor of finetune', () => {
+    for (const t of plan.tensors) {
+      const n = (t.end - t.begin) / 4
+      expect(differing('finetune', 'update', t)).toBe(sparseCount(n, UPDATE_ELEMENTS))
+    }
+  })
+
+  it('ours and theirs change every element of every tensor, differently', () => {
+    for (const t of plan.tensors) {
+      const n = (t.end - t.begin) / 4
+      expect(differing('v1', 'ours', t)).toBe(n)
+      expect(differing('v1', 'theirs', t)).toBe(n)
+      expect(differing('ours', 'theirs', t)).toBeGreaterThan(n * 0.99)
+    }
+  })
+
+  it('keep every value finite and weight-like', () => {
+    for (const v of CHECKPOINT_VERSIONS) {
+      const file = files.get(v) as Buffer
+      const data = new Float32Array(file.buffer.slice(file.byteOffset + header))
+      expect(data.filter((x) => !Number.isFinite(x) || Math.abs(x) >= 1 || x === 0).length).toBe(0)
+    }
   })
 })

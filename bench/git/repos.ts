@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { treeSize } from '../fsutil.ts'
 import { type Command, exec } from '../proc.ts'
 import type { GitTool, Sandbox } from './sandbox.ts'
 
@@ -24,18 +26,22 @@ async function git(sb: Sandbox, dir: string, ...args: string[]): Promise<string>
 /**
  * A fresh repository on branch main whose first commit holds the tool's set-up: for mlvc
  * `mlvc install` and `mlvc track '*.bin'` (.gitattributes), for git-lfs `git lfs track '*.bin'`
- * (which also installs its hooks), for git-annex `git annex init`.
+ * (which also installs its hooks), for git-annex `git annex init`. `patterns` replaces '*.bin'.
  */
-export async function initRepo(sb: Sandbox, dir: string): Promise<void> {
+export async function initRepo(
+  sb: Sandbox,
+  dir: string,
+  patterns: readonly string[] = [TRACKED],
+): Promise<void> {
   await mkdir(dir, { recursive: true })
   await git(sb, dir, 'init', '-q', '-b', 'main')
   switch (sb.tool) {
     case 'mlvc':
       await exec(sb.mlvc(dir, ['install']))
-      await exec(sb.mlvc(dir, ['track', TRACKED]))
+      await exec(sb.mlvc(dir, ['track', ...patterns]))
       break
     case 'git-lfs':
-      await git(sb, dir, 'lfs', 'track', TRACKED)
+      await git(sb, dir, 'lfs', 'track', ...patterns)
       break
     case 'git-annex':
       await git(sb, dir, 'annex', 'init', '--quiet', 'bench')
@@ -89,9 +95,31 @@ export async function addRemotes(sb: Sandbox, dir: string, base: string): Promis
   return { bare, url, store }
 }
 
+/** Everything the remote side holds: the bare repository, and mlvc's folder remote. */
+export async function remoteSize(remotes: Remotes): Promise<number> {
+  const dirs = [remotes.bare, ...(remotes.store ? [remotes.store] : [])]
+  let total = 0
+  for (const dir of dirs) if (existsSync(dir)) total += await treeSize(dir)
+  return total
+}
+
 /** `git push origin main`: the tools' pre-push hooks upload the large files. */
 export function pushCommand(sb: Sandbox, dir: string): Command {
   return sb.git(dir, ['push', '-q', 'origin', 'main'])
+}
+
+/**
+ * Publishes main and the large files it holds: `git push` for mlvc and git-lfs (their pre-push
+ * hooks upload); for git-annex, which has no such hook, `git annex sync --content origin` (pushes
+ * main and the git-annex branch, which copying to the remote also changes, and the files'
+ * content).
+ */
+export async function publish(sb: Sandbox, dir: string): Promise<void> {
+  const command =
+    sb.tool === 'git-annex'
+      ? sb.git(dir, ['annex', 'sync', '--quiet', '--content', 'origin'])
+      : pushCommand(sb, dir)
+  await exec(command)
 }
 
 /** Size in bytes of a blob in the index, e.g. to check that Git stored a stub, not the file. */

@@ -26,8 +26,8 @@ export const ckptDedup: Scenario = {
     const changed = changedBytes(plan)
     const spec: GrowthSpec = {
       scenario: NAME,
-      v1: await checkpointFile(ctx.work.data, ctx.options.size, 1),
-      v2: await checkpointFile(ctx.work.data, ctx.options.size, 2),
+      v1: await checkpointFile(ctx.work.data, ctx.options.size, 'v1'),
+      v2: await checkpointFile(ctx.work.data, ctx.options.size, 'v2'),
       name: 'model.safetensors',
       metric: `growth: v2 (${((100 * changed) / plan.size).toFixed(2)}% rewritten)`,
       size: plan.size,

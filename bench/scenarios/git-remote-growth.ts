@@ -1,15 +1,15 @@
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { BenchContext, Scenario } from '../context.ts'
 import { changedRegion, writeChangedCopy } from '../data/changed.ts'
 import { randomFile } from '../data/random.ts'
-import { placeFile, removeTree, treeSize } from '../fsutil.ts'
+import { placeFile, removeTree } from '../fsutil.ts'
 import {
   addAndCommit,
   addRemotes,
   initRepo,
   pushCommand,
   type Remotes,
+  remoteSize,
   subjectOf,
 } from '../git/repos.ts'
 import type { Sandbox } from '../git/sandbox.ts'
@@ -45,14 +45,6 @@ function growthTarget(size: number): Target {
 
 function share(bytes: number, size: number): string {
   return `${bytes.toLocaleString('en-US')} B, ${((100 * bytes) / size).toFixed(2)}% of the file`
-}
-
-/** Everything the remote side holds: the bare repository, and mlvc's folder remote. */
-async function remoteSize(remotes: Remotes): Promise<number> {
-  const dirs = [remotes.bare, ...(remotes.store ? [remotes.store] : [])]
-  let total = 0
-  for (const dir of dirs) if (existsSync(dir)) total += await treeSize(dir)
-  return total
 }
 
 /** A work tree and its remotes. */

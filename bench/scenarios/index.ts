@@ -1,5 +1,10 @@
 import type { Scenario } from '../context.ts'
+import { ckptAdd } from './ckpt-add.ts'
 import { ckptDedup } from './ckpt-dedup.ts'
+import { ckptDiff } from './ckpt-diff.ts'
+import { ckptGrowth } from './ckpt-growth.ts'
+import { ckptMerge } from './ckpt-merge.ts'
+import { ckptRss } from './ckpt-rss.ts'
 import { dedup } from './dedup.ts'
 import { expList } from './exp-list.ts'
 import { expSync } from './exp-sync.ts'
@@ -25,6 +30,11 @@ export const SCENARIOS: readonly Scenario[] = [
   gitCheckout,
   gitClone,
   gitRemoteGrowth,
+  ckptGrowth,
+  ckptAdd,
+  ckptDiff,
+  ckptRss,
+  ckptMerge,
   expList,
   expSync,
 ]
