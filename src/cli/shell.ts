@@ -58,6 +58,9 @@ export async function run(
   try {
     const result = await command(io)
     progress.stop()
+    // Touching process.stdout only when there is something to print keeps it out of the way of
+    // the filter process, which speaks pkt-lines on fd 1 itself.
+    if (shell.json || result.text) quietOnClosedPipe()
     if (shell.json) process.stdout.write(`${JSON.stringify(result.data, null, 2)}\n`)
     else if (result.text) process.stdout.write(`${result.text}\n`)
     process.exitCode = result.exitCode ?? 0
