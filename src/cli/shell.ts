@@ -34,6 +34,14 @@ export function formatError(err: unknown, debug: boolean): string {
  * Runs a command: wires Ctrl-C to an AbortSignal (a second Ctrl-C exits at once), renders
  * progress, prints the result as text or JSON, maps errors to one line and an exit code.
  */
+/** `mlvc … | head`: the reader went away; stop quietly, as other command-line tools do. */
+function quietOnClosedPipe(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+    throw err
+  })
+}
+
 export async function run(
   shell: Shell,
   command: (io: Io) => Promise<CommandResult>,
