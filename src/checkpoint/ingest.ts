@@ -9,13 +9,13 @@ import {
   chunkRefs,
   chunkSource,
   contentSource,
-  encodeBlobManifest,
   encodeManifest,
   type FilePart,
   fileSource,
   type IngestOptions,
   type IngestResult,
   idOf,
+  putContentManifest,
   readManifest,
   type Store,
   sha256Digest,
@@ -292,10 +292,7 @@ async function tensorRecords(
 function asBlob(w: Writer, note: string | undefined, stored0: number): CheckpointIngestResult {
   const { content, store } = w
   writeChunks(w, 0, content.chunks.count)
-  const id = store.putObject(
-    'manifest',
-    encodeBlobManifest(content.size, content.sha256, content.chunks),
-  )
+  const id = putContentManifest(store, content.size, content.sha256, content.chunks)
   return result(id, content, undefined, note, 0, store.writer().bytesWritten - stored0)
 }
 

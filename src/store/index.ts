@@ -16,6 +16,7 @@ export {
   readChunk,
   readManifest,
 } from './content.ts'
+export { putContentManifest } from './content-manifest.ts'
 export { createDigestList, type DigestList } from './digest-list.ts'
 export {
   type CdcOptions,

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto'
 import { closeSync, fstatSync, openSync } from 'node:fs'
 import { fsError, MlvcError, type ProgressOptions } from '../core/index.ts'
 import { sha256Digest } from './cid.ts'
+import { putContentManifest } from './content-manifest.ts'
 import { createDigestList, type DigestList } from './digest-list.ts'
 import { type CdcOptions, type CdcParams, cdcParams, cutPoints } from './fastcdc.ts'
 import { type IngestPool, SLOT_DATA, SLOT_HEAD, SLOTS, withIngestPool } from './ingest-pool.ts'
 import type { IngestReply } from './ingest-worker.ts'
-import { encodeBlobManifest } from './manifest.ts'
 import { type ByteSource, fileSource, prefixedSource } from './source.ts'
 import type { Store } from './store.ts'
 
@@ -252,10 +252,7 @@ export async function ingestSource(
   options: IngestOptions & { path: string },
 ): Promise<IngestResult> {
   const content = await chunkSource(store, source, options)
-  const id = store.putObject(
-    'manifest',
-    encodeBlobManifest(content.size, content.sha256, content.chunks),
-  )
+  const id = putContentManifest(store, content.size, content.sha256, content.chunks)
   return {
     id,
     size: content.size,
