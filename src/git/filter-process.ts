@@ -2,8 +2,8 @@ import { MlvcError } from '../core/index.ts'
 import { writeFdSync } from './fd-io.ts'
 import {
   createPacketReader,
-  encodePackets,
   FLUSH,
+  MAX_PAYLOAD,
   type PacketReader,
   readContent,
   readKeyValues,
@@ -44,10 +44,23 @@ function send(fd: number, packets: Buffer[]): void {
   writeFdSync(fd, packets.length === 1 ? (packets[0] as Buffer) : Buffer.concat(packets))
 }
 
-/** Sends content in batches of packets, so a 16 MiB smudge is not one 16 MiB concatenation. */
+/** One reused buffer of framed packets: each byte of content is copied once on its way to git. */
+const frame = Buffer.allocUnsafe(16 * (MAX_PAYLOAD + 4))
+
+/** Sends content as pkt-lines, framed in 1 MiB batches. */
 function sendContent(fd: number, data: Uint8Array): void {
-  const packets = encodePackets(data)
-  for (let i = 0; i < packets.length; i += 64) send(fd, packets.slice(i, i + 64))
+  let pos = 0
+  while (pos < data.length) {
+    let used = 0
+    while (pos < data.length && used + MAX_PAYLOAD + 4 <= frame.length) {
+      const n = Math.min(MAX_PAYLOAD, data.length - pos)
+      frame.write((n + 4).toString(16).padStart(4, '0'), used, 'latin1')
+      frame.set(data.subarray(pos, pos + n), used + 4)
+      used += n + 4
+      pos += n
+    }
+    writeFdSync(fd, frame.subarray(0, used))
+  }
 }
 
 async function handshake(reader: PacketReader, fd: number): Promise<Set<string>> {
