@@ -4,6 +4,7 @@ import { isMlvcError, MlvcError } from '../core/index.ts'
 import {
   type ByteSource,
   hashSource,
+  ingestSource,
   isComplete,
   iterableSource,
   prefixedSource,
@@ -139,6 +140,13 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
     identity: FileIdentity | undefined,
   ): Promise<string> {
     const abs = join(ctx.workTree, path)
+    if (!identity && source) {
+      // Bytes with no file behind them (git hash-object --stdin --path, a path being deleted):
+      // there is no layout to read, so they are stored as a plain file.
+      const blob = await ingestSource(store, source, { path })
+      await store.commit()
+      return formatStub({ size: blob.size, sha256: blob.sha256, id: blob.id })
+    }
     const result = await ingestCheckpoint(store, abs, source, { previous, displayPath: path })
     const after = await fileIdentity(abs)
     if (identity && after && !sameIdentity(identity, after)) {

@@ -72,6 +72,16 @@ describe('plain git on tracked files', () => {
     })
     const hash = hashed.stdout.trim()
     expect(hash).toBe((await user.git(dir, 'rev-parse', 'HEAD:model.bin')).trim())
+    // Bytes with no file behind them are stored too.
+    const loose = await runCommand('git', ['hash-object', '-w', '--path=absent.bin', '--stdin'], {
+      cwd: dir,
+      env: user.env,
+      input: 'not a file in the work tree',
+    })
+    expect(loose.code, loose.stderr).toBe(0)
+    const looseStub = await user.git(dir, 'cat-file', '-p', loose.stdout.trim())
+    expect(looseStub).toMatch(/^# mlvc stub v1/)
+    expect(looseStub).toContain('size: 27\n')
   })
 
   test('branches, checkout, reset, stash, cherry-pick, rebase: the work tree always matches', async () => {
