@@ -253,9 +253,12 @@ program
     '-s, --strategy <spec>',
     'fail, ours, theirs, base, average[:weights=a/b], task-arithmetic[:lambda=x], ties[:density=x,lambda=y]',
   )
+  .option('-i, --interactive', 'ask on the terminal for each tensor changed on both sides')
   .allowUnknownOption()
   .action((args, o) =>
-    run(shell(), async (io) => (await import('./commands/resolve.ts')).merge(args, o.strategy, io)),
+    run(shell(), async (io) =>
+      (await import('./commands/resolve.ts')).merge(args, o.strategy, o.interactive === true, io),
+    ),
   )
 
 program

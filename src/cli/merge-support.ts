@@ -11,6 +11,7 @@ import { formatStub, git, parseStub, type Stub } from '../git/index.ts'
 import { fetchObjects } from '../remote/index.ts'
 import { isComplete, type Store } from '../store/index.ts'
 import type { Io } from './io.ts'
+import { openTerminal } from './prompt.ts'
 import { freshConfig, type GitContext, openConfiguredRemote } from './repo.ts'
 
 function globToRegExp(glob: string): RegExp {
@@ -102,15 +103,21 @@ export async function mergeStubs(
   override?: string,
 ): Promise<MergeReport> {
   await ensureLocal(ctx, store, stubs, path, io)
-  const choose = await strategyChooser(ctx, path, override)
-  const outcome = await mergeCheckpoints(store, {
+  const chooser = await strategyChooser(ctx, path, override)
+  const answers = new Map<string, StrategySpec>()
+  const choose = (tensor: string) => answers.get(tensor) ?? chooser(tensor)
+  const input = {
     base: stubs.base.id,
     ours: stubs.ours.id,
     theirs: stubs.theirs.id,
     path,
     choose,
     signal: io.signal,
-  })
+  }
+  let outcome = await mergeCheckpoints(store, input)
+  if (outcome.conflicts.length > 0 && process.env.MLVC_MERGE_INTERACTIVE === '1') {
+    if (askStrategies(path, outcome, answers)) outcome = await mergeCheckpoints(store, input)
+  }
   if (outcome.conflicts.length > 0 || !outcome.result) {
     const lines = outcome.conflicts.map((c) => `  ${c.name === '*' ? '(file)' : c.name}: ${c.why}`)
     return { kind: 'conflict', lines }
@@ -122,6 +129,50 @@ export async function mergeStubs(
     stub: formatStub({ id, size, sha256, extra: checkpointStubLines(meta) }),
     outcome,
   }
+}
+
+const ANSWERS: Record<string, string> = {
+  o: 'ours',
+  t: 'theirs',
+  b: 'base',
+  a: 'average',
+  r: 'task-arithmetic',
+  i: 'ties',
+  f: 'fail',
+}
+
+/**
+ * `mlvc merge --interactive`: asks, on the terminal, for a strategy for each tensor changed on
+ * both sides. Returns false when there is no terminal or nothing to ask.
+ */
+function askStrategies(
+  path: string,
+  outcome: MergeOutcome,
+  answers: Map<string, StrategySpec>,
+): boolean {
+  const open = outcome.conflicts.filter((c) => c.why === 'changed on both sides')
+  if (open.length === 0) return false
+  const terminal = openTerminal()
+  if (!terminal) return false
+  try {
+    for (const conflict of open) {
+      for (;;) {
+        const reply = terminal.ask(
+          `${path}: ${conflict.name} changed on both sides. [o]urs [t]heirs [b]ase [a]verage task-a[r]ithmetic t[i]es [f]ail (or a spec like average:weights=3/1)? `,
+        )
+        const text = ANSWERS[reply] ?? reply
+        try {
+          answers.set(conflict.name, parseStrategy(text, 'your answer'))
+          break
+        } catch (err) {
+          terminal.ask(`${(err as Error).message}; press Enter to try again `)
+        }
+      }
+    }
+  } finally {
+    terminal.close()
+  }
+  return true
 }
 
 export function summarize(outcome: MergeOutcome): string {

@@ -124,3 +124,22 @@ describe('git merge of checkpoints, tensor by tensor', () => {
     expect(await user.git(other, 'status', '--porcelain')).toBe('')
   })
 })
+
+describe('mlvc merge --interactive', () => {
+  test('asks on the terminal for each tensor changed on both sides', async () => {
+    const dir = await divergedRepo('')
+    const { CLI, runCommand } = await import('../test-helpers/index.ts')
+    // `script` gives the command a pseudo-terminal and types our answer into it.
+    const command = `'${process.execPath}' '${CLI}' merge --interactive --no-edit right`
+    const run = await runCommand('script', ['-qec', command, '/dev/null'], {
+      cwd: dir,
+      env: user.env,
+      input: 'a\n',
+    })
+    expect(run.code, run.stdout).toBe(0)
+    expect(run.stdout).toContain('model.safetensors: x changed on both sides.')
+    const file = join(dir, 'model.safetensors')
+    expect((await tensor(file, 'x')).equals(avg(left.x, right.x))).toBe(true)
+    expect(await user.git(dir, 'status', '--porcelain')).toBe('')
+  })
+})

@@ -92,13 +92,19 @@ export async function resolve(path: string, strategy: string, io: Io): Promise<C
   }
 }
 
-/** `git merge` with a strategy for the checkpoints' tensors changed on both sides. */
+/**
+ * `git merge` with a strategy for the checkpoints' tensors changed on both sides, or asking for
+ * one on the terminal (--interactive; the merge driver reads /dev/tty, as git owns stdin).
+ */
 export async function merge(
   args: string[],
   strategy: string | undefined,
+  interactive: boolean,
   io: Io,
 ): Promise<CommandResult> {
-  const env = strategy ? { ...process.env, MLVC_MERGE_STRATEGY: strategy } : process.env
+  const env = { ...process.env }
+  if (strategy) env.MLVC_MERGE_STRATEGY = strategy
+  if (interactive) env.MLVC_MERGE_INTERACTIVE = '1'
   const code = await new Promise<number>((done, fail) => {
     const child = spawn('git', ['merge', ...args], { cwd: io.cwd, env, stdio: 'inherit' })
     child.on('error', fail)
