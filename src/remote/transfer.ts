@@ -4,6 +4,7 @@ import { MlvcError, mapConcurrent, type ProgressOptions, uniqueName } from '../c
 import {
   closure,
   createPackFile,
+  decodeManifest,
   type Location,
   MAX_PACK_BYTES,
   type ObjectRef,
@@ -37,6 +38,20 @@ export interface PushReport {
 }
 
 type Wanted = ObjectRef
+
+async function uploadRank(store: Store, want: Wanted): Promise<number> {
+  if (parseId(want.id).kind === 'chunk') return 0
+  const manifest = decodeManifest(await store.readObject(want.id), want.id)
+  switch (manifest.type) {
+    case 'blob':
+    case 'part':
+      return 1
+    case 'delta':
+      return 2 + manifest.depth
+    case 'file':
+      return 1000
+  }
+}
 
 function readLocal(store: Store, want: Wanted): Buffer {
   const location = store.lookup(want.digest) as Location
@@ -81,11 +96,18 @@ export async function pushObjects(
   const toSend = [...wanted.values()].filter(
     (w) => !index.lookup(w.digest) && store.lookup(w.digest),
   )
+  // Chunks first, then manifests from the leaves up (parts and blobs, deltas by depth, files), so
+  // that every manifest on the remote has what it references there, even after an interruption.
+  const rank = new Map<Wanted, number>()
+  for (const w of toSend) rank.set(w, await uploadRank(store, w))
   toSend.sort((a, b) => {
     const la = store.lookup(a.digest) as Location
     const lb = store.lookup(b.digest) as Location
-    const kinds = Number(la.kind === 'manifest') - Number(lb.kind === 'manifest')
-    return kinds !== 0 ? kinds : la.pack - lb.pack || la.offset - lb.offset
+    return (
+      (rank.get(a) as number) - (rank.get(b) as number) ||
+      la.pack - lb.pack ||
+      la.offset - lb.offset
+    )
   })
   const total = toSend.reduce((sum, w) => sum + (store.lookup(w.digest) as Location).length, 0)
   const report: PushReport = {
