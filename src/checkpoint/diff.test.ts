@@ -11,6 +11,7 @@ import { inspectVersion } from './inspect.ts'
 import type { CheckpointMeta } from './meta.ts'
 import { addedBytes, newTensorBytes } from './stored-bytes.ts'
 import { checkpointStubLines } from './stub-lines.ts'
+import { diffFigures } from './test-helpers/index.ts'
 import { combineVersions, openVersion, stubStats } from './version.ts'
 
 const dir = tempDir('mlvc-diff')
@@ -34,34 +35,6 @@ function model(tensors: Record<string, { data: Float32Array; shape?: number[] }>
       data: bytesOf(t.data),
     })),
   )
-}
-
-/** The figures computed the plain way, in f64, for comparison. */
-function expected(a: Float32Array, b: Float32Array) {
-  let changed = 0
-  let aa = 0
-  let bb = 0
-  let ab = 0
-  let dd = 0
-  let max = 0
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as number
-    const y = b[i] as number
-    if (x !== y) changed++
-    aa += x * x
-    bb += y * y
-    ab += x * y
-    dd += (y - x) ** 2
-    max = Math.max(max, Math.abs(y - x))
-  }
-  const l2Delta = Math.sqrt(dd)
-  return {
-    changed,
-    l2Delta,
-    relChange: l2Delta / Math.sqrt(aa),
-    maxAbsDelta: max,
-    cosine: ab / Math.sqrt(aa * bb),
-  }
 }
 
 async function newStore(): Promise<Store> {
@@ -119,14 +92,14 @@ describe('diffCheckpoints', () => {
     expect(d.get('e')).toMatchObject({ status: 'changed', shapeChanged: true, dtypeChanged: false })
     const a = d.get('a')
     expect(a).toMatchObject({ status: 'changed', basis: 'data' })
-    const want = expected(a1, a2)
+    const want = diffFigures(a1, a2)
     expect(a?.exact?.changed).toBe(200)
     expect(a?.exact?.changedFraction).toBe(0.01)
     expect(a?.exact?.l2Delta).toBeCloseTo(want.l2Delta, 12)
     expect(a?.exact?.relChange).toBeCloseTo(want.relChange, 12)
     expect(a?.exact?.maxAbsDelta).toBe(want.maxAbsDelta)
     expect(a?.exact?.cosine).toBeCloseTo(want.cosine, 12)
-    expect(d.get('f')?.exact?.changed).toBe(expected(f1, f2).changed)
+    expect(d.get('f')?.exact?.changed).toBe(diffFigures(f1, f2).changed)
     expect(diff.summary).toMatchObject({
       tensors: 6,
       added: 1,
@@ -135,7 +108,7 @@ describe('diffCheckpoints', () => {
       unchanged: 1,
       unknown: 0,
       parameters: 20_000 + 5_000 + 10 + 600 + 3_000,
-      parametersChanged: 200 + expected(f1, f2).changed + 10 + 600,
+      parametersChanged: 200 + diffFigures(f1, f2).changed + 10 + 600,
       parametersExact: true,
     })
     // What v2 cost in the store: a's delta, f, d, e's new header and the manifests; never b.
@@ -164,7 +137,7 @@ describe('diffCheckpoints', () => {
       const t = d.get(name)
       expect(t).toMatchObject({ status: 'changed', basis: 'content' })
       expect(t?.exact).toBeUndefined()
-      const want = expected(x, y)
+      const want = diffFigures(x, y)
       const bounds = t?.bounds
       expect(bounds?.rounded).toBe(true)
       for (const key of ['l2Delta', 'relChange', 'maxAbsDelta', 'cosine'] as const) {
@@ -267,7 +240,7 @@ describe('boundsFromStats', () => {
       const y = Float32Array.from(x)
       const every = 1 + (seed % 7)
       for (let i = 0; i < y.length; i += every) y[i] = (y[i] as number) * (1 + seed / 100) + 0.01
-      const want = expected(x, y)
+      const want = diffFigures(x, y)
       const sx = statsOf('F32', bytesOf(x))
       const sy = statsOf('F32', bytesOf(y))
       const printed = (s: typeof sx) => ({

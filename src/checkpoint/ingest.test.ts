@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { buildSafetensors } from '../formats/test-helpers/builders.ts'
 import { materialize, openStore, type Store, storeSize } from '../store/index.ts'
 import { pseudoRandomBytes, ROOT, tempDir } from '../test-helpers/index.ts'
 import { tensorDeltas } from './deltas.ts'
 import { ingestCheckpoint } from './ingest.ts'
 import { checkpointStubLines, parseStubTensors } from './stub-lines.ts'
+import { f32Model, randomF32 } from './test-helpers/index.ts'
 
 const dir = tempDir('mlvc-ckpt')
 let n = 0
@@ -17,26 +17,6 @@ async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const pieces: Uint8Array[] = []
   for await (const piece of source) pieces.push(piece)
   return Buffer.concat(pieces)
-}
-
-function f32(count: number, seed: number): Buffer {
-  const out = Buffer.alloc(count * 4)
-  const raw = pseudoRandomBytes(count * 4, seed)
-  for (let i = 0; i < count; i++)
-    out.writeFloatLE((raw.readUInt32LE(i * 4) / 2 ** 32 - 0.5) * 0.1, i * 4)
-  return out
-}
-
-function model(tensors: Record<string, Buffer>): Buffer {
-  return buildSafetensors(
-    Object.entries(tensors).map(([name, data]) => ({
-      name,
-      dtype: 'F32',
-      shape: [data.length / 4],
-      data,
-    })),
-    { framework: 'pt' },
-  )
 }
 
 async function store(): Promise<Store> {
@@ -53,12 +33,12 @@ describe('checkpoints stored tensor by tensor', () => {
   test('a safetensors file: byte-identical, one part per tensor, statistics in the stub', async () => {
     const s = await store()
     const tensors = {
-      'layer.0.weight': f32(300_000, 1),
-      'layer.0.bias': f32(1000, 2),
-      'layer.1.weight': f32(300_000, 3),
+      'layer.0.weight': randomF32(300_000, 1),
+      'layer.0.bias': randomF32(1000, 2),
+      'layer.1.weight': randomF32(300_000, 3),
     }
     const file = join(dir, 'm.safetensors')
-    const bytes = model(tensors)
+    const bytes = f32Model(tensors)
     writeFileSync(file, bytes)
     const result = await ingestCheckpoint(s, file, undefined)
     await s.commit()
@@ -78,8 +58,8 @@ describe('checkpoints stored tensor by tensor', () => {
 
   test('an unchanged tensor costs nothing wherever it moves; a sparse change is stored as a delta', async () => {
     const s = await store()
-    const big = f32(1_000_000, 10)
-    const v1 = model({ a: big, b: f32(500_000, 11) })
+    const big = randomF32(1_000_000, 10)
+    const v1 = f32Model({ a: big, b: randomF32(500_000, 11) })
     const p1 = join(dir, 'v1.safetensors')
     writeFileSync(p1, v1)
     const first = await ingestCheckpoint(s, p1, undefined)
@@ -88,7 +68,7 @@ describe('checkpoints stored tensor by tensor', () => {
     // v2: every 1000th element of `a` nudged (0.1% of elements, spread over every chunk).
     const a2 = Buffer.from(big)
     for (let i = 0; i < 1_000_000; i += 1000) a2.writeFloatLE(a2.readFloatLE(i * 4) + 1e-3, i * 4)
-    const v2 = model({ a: a2, b: f32(500_000, 11), c: f32(10, 12) })
+    const v2 = f32Model({ a: a2, b: randomF32(500_000, 11), c: randomF32(10, 12) })
     const p2 = join(dir, 'v2.safetensors')
     writeFileSync(p2, v2)
     const second = await ingestCheckpoint(s, p2, undefined, { previous: first.id })
@@ -107,13 +87,13 @@ describe('checkpoints stored tensor by tensor', () => {
 
   test('delta chains are bounded and read back exactly at every depth', async () => {
     const s = await store()
-    let data = f32(400_000, 20)
+    let data = randomF32(400_000, 20)
     let previous: string | undefined
     const versions: Array<[string, Buffer]> = []
     for (let v = 0; v < 7; v++) {
       data = Buffer.from(data)
       for (let i = v; i < 400_000; i += 997) data.writeFloatLE(v, i * 4)
-      const bytes = model({ w: data })
+      const bytes = f32Model({ w: data })
       const path = join(dir, `chain-${v}.safetensors`)
       writeFileSync(path, bytes)
       const r = await ingestCheckpoint(s, path, undefined, { previous, maxDeltaDepth: 3 })
@@ -133,7 +113,7 @@ describe('checkpoints stored tensor by tensor', () => {
     expect(r1.meta).toBeUndefined()
     expect(r1.note).toBeUndefined()
     const broken = join(dir, 'broken.safetensors')
-    const bytes = model({ a: f32(100, 31) })
+    const bytes = f32Model({ a: randomF32(100, 31) })
     bytes.writeUInt32LE(0xffff_fff0, 0)
     writeFileSync(broken, bytes)
     const r2 = await ingestCheckpoint(s, broken, undefined)
@@ -173,14 +153,14 @@ describe('reading a stored checkpoint at offsets', () => {
     const { readTensor, readTensorFrom } = await import('../formats/index.ts')
     const { readManifest } = await import('../store/index.ts')
     const s = await store()
-    const a1 = f32(300_000, 50)
+    const a1 = randomF32(300_000, 50)
     const p1 = join(dir, 'rs1.safetensors')
-    writeFileSync(p1, model({ a: a1, b: f32(70_000, 51) }))
+    writeFileSync(p1, f32Model({ a: a1, b: randomF32(70_000, 51) }))
     const first = await ingestCheckpoint(s, p1, undefined)
     const a2 = Buffer.from(a1)
     for (let i = 0; i < 300_000; i += 500) a2.writeFloatLE(7, i * 4)
     const p2 = join(dir, 'rs2.safetensors')
-    writeFileSync(p2, model({ a: a2, b: f32(70_000, 51) }))
+    writeFileSync(p2, f32Model({ a: a2, b: randomF32(70_000, 51) }))
     const second = await ingestCheckpoint(s, p2, undefined, { previous: first.id })
     expect(second.deltas).toBe(1)
     await s.commit()

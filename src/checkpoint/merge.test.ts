@@ -1,39 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { readLayout, readTensor } from '../formats/index.ts'
-import {
-  buildSafetensors,
-  buildTorchZip,
-  torchStatePickle,
-} from '../formats/test-helpers/builders.ts'
+import { readLayout } from '../formats/index.ts'
+import { buildTorchZip, torchStatePickle } from '../formats/test-helpers/builders.ts'
 import { materialize, openStore, type Store } from '../store/index.ts'
-import { pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
+import { tempDir } from '../test-helpers/index.ts'
 import { tensorDeltas } from './deltas.ts'
 import { ingestCheckpoint } from './ingest.ts'
 import { mergeCheckpoints } from './merge.ts'
 import { parseStrategy } from './strategy.ts'
+import { averageF32, f32Model, randomF32, tensorBytes } from './test-helpers/index.ts'
 
 const dir = tempDir('mlvc-merge')
 let n = 0
-
-function f32(count: number, seed: number): Buffer {
-  const out = Buffer.alloc(count * 4)
-  const raw = pseudoRandomBytes(count * 4, seed)
-  for (let i = 0; i < count; i++)
-    out.writeFloatLE((raw.readUInt32LE(i * 4) / 2 ** 32 - 0.5) * 0.1, i * 4)
-  return out
-}
-
-function safetensors(tensors: Record<string, Buffer>, meta: Record<string, string>): Buffer {
-  const list = Object.entries(tensors).map(([name, data]) => ({
-    name,
-    dtype: 'F32',
-    shape: [data.length / 4],
-    data,
-  }))
-  return buildSafetensors(list, meta)
-}
 
 async function put(store: Store, bytes: Buffer, ext = 'safetensors'): Promise<string> {
   const path = join(dir, `in-${n++}.${ext}`)
@@ -49,28 +28,12 @@ async function out(store: Store, id: string, ext = 'safetensors'): Promise<strin
   return path
 }
 
-async function tensorOf(path: string, name: string): Promise<Buffer> {
-  const layout = await readLayout(path)
-  const t = layout.tensors.find((x) => x.name === name)
-  if (!t) throw new Error(`no tensor ${name}`)
-  const pieces: Uint8Array[] = []
-  for await (const p of readTensor(path, t)) pieces.push(p)
-  return Buffer.concat(pieces)
-}
-
-const average = (a: Buffer, b: Buffer) => {
-  const r = Buffer.alloc(a.length)
-  for (let i = 0; i < a.length; i += 4)
-    r.writeFloatLE(Math.fround((a.readFloatLE(i) + b.readFloatLE(i)) / 2), i)
-  return r
-}
-
 describe('three-way checkpoint merges', () => {
-  const base = { x: f32(50_000, 1), y: f32(20_000, 2), z: f32(30_000, 3) }
-  const oursX = f32(50_000, 4)
-  const theirsX = f32(50_000, 5)
-  const theirsY = f32(20_000, 6)
-  const oursZ = f32(30_000, 7)
+  const base = { x: randomF32(50_000, 1), y: randomF32(20_000, 2), z: randomF32(30_000, 3) }
+  const oursX = randomF32(50_000, 4)
+  const theirsX = randomF32(50_000, 5)
+  const theirsY = randomF32(20_000, 6)
+  const oursZ = randomF32(30_000, 7)
 
   async function setup(): Promise<{
     store: Store
@@ -78,9 +41,9 @@ describe('three-way checkpoint merges', () => {
   }> {
     const store = await openStore(join(dir, `store-${n++}`), { create: true })
     const ids = {
-      base: await put(store, safetensors(base, { v: 'base' })),
-      ours: await put(store, safetensors({ ...base, x: oursX, z: oursZ }, { v: 'ours' })),
-      theirs: await put(store, safetensors({ ...base, x: theirsX, y: theirsY }, { v: 'theirs' })),
+      base: await put(store, f32Model(base, { v: 'base' })),
+      ours: await put(store, f32Model({ ...base, x: oursX, z: oursZ }, { v: 'ours' })),
+      theirs: await put(store, f32Model({ ...base, x: theirsX, y: theirsY }, { v: 'theirs' })),
     }
     await store.commit()
     return { store, ids }
@@ -108,9 +71,9 @@ describe('three-way checkpoint merges', () => {
     expect(outcome.conflicts).toEqual([])
     await store.commit()
     const file = await out(store, outcome.result?.id as string)
-    expect((await tensorOf(file, 'x')).equals(average(oursX, theirsX))).toBe(true)
-    expect((await tensorOf(file, 'y')).equals(theirsY)).toBe(true)
-    expect((await tensorOf(file, 'z')).equals(oursZ)).toBe(true)
+    expect((await tensorBytes(file, 'x')).equals(averageF32(oursX, theirsX))).toBe(true)
+    expect((await tensorBytes(file, 'y')).equals(theirsY)).toBe(true)
+    expect((await tensorBytes(file, 'z')).equals(oursZ)).toBe(true)
     expect((await readLayout(file)).metadata).toEqual({ v: 'ours' })
     const x = outcome.result?.meta.tensors.find((t) => t.name === 'x')
     expect(x?.stats?.count).toBe(50_000)
@@ -125,7 +88,7 @@ describe('three-way checkpoint merges', () => {
       choose: () => parseStrategy('average:weights=3/1', 't'),
     })
     const file = await out(store, weighted.result?.id as string)
-    const got = await tensorOf(file, 'x')
+    const got = await tensorBytes(file, 'x')
     for (let i = 0; i < 100; i++) {
       const expected = Math.fround(
         0.75 * oursX.readFloatLE(i * 4) + 0.25 * theirsX.readFloatLE(i * 4),
@@ -138,7 +101,7 @@ describe('three-way checkpoint merges', () => {
       choose: () => parseStrategy('task-arithmetic:lambda=0.5', 't'),
     })
     const tfile = await out(store, task.result?.id as string)
-    const tx = await tensorOf(tfile, 'x')
+    const tx = await tensorBytes(tfile, 'x')
     for (let i = 0; i < 100; i++) {
       const b = base.x.readFloatLE(i * 4)
       const expected = Math.fround(
@@ -152,9 +115,9 @@ describe('three-way checkpoint merges', () => {
   test('a shape change against a value change is a conflict, whatever the strategy', async () => {
     const store = await openStore(join(dir, `store-${n++}`), { create: true })
     const ids = {
-      base: await put(store, safetensors({ w: f32(100, 1) }, {})),
-      ours: await put(store, safetensors({ w: f32(200, 2) }, {})),
-      theirs: await put(store, safetensors({ w: f32(100, 3) }, {})),
+      base: await put(store, f32Model({ w: randomF32(100, 1) }, {})),
+      ours: await put(store, f32Model({ w: randomF32(200, 2) }, {})),
+      theirs: await put(store, f32Model({ w: randomF32(100, 3) }, {})),
     }
     const outcome = await mergeCheckpoints(store, {
       ...ids,
@@ -175,10 +138,10 @@ describe('three-way checkpoint merges', () => {
         ]),
         { '0': a, '1': b },
       )
-    const a0 = f32(1000, 1)
-    const b0 = f32(500, 2)
-    const a1 = f32(1000, 3)
-    const a2 = f32(1000, 4)
+    const a0 = randomF32(1000, 1)
+    const b0 = randomF32(500, 2)
+    const a1 = randomF32(1000, 3)
+    const a2 = randomF32(1000, 4)
     const ids = {
       base: await put(store, torch(a0, b0), 'pt'),
       ours: await put(store, torch(a1, b0), 'pt'),
@@ -191,8 +154,8 @@ describe('three-way checkpoint merges', () => {
     })
     expect(outcome.conflicts).toEqual([])
     const file = await out(store, outcome.result?.id as string, 'pt')
-    expect((await tensorOf(file, 'a')).equals(average(a1, a2))).toBe(true)
-    expect((await tensorOf(file, 'b')).equals(b0)).toBe(true)
+    expect((await tensorBytes(file, 'a')).equals(averageF32(a1, a2))).toBe(true)
+    expect((await tensorBytes(file, 'b')).equals(b0)).toBe(true)
     expect(readFileSync(file).subarray(0, 2).toString('latin1')).toBe('PK')
     await store.close()
   })
@@ -203,11 +166,11 @@ describe('merges that must stop', () => {
     const store = await openStore(join(dir, `store-${n++}`), { create: true })
     const torchFile = buildTorchZip(
       torchStatePickle([{ name: 'w', key: '0', numel: 100, shape: [100], strides: [1] }]),
-      { '0': f32(100, 9) },
+      { '0': randomF32(100, 9) },
     )
     const ids = {
-      base: await put(store, safetensors({ w: f32(100, 1) }, {})),
-      ours: await put(store, safetensors({ w: f32(100, 2) }, {})),
+      base: await put(store, f32Model({ w: randomF32(100, 1) }, {})),
+      ours: await put(store, f32Model({ w: randomF32(100, 2) }, {})),
       theirs: await put(store, torchFile, 'pt'),
     }
     const outcome = await mergeCheckpoints(store, {
@@ -229,10 +192,10 @@ describe('merges that must stop', () => {
     const root = join(dir, `store-${n++}`)
     const store = await openStore(root, { create: true })
     const ids = {
-      base: await put(store, safetensors({ w: f32(300_000, 1) }, {})),
-      ours: await put(store, safetensors({ w: f32(300_000, 2) }, {})),
+      base: await put(store, f32Model({ w: randomF32(300_000, 1) }, {})),
+      ours: await put(store, f32Model({ w: randomF32(300_000, 2) }, {})),
     }
-    const theirs = await put(store, safetensors({ w: f32(300_000, 3) }, {}))
+    const theirs = await put(store, f32Model({ w: randomF32(300_000, 3) }, {}))
     await store.close()
     // Theirs' tensor was appended last (before its small manifests): damage it there.
     const pack = list(join(root, 'packs')).find((f) => f.endsWith('.pack')) as string

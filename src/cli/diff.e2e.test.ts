@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
+import { diffFigures } from '../checkpoint/test-helpers/index.ts'
 import { buildSafetensors } from '../formats/test-helpers/builders.ts'
 import { gitSandbox } from '../test-helpers/git.ts'
 import { pseudoRandomBytes, ROOT, tempDir } from '../test-helpers/index.ts'
@@ -39,35 +40,7 @@ function fmt(x: number): string {
   return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`
 }
 
-function figures(a: Float32Array, b: Float32Array) {
-  let changed = 0
-  let aa = 0
-  let bb = 0
-  let ab = 0
-  let dd = 0
-  let max = 0
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as number
-    const y = b[i] as number
-    if (x !== y) changed++
-    aa += x * x
-    bb += y * y
-    ab += x * y
-    dd += (y - x) * (y - x)
-    max = Math.max(max, Math.abs(y - x))
-  }
-  const l2Delta = Math.sqrt(dd)
-  return {
-    changed,
-    count: a.length,
-    l2Delta,
-    relChange: l2Delta / Math.sqrt(aa),
-    maxAbsDelta: max,
-    cosine: ab / Math.sqrt(aa * bb),
-  }
-}
-
-type Figures = ReturnType<typeof figures>
+type Figures = ReturnType<typeof diffFigures>
 
 /** The row the report prints for a changed tensor. */
 function row(name: string, shape: string, f: Figures): RegExp {
@@ -135,8 +108,8 @@ const v1: Model = {
   d: { data: f32(100, 4), shape: [100] },
 }
 const v2: Model = { ...v1, a: { data: a2, shape: [256, 256] }, c: { data: c2, shape: [64, 64] } }
-const fa = figures(a1, a2)
-const fc = figures(c1, c2)
+const fa = diffFigures(a1, a2)
+const fc = diffFigures(c1, c2)
 
 describe('a fine-tune that changes a few tensors', () => {
   let dir: string
@@ -353,7 +326,7 @@ describe('shapes, added and removed tensors, other files, sharded checkpoints', 
     expect(byName.get('w')).toMatchObject({ status: 'changed', basis: 'data' })
     const w = byName.get('w') as { exact: Figures }
     expect(w.exact.changed).toBe(1)
-    expectClose(w.exact.maxAbsDelta, figures(w1, w2).maxAbsDelta)
+    expectClose(w.exact.maxAbsDelta, diffFigures(w1, w2).maxAbsDelta)
   })
 })
 

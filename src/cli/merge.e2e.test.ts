@@ -1,51 +1,22 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { readLayout, readTensor } from '../formats/index.ts'
-import { buildSafetensors } from '../formats/test-helpers/builders.ts'
+import {
+  averageF32,
+  randomF32,
+  tensorBytes,
+  writeF32Model,
+} from '../checkpoint/test-helpers/index.ts'
 import { gitSandbox } from '../test-helpers/git.ts'
-import { pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
+import { tempDir } from '../test-helpers/index.ts'
 
 const root = tempDir('mlvc-merge-e2e')
 const user = gitSandbox(root, 'merger')
 let n = 0
 
-function f32(count: number, seed: number): Buffer {
-  const out = Buffer.alloc(count * 4)
-  const raw = pseudoRandomBytes(count * 4, seed)
-  for (let i = 0; i < count; i++)
-    out.writeFloatLE((raw.readUInt32LE(i * 4) / 2 ** 32 - 0.5) * 0.1, i * 4)
-  return out
-}
-
-function writeModel(path: string, tensors: Record<string, Buffer>): void {
-  const list = Object.entries(tensors).map(([name, data]) => ({
-    name,
-    dtype: 'F32',
-    shape: [data.length / 4],
-    data,
-  }))
-  writeFileSync(path, buildSafetensors(list, { format: 'pt' }))
-}
-
-async function tensor(path: string, name: string): Promise<Buffer> {
-  const t = (await readLayout(path)).tensors.find((x) => x.name === name)
-  if (!t) throw new Error(`no ${name}`)
-  const pieces: Uint8Array[] = []
-  for await (const p of readTensor(path, t)) pieces.push(p)
-  return Buffer.concat(pieces)
-}
-
-const avg = (a: Buffer, b: Buffer) => {
-  const r = Buffer.alloc(a.length)
-  for (let i = 0; i < a.length; i += 4)
-    r.writeFloatLE(Math.fround((a.readFloatLE(i) + b.readFloatLE(i)) / 2), i)
-  return r
-}
-
-const base = { x: f32(200_000, 1), y: f32(100_000, 2), z: f32(100_000, 3) }
-const left = { ...base, x: f32(200_000, 4), z: f32(100_000, 5) }
-const right = { ...base, x: f32(200_000, 6), y: f32(100_000, 7) }
+const base = { x: randomF32(200_000, 1), y: randomF32(100_000, 2), z: randomF32(100_000, 3) }
+const left = { ...base, x: randomF32(200_000, 4), z: randomF32(100_000, 5) }
+const right = { ...base, x: randomF32(200_000, 6), y: randomF32(100_000, 7) }
 
 /** A repository with base on main, `left` and `right` branches changing the model differently. */
 async function divergedRepo(attributes: string): Promise<string> {
@@ -57,14 +28,14 @@ async function divergedRepo(attributes: string): Promise<string> {
     join(dir, '.gitattributes'),
     `*.safetensors filter=mlvc diff=mlvc merge=mlvc -text${attributes}\n`,
   )
-  writeModel(join(dir, 'model.safetensors'), base)
+  writeF32Model(join(dir, 'model.safetensors'), base)
   await user.git(dir, 'add', '.')
   await user.git(dir, 'commit', '-qm', 'base')
   await user.git(dir, 'checkout', '-qb', 'left')
-  writeModel(join(dir, 'model.safetensors'), left)
+  writeF32Model(join(dir, 'model.safetensors'), left)
   await user.git(dir, 'commit', '-qam', 'left')
   await user.git(dir, 'checkout', '-qb', 'right', 'main')
-  writeModel(join(dir, 'model.safetensors'), right)
+  writeF32Model(join(dir, 'model.safetensors'), right)
   await user.git(dir, 'commit', '-qam', 'right')
   await user.git(dir, 'checkout', '-q', 'left')
   return dir
@@ -81,9 +52,9 @@ describe('git merge of checkpoints, tensor by tensor', () => {
     expect(merge.code, merge.stderr).toBe(0)
     expect(merge.stderr).toMatch(/mlvc: merged model\.safetensors tensor by tensor: .*1 average/)
     const file = join(dir, 'model.safetensors')
-    expect((await tensor(file, 'x')).equals(avg(left.x, right.x))).toBe(true)
-    expect((await tensor(file, 'y')).equals(right.y)).toBe(true)
-    expect((await tensor(file, 'z')).equals(left.z)).toBe(true)
+    expect((await tensorBytes(file, 'x')).equals(averageF32(left.x, right.x))).toBe(true)
+    expect((await tensorBytes(file, 'y')).equals(right.y)).toBe(true)
+    expect((await tensorBytes(file, 'z')).equals(left.z)).toBe(true)
     expect(await user.git(dir, 'status', '--porcelain')).toBe('')
   })
 
@@ -98,11 +69,11 @@ describe('git merge of checkpoints, tensor by tensor', () => {
     expect(merge.stderr).toContain("mlvc resolve 'model.safetensors' --strategy average")
     expect(await user.git(dir, 'status', '--porcelain')).toBe('UU model.safetensors\n')
     const file = join(dir, 'model.safetensors')
-    expect((await tensor(file, 'x')).equals(left.x)).toBe(true)
+    expect((await tensorBytes(file, 'x')).equals(left.x)).toBe(true)
     const resolved = await user.mlvc(dir, 'resolve', 'model.safetensors', '--strategy', 'average')
     expect(resolved.code, resolved.stderr).toBe(0)
-    expect((await tensor(file, 'x')).equals(avg(left.x, right.x))).toBe(true)
-    expect((await tensor(file, 'y')).equals(right.y)).toBe(true)
+    expect((await tensorBytes(file, 'x')).equals(averageF32(left.x, right.x))).toBe(true)
+    expect((await tensorBytes(file, 'y')).equals(right.y)).toBe(true)
     expect(await user.git(dir, 'status', '--porcelain')).toBe('M  model.safetensors\n')
     await user.git(dir, 'commit', '-qm', 'merged')
     expect(await user.git(dir, 'status', '--porcelain')).toBe('')
@@ -112,15 +83,15 @@ describe('git merge of checkpoints, tensor by tensor', () => {
     const dir = await divergedRepo('')
     const merged = await user.mlvc(dir, 'merge', '--strategy', 'theirs', '--no-edit', 'right')
     expect(merged.code, merged.stderr).toBe(0)
-    expect((await tensor(join(dir, 'model.safetensors'), 'x')).equals(right.x)).toBe(true)
-    expect((await tensor(join(dir, 'model.safetensors'), 'z')).equals(left.z)).toBe(true)
+    expect((await tensorBytes(join(dir, 'model.safetensors'), 'x')).equals(right.x)).toBe(true)
+    expect((await tensorBytes(join(dir, 'model.safetensors'), 'z')).equals(left.z)).toBe(true)
 
     const other = await divergedRepo(' mlvc-merge=average')
     const rebase = await user.gitResult(other, 'rebase', 'right')
     expect(rebase.code, rebase.stderr).toBe(0)
     const file = join(other, 'model.safetensors')
-    expect((await tensor(file, 'y')).equals(right.y)).toBe(true)
-    expect((await tensor(file, 'z')).equals(left.z)).toBe(true)
+    expect((await tensorBytes(file, 'y')).equals(right.y)).toBe(true)
+    expect((await tensorBytes(file, 'z')).equals(left.z)).toBe(true)
     expect(await user.git(other, 'status', '--porcelain')).toBe('')
   })
 })
@@ -139,7 +110,7 @@ describe('mlvc merge --interactive', () => {
     expect(run.code, run.stdout).toBe(0)
     expect(run.stdout).toContain('model.safetensors: x changed on both sides.')
     const file = join(dir, 'model.safetensors')
-    expect((await tensor(file, 'x')).equals(avg(left.x, right.x))).toBe(true)
+    expect((await tensorBytes(file, 'x')).equals(averageF32(left.x, right.x))).toBe(true)
     expect(await user.git(dir, 'status', '--porcelain')).toBe('')
   })
 })

@@ -168,7 +168,8 @@ export function swapItems(block: Uint8Array, item: number): Uint8Array {
 }
 
 /** Regroups whole-item blocks into windows of `items` elements (the last may be shorter). */
-async function* windows(
+/** Re-cuts a stream into blocks of exactly `bytes` (the last may be shorter). */
+export async function* windows(
   blocks: AsyncIterable<Uint8Array>,
   bytes: number,
 ): AsyncGenerator<Uint8Array> {

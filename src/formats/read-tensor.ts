@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fsError, uniqueName } from '../core/index.ts'
 import { badFormat } from './bad-format.ts'
-import { gather, swapItems } from './gather.ts'
+import { gather, swapItems, windows } from './gather.ts'
 import { inflateRange } from './inflate.ts'
 import type { TensorLayout } from './layout.ts'
 import { type ByteSource, handleSource } from './source.ts'
@@ -75,28 +75,6 @@ async function* inflatedSlice(
   }
 }
 
-async function* rechunk(
-  blocks: AsyncIterable<Uint8Array>,
-  block: number,
-): AsyncGenerator<Uint8Array> {
-  let buf = new Uint8Array(block)
-  let fill = 0
-  for await (const b of blocks) {
-    for (let at = 0; at < b.length; ) {
-      const n = Math.min(block - fill, b.length - at)
-      buf.set(b.subarray(at, at + n), fill)
-      fill += n
-      at += n
-      if (fill === block) {
-        yield buf
-        buf = new Uint8Array(block)
-        fill = 0
-      }
-    }
-  }
-  if (fill > 0) yield buf.subarray(0, fill)
-}
-
 async function* readFrom(
   path: string,
   fn: (src: ByteSource) => Promise<AsyncIterable<Uint8Array>>,
@@ -120,7 +98,7 @@ async function* decodeCompressed(
   checkRange(src.path, tensor, size - offset)
   const data = inflatedSlice(src, tensor, { offset, length: tensor.nbytes })
   if (isRun(tensor)) {
-    yield* rechunk(data, at.block)
+    yield* windows(data, at.block)
     return
   }
   // Reordering needs random access, and the inflated member may be large: spill it to a file.
