@@ -1,14 +1,15 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { readLayout } from '../formats/index.ts'
 import { buildTorchZip, torchStatePickle } from '../formats/test-helpers/builders.ts'
 import { materialize, openStore, type Store } from '../store/index.ts'
+import { type MergeStrategy, mergeArrays } from '../tensors/index.ts'
 import { tempDir } from '../test-helpers/index.ts'
 import { tensorDeltas } from './deltas.ts'
 import { ingestCheckpoint } from './ingest.ts'
 import { mergeCheckpoints } from './merge.ts'
-import { parseStrategy } from './strategy.ts'
+import { parseStrategy, strategyOf } from './strategy.ts'
 import { averageF32, f32Model, randomF32, tensorBytes } from './test-helpers/index.ts'
 
 const dir = tempDir('mlvc-merge')
@@ -161,6 +162,69 @@ describe('three-way checkpoint merges', () => {
   })
 })
 
+describe('merging in blocks', () => {
+  test('adjacent tensors in many small blocks (reused buffers), TIES passes included, equal merging whole arrays', async () => {
+    const store = await openStore(join(dir, `store-${n++}`), { create: true })
+    const sizes = { a: 50_001, b: 30_003, c: 20_005 }
+    const version = (seed: number) =>
+      Object.fromEntries(
+        Object.entries(sizes).map(([name, count], i) => [name, randomF32(count, seed * 10 + i)]),
+      )
+    const [v0, v1, v2] = [version(1), version(2), version(3)]
+    const ids = {
+      base: await put(store, f32Model(v0, {})),
+      ours: await put(store, f32Model(v1, {})),
+      theirs: await put(store, f32Model(v2, {})),
+    }
+    for (const text of ['average:weights=2/1', 'task-arithmetic:lambda=0.7', 'ties:density=0.3']) {
+      const spec = parseStrategy(text, 't')
+      // 12 KiB blocks: every tensor ends inside a block, so the two output buffers take turns
+      // across tensor boundaries while the previous block is still being written.
+      const outcome = await mergeCheckpoints(store, {
+        ...ids,
+        path: 'm',
+        choose: () => spec,
+        blockBytes: 12 * 1024 + 4,
+      })
+      expect(outcome.conflicts).toEqual([])
+      const file = await out(store, outcome.result?.id as string)
+      for (const name of Object.keys(sizes)) {
+        const whole = mergeArrays(strategyOf(spec) as MergeStrategy, 'F32', {
+          base: v0[name] as Buffer,
+          ours: v1[name] as Buffer,
+          theirs: v2[name] as Buffer,
+        })
+        expect((await tensorBytes(file, name)).equals(whole), `${text}: ${name}`).toBe(true)
+      }
+    }
+    await store.close()
+  })
+
+  test('a merged file is left ready: the checkout that follows moves it instead of rebuilding it', async () => {
+    const store = await openStore(join(dir, `store-${n++}`), { create: true })
+    const ids = {
+      base: await put(store, f32Model({ w: randomF32(1000, 1) }, {})),
+      ours: await put(store, f32Model({ w: randomF32(1000, 2) }, {})),
+      theirs: await put(store, f32Model({ w: randomF32(1000, 3) }, {})),
+    }
+    const outcome = await mergeCheckpoints(store, {
+      ...ids,
+      path: 'm',
+      choose: () => parseStrategy('average', 't'),
+    })
+    const id = outcome.result?.id as string
+    await store.commit()
+    expect(readdirSync(store.layout.tmp)).toEqual([`ready-${id}`])
+    const ready = readFileSync(join(store.layout.tmp, `ready-${id}`))
+    const file = await out(store, id)
+    expect(readdirSync(store.layout.tmp)).toEqual([])
+    expect(readFileSync(file).equals(ready)).toBe(true)
+    // The next checkout of the same id rebuilds it from the packs, identical.
+    expect(readFileSync(await out(store, id)).equals(ready)).toBe(true)
+    await store.close()
+  })
+})
+
 describe('merges that must stop', () => {
   test('versions in different formats are a conflict for the whole file', async () => {
     const store = await openStore(join(dir, `store-${n++}`), { create: true })
@@ -211,6 +275,7 @@ describe('merges that must stop', () => {
         choose: () => parseStrategy('average', 't'),
       }),
     ).rejects.toThrow(/chunk bafkrei\w+ in pack pack-[\w-]+ is corrupt/)
+    expect(readdirSync(reopened.layout.tmp)).toEqual([])
     await reopened.close()
   })
 })

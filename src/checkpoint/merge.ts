@@ -1,27 +1,23 @@
-import { createHash } from 'node:crypto'
-import { rm } from 'node:fs/promises'
+import { open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MlvcError, uniqueName } from '../core/index.ts'
 import {
   type DType,
+  dtypeSize,
   readLayout,
   readTensorFrom,
   type TensorBytes,
   writeWithTensors,
 } from '../formats/index.ts'
 import {
-  chunkRefs,
-  chunkSource,
-  contentSource,
-  encodeManifest,
   type FileManifest,
-  type FilePart,
-  iterableSource,
   materialize,
+  offerReady,
   readManifest,
   type Store,
 } from '../store/index.ts'
-import { createStatsAccumulator, mergeTensor, statsToJSON } from '../tensors/index.ts'
+import { type MergeBlocks, type MergeStrategy, mergeTensor } from '../tensors/index.ts'
+import { type BlockWriter, createBlockWriter } from './block-writer.ts'
 import { tensorDeltas } from './deltas.ts'
 import { ingestCheckpoint } from './ingest.ts'
 import { planMerge, type Side, type TensorDecision } from './merge-plan.ts'
@@ -39,6 +35,8 @@ export interface MergeInput {
   /** The strategy for a tensor changed differently on both sides. */
   choose: (tensor: string) => StrategySpec
   signal?: AbortSignal | undefined
+  /** Bytes of each side merged at a time. @default 4 MiB */
+  blockBytes?: number
 }
 
 export interface MergeOutcome {
@@ -109,6 +107,8 @@ interface Job {
   input: MergeInput
   versions: Record<Side, Version>
   files: Partial<Record<Side, StoredFile>>
+  /** mergeRaw's blocks of each side, allocated once per merge. */
+  buffers?: Record<Side, Uint8Array>
 }
 
 async function fileOf(job: Job, side: Side): Promise<StoredFile> {
@@ -157,65 +157,113 @@ function replacementBytes(job: Job, decision: TensorDecision): AsyncIterable<Uin
   })()
 }
 
-/**
- * Same structure as the template: the output manifest is the template's with the replaced tensors'
- * parts swapped — taken tensors by reference to the other side's part, merged ones stored as new
- * parts. No file is written; only merged tensors and the whole-file hash cost a pass.
- */
-async function assembleInPlace(job: Job, template: Version, replaced: TensorDecision[]) {
-  const parts: FilePart[] = [...template.manifest.parts]
-  const records = new Map(template.meta.tensors.map((t) => [t.name, t]))
-  for (const decision of replaced) {
-    const target = template.tensors.get(decision.name) as TensorRecord
-    const slot = refPartAt(template.manifest, target.start, target.end) as { index: number }
-    if (decision.action === 'take') {
-      const source = job.versions[decision.side]
-      const record = source.tensors.get(decision.name) as TensorRecord
-      const from = refPartAt(source.manifest, record.start, record.end)
-      if (from) {
-        parts[slot.index] = { ref: from.ref, size: target.end - target.start }
-        records.set(decision.name, { ...target, content: record.content, stats: record.stats })
-        continue
-      }
-    }
-    const stats = createStatsAccumulator(target.dtype as DType)
-    const bytes = replacementBytes(job, decision)
-    const counted = (async function* () {
-      for await (const block of bytes) {
-        stats.update(block)
-        yield block
-      }
-    })()
-    const content = await chunkSource(job.store, iterableSource(counted), { path: job.input.path })
-    const part = encodeManifest({
-      type: 'part',
-      size: content.size,
-      chunks: chunkRefs(content.chunks),
-    })
-    const ref = job.store.putObject('manifest', part)
-    parts[slot.index] = { ref, size: content.size }
-    records.set(decision.name, { ...target, content: ref, stats: statsToJSON(stats.result()) })
-  }
-  const meta: CheckpointMeta = {
-    ...template.meta,
-    tensors: template.meta.tensors.map((t) => records.get(t.name) as TensorRecord),
-  }
-  const size = template.manifest.size
-  const draft: FileManifest = { type: 'file', size, sha256: '0'.repeat(64), parts, meta }
-  const hash = createHash('sha256')
-  const source = contentSource(job.store, draft, { deltas: tensorDeltas() })
-  const block = Buffer.allocUnsafe(8 * 1024 * 1024)
-  for (let n = await source.read(block); n > 0; n = await source.read(block))
-    hash.update(block.subarray(0, n))
-  const sha256 = hash.digest('hex')
-  const id = job.store.putObject('manifest', encodeManifest({ ...draft, sha256 }))
-  return { id, size, sha256, meta }
+const COPY_BLOCK = 8 * 1024 * 1024
+
+/** Bytes of each side merged at a time by mergeRaw. */
+const MERGE_BLOCK = 4 * 1024 * 1024
+
+/** Whether every side a merged tensor reads holds it as plain element bytes (no decoding). */
+function rawMerge(job: Job, decision: TensorDecision): decision is MergeDecision {
+  if (decision.action !== 'merge') return false
+  return (strategyOf(decision.spec)?.reads ?? []).every((side) => {
+    const t = job.versions[side].tensors.get(decision.name)
+    return t !== undefined && t.encoding.kind === 'dense' && inPlaceable(t)
+  })
 }
 
-/** Any format: the template is written out, its tensors replaced by the formats layer, and stored. */
-async function assembleByRewrite(job: Job, template: Version, replaced: TensorDecision[]) {
+type MergeDecision = Extract<TensorDecision, { action: 'merge' }>
+
+/**
+ * A merged tensor of plain element bytes, computed block by block from each side's bytes read
+ * straight into reused buffers, into the writer's buffers: no decoding, and no allocation per block.
+ */
+async function mergeRaw(job: Job, decision: MergeDecision, writer: BlockWriter): Promise<void> {
+  const strategy = strategyOf(decision.spec) as MergeStrategy
+  const record = job.versions.ours.tensors.get(decision.name) as TensorRecord
+  const dtype = record.dtype as DType
+  const size = dtypeSize(dtype)
+  const step = Math.max(size, Math.floor(writer.buffer().length / size) * size)
+  const merge = strategy.begin({ dtype, elements: record.nbytes / size, name: decision.name })
+  const sides = await Promise.all(
+    strategy.reads.map(async (side) => ({
+      side,
+      start: (job.versions[side].tensors.get(decision.name) as TensorRecord).start,
+      file: await fileOf(job, side),
+    })),
+  )
+  const length = writer.buffer().length
+  job.buffers ??= {
+    base: new Uint8Array(length),
+    ours: new Uint8Array(length),
+    theirs: new Uint8Array(length),
+  }
+  const buffers = job.buffers
+  const pass = async (each: (blocks: MergeBlocks) => Promise<void> | void) => {
+    for (let at = 0; at < record.nbytes; at += step) {
+      if (job.input.signal?.aborted) throw new MlvcError('INTERRUPTED', 'interrupted')
+      const n = Math.min(step, record.nbytes - at)
+      const blocks: MergeBlocks = { base: EMPTY, ours: EMPTY, theirs: EMPTY }
+      for (const { side, start, file } of sides)
+        blocks[side] = await file.readInto(start + at, buffers[side].subarray(0, n))
+      await each(blocks)
+    }
+  }
+  while (merge.needsPass) {
+    await pass((blocks) => merge.scan(blocks))
+    merge.endPass()
+  }
+  await pass((blocks) => writer.write(merge.merge(blocks, writer.buffer())))
+}
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * Same structure as the template: its bytes, verified as they are read from the store, with the
+ * replaced tensors' bytes written over theirs at the same offsets (same dtype and shape, so same
+ * size). Each write overlaps the next block's reading and merging.
+ */
+async function writeInPlace(job: Job, template: Version, replaced: TensorDecision[], out: string) {
+  const side: Side = template === job.versions.ours ? 'ours' : 'theirs'
+  const file = await fileOf(job, side)
+  const handle = await open(out, 'wx')
+  const writer = createBlockWriter(
+    (bytes, position) => handle.write(bytes, 0, bytes.length, position),
+    Math.max(8, job.input.blockBytes ?? MERGE_BLOCK),
+  )
+  const copy = async (end: number) => {
+    for (let at = writer.position; at < end; at = writer.position)
+      await writer.write(await file.read(at, Math.min(end - at, COPY_BLOCK)))
+  }
+  const targets = replaced
+    .map((decision) => ({ decision, target: template.tensors.get(decision.name) as TensorRecord }))
+    .sort((a, b) => a.target.start - b.target.start)
+  try {
+    for (const { decision, target } of targets) {
+      await copy(target.start)
+      if (rawMerge(job, decision)) await mergeRaw(job, decision, writer)
+      else for await (const block of replacementBytes(job, decision)) await writer.write(block)
+      if (writer.position !== target.end) {
+        throw new MlvcError(
+          'CORRUPT',
+          `${job.input.path}: the merged ${decision.name} has ${writer.position - target.start} bytes, not ${target.end - target.start}`,
+        )
+      }
+    }
+    await copy(template.manifest.size)
+  } finally {
+    await writer.flush().catch(() => {})
+    await handle.close()
+  }
+}
+
+/** Any format: the template is written out and its tensors replaced by the formats layer. */
+async function writeRewritten(
+  job: Job,
+  template: Version,
+  replaced: TensorDecision[],
+  out: string,
+) {
   const tmp = join(job.store.layout.tmp, uniqueName('merge-in'))
-  const out = join(job.store.layout.tmp, uniqueName('merge-out'))
   try {
     await materialize(job.store, template.id, tmp, {
       deltas: tensorDeltas(),
@@ -228,18 +276,36 @@ async function assembleByRewrite(job: Job, template: Version, replaced: TensorDe
       tmpDir: job.store.layout.tmp,
       fsync: false,
     })
-    const stored = await ingestCheckpoint(job.store, out, undefined, {
-      previous: template.id,
-      signal: job.input.signal,
-    })
+  } finally {
+    await rm(tmp, { force: true })
+  }
+}
+
+/**
+ * Writes the merged file into the store's tmp folder and stores it like an added checkpoint (cut
+ * at tensors, hashed on worker threads, statistics on another), without deltas: merged tensors
+ * differ from both sides nearly everywhere, and taken ones are stored already. The file is left
+ * as the ready content of its id, so the checkout that follows moves it into the work tree.
+ */
+async function writeAndStore(job: Job, template: Version, replaced: TensorDecision[]) {
+  const out = join(job.store.layout.tmp, uniqueName('merge-out'))
+  try {
+    const inPlace =
+      IN_PLACE.has(template.meta.format) &&
+      replaced.every((d) => {
+        const t = template.tensors.get(d.name) as TensorRecord
+        return inPlaceable(t) && refPartAt(template.manifest, t.start, t.end) !== undefined
+      })
+    await (inPlace ? writeInPlace : writeRewritten)(job, template, replaced, out)
+    const stored = await ingestCheckpoint(job.store, out, undefined, { signal: job.input.signal })
     if (!stored.meta)
       throw new MlvcError(
         'CORRUPT',
         `${job.input.path}: the merged file does not read back as a checkpoint`,
       )
+    offerReady(job.store, stored.id, out)
     return { id: stored.id, size: stored.size, sha256: stored.sha256, meta: stored.meta }
   } finally {
-    await rm(tmp, { force: true })
     await rm(out, { force: true })
   }
 }
@@ -294,12 +360,6 @@ export async function mergeCheckpoints(store: Store, input: MergeInput): Promise
   })
   const job: Job = { store, input, versions, files: {} }
   try {
-    const inPlace =
-      IN_PLACE.has(template.meta.format) &&
-      replaced.every((d) => {
-        const t = template.tensors.get(d.name) as TensorRecord
-        return inPlaceable(t) && refPartAt(template.manifest, t.start, t.end) !== undefined
-      })
     const result =
       replaced.length === 0
         ? {
@@ -308,9 +368,7 @@ export async function mergeCheckpoints(store: Store, input: MergeInput): Promise
             sha256: template.manifest.sha256,
             meta: template.meta,
           }
-        : inPlace
-          ? await assembleInPlace(job, template, replaced)
-          : await assembleByRewrite(job, template, replaced)
+        : await writeAndStore(job, template, replaced)
     return { decisions, conflicts: [], result }
   } finally {
     for (const file of Object.values(job.files)) await file?.close()

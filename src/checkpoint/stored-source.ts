@@ -9,7 +9,7 @@ import {
   type ChunkRef,
   contentSource,
   type FileManifest,
-  readChunk,
+  readChunksVerified,
   readManifest,
   type Store,
 } from '../store/index.ts'
@@ -19,16 +19,73 @@ import { tensorDeltas } from './deltas.ts'
 interface Span {
   start: number
   end: number
-  chunks?: { refs: ChunkRef[]; starts: number[] }
+  chunks?: Chunks
   delta?: string
 }
 
+/**
+ * A part's chunks, grouped into windows of about WINDOW bytes: windows[w] is the index of window
+ * w's first chunk.
+ */
+interface Chunks {
+  refs: ChunkRef[]
+  windows: number[]
+  /** Offset in the file of each window. */
+  windowStarts: number[]
+}
+
+/** Bytes read and checked at a time (one message to a verifying worker), by default. */
+const WINDOW = 4 * 1024 * 1024
+/** Windows read ahead of the one asked for, and windows kept. */
+const READ_AHEAD = 2
+const KEPT = 6
+
+function chunksAt(refs: ChunkRef[], offset: number, windowBytes: number): Chunks {
+  const windows: number[] = []
+  const windowStarts: number[] = []
+  let at = offset
+  let windowStart = Number.NEGATIVE_INFINITY
+  for (const [i, [, n]] of refs.entries()) {
+    if (at - windowStart >= windowBytes) {
+      windows.push(i)
+      windowStarts.push(at)
+      windowStart = at
+    }
+    at += n
+  }
+  return { refs, windows, windowStarts }
+}
+
+interface Window {
+  bytes: Promise<Buffer>
+  memory: SharedArrayBuffer
+  /** Reads copying from it now. */
+  users: number
+  evicted: boolean
+  settled: boolean
+  recycled: boolean
+}
+
+/** The largest index i with values[i] <= x (values sorted, values[0] <= x). */
+function floorIndex(values: readonly number[], x: number): number {
+  let lo = 0
+  let hi = values.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1
+    if ((values[mid] as number) <= x) lo = mid
+    else hi = mid - 1
+  }
+  return lo
+}
+
 export interface StoredFile extends RandomSource {
+  /** Reads target.length bytes at `offset` into `target`; returns it. */
+  readInto(offset: number, target: Uint8Array): Promise<Uint8Array>
   /** Removes the temporary files that deltas were read back into. */
   close(): Promise<void>
 }
 
-async function spansOf(store: Store, manifest: FileManifest): Promise<Span[]> {
+async function spansOf(store: Store, manifest: FileManifest, windowBytes: number): Promise<Span[]> {
   const spans: Span[] = []
   let offset = 0
   for (const part of manifest.parts) {
@@ -42,16 +99,10 @@ async function spansOf(store: Store, manifest: FileManifest): Promise<Span[]> {
       else delta = part.ref
     }
     const size = 'size' in part ? part.size : (refs ?? []).reduce((sum, [, n]) => sum + n, 0)
-    const starts: number[] = []
-    let at = offset
-    for (const [, n] of refs ?? []) {
-      starts.push(at)
-      at += n
-    }
     spans.push({
       start: offset,
       end: offset + size,
-      ...(refs ? { chunks: { refs, starts } } : {}),
+      ...(refs ? { chunks: chunksAt(refs, offset, windowBytes) } : {}),
       ...(delta ? { delta } : {}),
     })
     offset += size
@@ -61,26 +112,77 @@ async function spansOf(store: Store, manifest: FileManifest): Promise<Span[]> {
 
 /**
  * A stored file read at offsets without writing it out — how diffs and merges read tensors of
- * versions that are only in the store. Every chunk is checked against its id when first read; the
- * last few are kept, since tensors are read front to back. A part stored as a delta is rebuilt once
- * into a temporary file in the store.
+ * versions that are only in the store. Chunks are read a window (about 4 MiB) at a time into shared
+ * memory and checked against their ids on worker threads before any of their bytes is returned;
+ * reads front to back have the next windows read and checked meanwhile. A part stored as a delta is rebuilt once into a temporary file
+ * in the store.
  */
 export async function openStoredFile(
   store: Store,
   manifest: FileManifest,
   path: string,
+  options: { windowBytes?: number } = {},
 ): Promise<StoredFile> {
-  const spans = await spansOf(store, manifest)
-  const cache = new Map<string, Buffer>()
+  const windowBytes = options.windowBytes ?? WINDOW
+  const spans = await spansOf(store, manifest, windowBytes)
+  const starts = spans.map((span) => span.start)
+  const cache = new Map<string, Window>()
   const rebuilt = new Map<string, string>()
-  const chunkBytes = (ref: ChunkRef): Buffer => {
-    let data = cache.get(ref[0])
-    if (!data) {
-      data = readChunk(store, ref)
-      cache.set(ref[0], data)
-      if (cache.size > 8) cache.delete(cache.keys().next().value as string)
+  // Window memory is reused once a window has left the cache, its check has finished and no read
+  // is copying from it; reads copy out of windows, so nothing else refers to it.
+  const spare: SharedArrayBuffer[] = []
+  const recycle = (win: Window) => {
+    if (win.evicted && win.settled && win.users === 0 && !win.recycled) {
+      win.recycled = true
+      spare.push(win.memory)
     }
-    return data
+  }
+  const request = (span: number, w: number): Window => {
+    const key = `${span}:${w}`
+    let win = cache.get(key)
+    if (!win) {
+      const { refs, windows } = (spans[span] as Span).chunks as Chunks
+      const memory = spare.pop() ?? new SharedArrayBuffer(windowBytes + 2 * 1024 * 1024)
+      const bytes = readChunksVerified(
+        store,
+        refs.slice(windows[w], windows[w + 1] ?? refs.length),
+        memory,
+      )
+      const created: Window = {
+        bytes,
+        memory,
+        users: 0,
+        evicted: false,
+        settled: false,
+        recycled: false,
+      }
+      // Settling also keeps a window read ahead and never asked for from an unhandled rejection.
+      const settle = () => {
+        created.settled = true
+        recycle(created)
+      }
+      bytes.then(settle, settle)
+      win = created
+      cache.set(key, win)
+      if (cache.size > KEPT) {
+        const [oldest, old] = cache.entries().next().value as [string, Window]
+        cache.delete(oldest)
+        old.evicted = true
+        recycle(old)
+      }
+    }
+    return win
+  }
+  /**
+   * Window w of a span, held for a read (release it after), with the next ones requested. It is
+   * held before the read-ahead, which may push it out of the cache.
+   */
+  const acquire = (span: number, w: number): Window => {
+    const win = request(span, w)
+    win.users++
+    const count = ((spans[span] as Span).chunks as Chunks).windows.length
+    for (let k = w + 1; k < Math.min(count, w + 1 + READ_AHEAD); k++) request(span, k)
+    return win
   }
   async function deltaFile(id: string): Promise<string> {
     let file = rebuilt.get(id)
@@ -95,46 +197,59 @@ export async function openStoredFile(
     }
     return file
   }
-  return {
-    path,
-    size: manifest.size,
-    async read(offset, length) {
-      if (offset < 0 || length < 0 || offset + length > manifest.size) {
-        throw new MlvcError(
-          'CORRUPT',
-          `${path}: read of ${length} bytes at ${offset} leaves the file (${manifest.size} bytes)`,
-        )
-      }
-      const out = Buffer.allocUnsafe(length)
-      let done = 0
-      for (const span of spans) {
-        if (done === length) break
-        const at = offset + done
-        if (span.end <= at || span.start >= offset + length) continue
-        const take = Math.min(span.end, offset + length) - at
-        if (span.delta) {
-          const handle = await open(await deltaFile(span.delta), 'r')
-          try {
-            await handle.read(out, done, take, at - span.start)
-          } finally {
-            await handle.close()
-          }
-          done += take
-          continue
+  const outside = (offset: number, length: number) =>
+    new MlvcError(
+      'CORRUPT',
+      `${path}: read of ${length} bytes at ${offset} leaves the file (${manifest.size} bytes)`,
+    )
+  const readInto = async (offset: number, target: Uint8Array): Promise<Uint8Array> => {
+    const length = target.length
+    if (offset < 0 || offset + length > manifest.size) throw outside(offset, length)
+    const out = target
+    let done = 0
+    for (let s = floorIndex(starts, offset); done < length; s++) {
+      const span = spans[s] as Span
+      const at = offset + done
+      const take = Math.min(span.end, offset + length) - at
+      if (span.delta) {
+        const handle = await open(await deltaFile(span.delta), 'r')
+        try {
+          await handle.read(out, done, take, at - span.start)
+        } finally {
+          await handle.close()
         }
-        const { refs, starts } = span.chunks as { refs: ChunkRef[]; starts: number[] }
-        let i = starts.findLastIndex((s) => s <= at)
-        while (done < length && i < refs.length && (starts[i] as number) < offset + length) {
-          const data = chunkBytes(refs[i] as ChunkRef)
-          const from = offset + done - (starts[i] as number)
+        done += take
+        continue
+      }
+      const chunks = span.chunks as Chunks
+      for (
+        let w = floorIndex(chunks.windowStarts, at);
+        done < length && w < chunks.windows.length;
+        w++
+      ) {
+        const win = acquire(s, w)
+        try {
+          const data = await win.bytes
+          const from = offset + done - (chunks.windowStarts[w] as number)
           const n = Math.min(data.length - from, length - done)
           data.copy(out, done, from, from + n)
           done += n
-          i++
+        } finally {
+          win.users--
+          recycle(win)
         }
       }
-      return out
+    }
+    return out
+  }
+  return {
+    path,
+    size: manifest.size,
+    read: async (offset, length) => {
+      if (length < 0) throw outside(offset, length)
+      return readInto(offset, Buffer.allocUnsafe(length))
     },
+    readInto,
     async close() {
       for (const file of rebuilt.values()) await rm(file, { force: true })
     },

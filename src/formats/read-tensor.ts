@@ -53,7 +53,8 @@ async function* swapped(
   const big = isBigEndian(tensor)
   for await (const b of blocks) {
     signal?.throwIfAborted()
-    yield big ? swapItems(b, itemSize(tensor)) : b
+    // Swapped in a copy: a source may hand out bytes it keeps (a stored file's cache).
+    yield big ? swapItems(b.slice(), itemSize(tensor)) : b
   }
 }
 

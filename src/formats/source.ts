@@ -7,7 +7,10 @@ export interface ByteSource {
   /** Names the file in messages. */
   readonly path: string
   readonly size: number
-  /** Exactly `length` bytes at `offset`; BAD_FORMAT if the range leaves the file. */
+  /**
+   * Exactly `length` bytes at `offset`; BAD_FORMAT if the range leaves the file. The caller must
+   * not modify them: a source may return bytes it keeps.
+   */
   read(offset: number, length: number): Promise<Uint8Array>
 }
 

@@ -3,6 +3,7 @@ import { parseId, sha256Digest } from './cid.ts'
 import { type ChunkRef, type DeltaManifest, decodeManifest, type Manifest } from './manifest.ts'
 import type { ByteSource } from './source.ts'
 import type { Store } from './store.ts'
+import { verifyInPool } from './verify-pool.ts'
 
 /**
  * Applies a delta manifest's patch to its base's bytes. The store keeps deltas but does not know
@@ -93,19 +94,62 @@ async function* pieces(
   }
 }
 
+function corruptChunk(store: Store, id: string, pack: number): MlvcError {
+  return new MlvcError('CORRUPT', `chunk ${id} in pack ${store.packs[pack]?.name} is corrupt`, {
+    hint: 'run mlvc fsck; fetch the object again from a remote',
+  })
+}
+
 /** A whole chunk, checked against its id. */
 export function readChunk(store: Store, chunk: ChunkRef): Buffer {
   const location = locate(store, chunk)
   const data = Buffer.allocUnsafe(location.length)
   store.readPack(location.pack, location.offset, data)
   if (!sha256Digest(data).equals(parseId(chunk[0]).digest)) {
-    throw new MlvcError(
-      'CORRUPT',
-      `chunk ${chunk[0]} in pack ${store.packs[location.pack]?.name} is corrupt`,
-      {
-        hint: 'run mlvc fsck; fetch the object again from a remote',
-      },
-    )
+    throw corruptChunk(store, chunk[0], location.pack)
+  }
+  return data
+}
+
+/**
+ * Consecutive chunks of a file, read into one buffer of shared memory and checked against their ids
+ * by a worker thread (one message for all of them), so the calling thread goes on meanwhile. `into`
+ * is used when large enough: reusing shared memory spares the kernel mapping and zeroing fresh
+ * pages for every call.
+ */
+export async function readChunksVerified(
+  store: Store,
+  refs: readonly ChunkRef[],
+  into?: SharedArrayBuffer,
+): Promise<Buffer> {
+  const n = refs.length
+  const fds = new Int32Array(n)
+  const offsets = new Float64Array(n)
+  const lengths = new Int32Array(n)
+  const packs = new Int32Array(n)
+  const digests = Buffer.allocUnsafe(32 * n)
+  let total = 0
+  for (const [i, ref] of refs.entries()) {
+    const location = locate(store, ref)
+    packs[i] = location.pack
+    fds[i] = store.packFd(location.pack)
+    offsets[i] = location.offset
+    lengths[i] = location.length
+    digests.set(parseId(ref[0]).digest, 32 * i)
+    total += location.length
+  }
+  const shared = into && into.byteLength >= total ? into : new SharedArrayBuffer(total)
+  const data = Buffer.from(shared, 0, total)
+  const reply = await verifyInPool({ data, fds, offsets, lengths, digests })
+  if (reply.error !== undefined) throw new MlvcError('IO', `reading the store: ${reply.error}`)
+  if (reply.bad >= 0) {
+    const pack = packs[reply.bad] as number
+    if (reply.truncated) {
+      throw new MlvcError('CORRUPT', `pack ${store.packs[pack]?.name} is truncated`, {
+        hint: 'run mlvc fsck',
+      })
+    }
+    throw corruptChunk(store, (refs[reply.bad] as ChunkRef)[0], pack)
   }
   return data
 }

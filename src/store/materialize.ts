@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { closeSync, copyFileSync, openSync, renameSync, unlinkSync } from 'node:fs'
+import { closeSync, copyFileSync, openSync, renameSync, rmSync, unlinkSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import {
   fsError,
@@ -13,6 +13,7 @@ import { blocks, type ContentOptions, contentSource, readChunk, readManifest } f
 import { SLOT_DATA, SLOT_HEAD, SLOTS, withIngestPool } from './ingest-pool.ts'
 import type { IngestReply } from './ingest-worker.ts'
 import type { Manifest } from './manifest.ts'
+import { claimReady } from './ready.ts'
 import type { ByteSource } from './source.ts'
 import type { Store } from './store.ts'
 
@@ -119,7 +120,7 @@ function placeFile(tmp: string, path: string): void {
 /**
  * Writes the content an id names to `path`, atomically: a temporary file is checked against the
  * file's sha-256 (blob and file manifests; a bare part is checked chunk by chunk), then renamed
- * over `path`.
+ * over `path`. A ready file of the id (see ready.ts) is moved there instead.
  */
 export async function materialize(
   store: Store,
@@ -128,6 +129,16 @@ export async function materialize(
   options: MaterializeOptions = {},
 ): Promise<Manifest> {
   const manifest = await readManifest(store, id)
+  const ready = claimReady(store, id, manifest.size)
+  if (ready) {
+    try {
+      placeFile(ready, path)
+    } catch (err) {
+      rmSync(ready, { force: true })
+      throw fsError(err, 'writing', path)
+    }
+    return manifest
+  }
   const expected = 'sha256' in manifest ? manifest.sha256 : undefined
   const source = contentSource(store, manifest, {
     deltas: options.deltas,

@@ -1,15 +1,24 @@
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import {
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { isMlvcError } from '../core/index.ts'
 import { pseudoRandomBytes, tempDir, writeRandomFile } from '../test-helpers/index.ts'
-import { readManifest } from './content.ts'
+import { readChunksVerified, readManifest } from './content.ts'
 import { fsckStore } from './fsck.ts'
 import { gcStore } from './gc.ts'
 import { ingestFile } from './ingest.ts'
+import type { BlobManifest } from './manifest.ts'
 import { materialize } from './materialize.ts'
 import { pin } from './pins.ts'
+import { offerReady } from './ready.ts'
 import { openStore, type Store } from './store.ts'
 
 const MiB = 1024 * 1024
@@ -213,6 +222,65 @@ describe('forced boundaries (tensor-aligned chunking)', () => {
       inlineLimit: 0,
     })
     expect(second.newBytes).toBeLessThan(60_000)
+    await store.close()
+  })
+})
+
+describe('reading chunks on worker threads', () => {
+  test('consecutive chunks come back whole and checked; a damaged or cut pack is named', async () => {
+    const root = join(dir, `store-${n++}`)
+    const store = await openStore(root, { create: true })
+    const data = pseudoRandomBytes(3 * MiB, 5)
+    const { id } = await roundTrip(store, data)
+    const { chunks } = (await readManifest(store, id)) as BlobManifest
+    expect(chunks.length).toBeGreaterThan(10)
+    expect((await readChunksVerified(store, chunks)).equals(data)).toBe(true)
+    const memory = new SharedArrayBuffer(4 * MiB)
+    const into = await readChunksVerified(store, chunks.slice(2, 5), memory)
+    expect(into.buffer).toBe(memory)
+    await store.close()
+    const pack = join(
+      root,
+      'packs',
+      readdirSync(join(root, 'packs')).find((f) => f.endsWith('.pack')) as string,
+    )
+    const original = readFileSync(pack)
+    const damaged = Buffer.from(original)
+    damaged[MiB] = (damaged[MiB] as number) ^ 1
+    writeFileSync(pack, damaged)
+    let reopened = await openStore(root)
+    await expect(readChunksVerified(reopened, chunks)).rejects.toThrow(
+      /chunk \w+ in pack pack-[\w-]+ is corrupt/,
+    )
+    await reopened.close()
+    writeFileSync(pack, original)
+    truncateSync(pack, 2 * MiB)
+    reopened = await openStore(root)
+    await expect(readChunksVerified(reopened, chunks)).rejects.toThrow(
+      /pack pack-[\w-]+ is truncated/,
+    )
+    await reopened.close()
+  })
+})
+
+describe('ready files', () => {
+  test('materializing an id moves its ready file into place; one of the wrong size is dropped', async () => {
+    const store = await freshStore()
+    const data = pseudoRandomBytes(100_000, 9)
+    const { id } = await roundTrip(store, data)
+    const prepared = join(store.layout.tmp, 'prepared')
+    writeFileSync(prepared, data)
+    offerReady(store, id, prepared)
+    expect(readdirSync(store.layout.tmp)).toEqual([`ready-${id}`])
+    const out = join(dir, `out-${n++}`)
+    await materialize(store, id, out)
+    expect(readFileSync(out).equals(data)).toBe(true)
+    expect(readdirSync(store.layout.tmp)).toEqual([])
+    writeFileSync(prepared, data.subarray(1))
+    offerReady(store, id, prepared)
+    await materialize(store, id, out)
+    expect(readFileSync(out).equals(data)).toBe(true)
+    expect(readdirSync(store.layout.tmp)).toEqual([])
     await store.close()
   })
 })

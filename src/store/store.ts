@@ -41,6 +41,8 @@ export interface Store {
   readObject(id: string): Promise<Buffer>
   /** Reads `length` bytes at `offset` of pack `pack` into `target` (no verification). */
   readPack(pack: number, offset: number, target: Uint8Array): void
+  /** The open file descriptor of pack `pack`, for worker threads reading it (see verify-pool). */
+  packFd(pack: number): number
   /** Stores a small object given whole; returns its id. */
   putObject(kind: ObjectKind, data: Uint8Array): string
   writer(): PackWriter
@@ -201,6 +203,7 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
       return data
     },
     readPack,
+    packFd: fdOf,
     putObject(kind, data) {
       const digest = sha256Digest(data)
       const known = table.get(digest)

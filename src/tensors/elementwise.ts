@@ -1,5 +1,5 @@
 import { type DType, dtypeSize } from '../formats/dtype.ts'
-import { CHUNK } from './blocks.ts'
+import { aligned, CHUNK } from './blocks.ts'
 import { decodeInto } from './codec.ts'
 import { encodeInto } from './encode.ts'
 import { blockLength, type MergeBlocks, type MergeSide } from './merge.ts'
@@ -15,8 +15,21 @@ export const SCRATCH = {
   out: new Float64Array(CHUNK),
 }
 
-/** Computes out[0, n) from the decoded chunks of the sides. */
-export type Kernel = (n: number) => void
+/** Elements of each side and the result: SCRATCH, or for f32 tensors views of the blocks. */
+export interface KernelArrays {
+  base: Float64Array | Float32Array
+  ours: Float64Array | Float32Array
+  theirs: Float64Array | Float32Array
+  out: Float64Array | Float32Array
+}
+
+/** Computes out[0, n) from the sides' elements, in f64 (JavaScript arithmetic). */
+export type Kernel = (n: number, arrays: KernelArrays) => void
+
+const f32 = (bytes: Uint8Array, slot: 0 | 1 | 2) => {
+  const a = aligned(bytes, 4, slot)
+  return new Float32Array(a.buffer, a.byteOffset, a.length >>> 2)
+}
 
 /** Decodes chunk [start, end) (in bytes) of each side read into SCRATCH; returns the elements. */
 export function decodeChunk(
@@ -41,14 +54,26 @@ export function mergeFloats(
   blocks: MergeBlocks,
   reads: readonly MergeSide[],
   kernel: Kernel,
+  into?: Uint8Array,
 ): Uint8Array {
   const size = dtypeSize(dtype)
   const length = blockLength(blocks, reads, size)
-  const out = new Uint8Array(length)
+  const out = into ? into.subarray(0, length) : new Uint8Array(length)
+  if (dtype === 'F32' && out.byteOffset % 4 === 0) {
+    // f64 holds every f32 exactly and a store into a Float32Array rounds once, to nearest even:
+    // the same values as decoding to f64 first, without the copies.
+    kernel(length / size, {
+      base: f32(blocks.base, 0),
+      ours: f32(blocks.ours, 1),
+      theirs: f32(blocks.theirs, 2),
+      out: new Float32Array(out.buffer, out.byteOffset, length / size),
+    })
+    return out
+  }
   for (let start = 0; start < length; start += CHUNK * size) {
     const end = Math.min(length, start + CHUNK * size)
     const n = decodeChunk(dtype, blocks, reads, start, end)
-    kernel(n)
+    kernel(n, SCRATCH)
     encodeInto(dtype, SCRATCH.out, n, out.subarray(start, end))
   }
   return out

@@ -36,13 +36,14 @@ export interface MergeStrategy {
 /**
  * One tensor being merged. While needsPass is true, feed every block of the tensor to scan() (a
  * preparatory pass, e.g. TIES's magnitude threshold) and then call endPass(); then feed every block
- * to merge(), which returns the merged block (a fresh array of the same length).
+ * to merge(), which returns the merged block: `into` (as long as the blocks) when given, else a
+ * fresh array.
  */
 export interface TensorMerge {
   readonly needsPass: boolean
   scan(blocks: MergeBlocks): void
   endPass(): void
-  merge(blocks: MergeBlocks): Uint8Array
+  merge(blocks: MergeBlocks, into?: Uint8Array): Uint8Array
 }
 
 export const NO_BLOCK = new Uint8Array(0)

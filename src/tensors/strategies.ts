@@ -1,6 +1,6 @@
 import { MlvcError } from '../core/index.ts'
 import { dtypeSize, isFloat } from '../formats/dtype.ts'
-import { type Kernel, mergeFloats, SCRATCH } from './elementwise.ts'
+import { type Kernel, mergeFloats } from './elementwise.ts'
 import {
   blockLength,
   type MergeSide,
@@ -22,9 +22,12 @@ function take(side: MergeSide): MergeStrategy {
         needsPass: false,
         scan() {},
         endPass() {},
-        merge(blocks) {
-          blockLength(blocks, reads, size)
-          return blocks[side].slice()
+        merge(blocks, into) {
+          const length = blockLength(blocks, reads, size)
+          if (!into) return blocks[side].slice()
+          const out = into.subarray(0, length)
+          out.set(blocks[side])
+          return out
         },
       }
     },
@@ -50,7 +53,7 @@ function floatStrategy(name: string, reads: readonly MergeSide[], kernel: Kernel
         needsPass: false,
         scan() {},
         endPass() {},
-        merge: (blocks) => mergeFloats(tensor.dtype, blocks, reads, kernel),
+        merge: (blocks, into) => mergeFloats(tensor.dtype, blocks, reads, kernel, into),
       }
     },
   }
@@ -76,8 +79,7 @@ export function average(options: AverageOptions = {}): MergeStrategy {
   }
   const a = wo / (wo + wt)
   const b = wt / (wo + wt)
-  const { ours: x, theirs: y, out } = SCRATCH
-  return floatStrategy('average', ['ours', 'theirs'], (n) => {
+  return floatStrategy('average', ['ours', 'theirs'], (n, { ours: x, theirs: y, out }) => {
     for (let i = 0; i < n; i++) out[i] = a * (x[i] as number) + b * (y[i] as number)
   })
 }
@@ -98,8 +100,8 @@ export function taskArithmetic(options: TaskArithmeticOptions = {}): MergeStrate
   const lambda = options.lambda ?? 1
   const lo = checkNumber('lambda', typeof lambda === 'number' ? lambda : lambda.ours)
   const lt = checkNumber('lambda', typeof lambda === 'number' ? lambda : lambda.theirs)
-  const { base: z, ours: x, theirs: y, out } = SCRATCH
-  return floatStrategy('task-arithmetic', ['base', 'ours', 'theirs'], (n) => {
+  return floatStrategy('task-arithmetic', ['base', 'ours', 'theirs'], (n, arrays) => {
+    const { base: z, ours: x, theirs: y, out } = arrays
     for (let i = 0; i < n; i++) {
       const b = z[i] as number
       out[i] = b + lo * ((x[i] as number) - b) + lt * ((y[i] as number) - b)

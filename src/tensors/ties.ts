@@ -1,7 +1,7 @@
 import { MlvcError } from '../core/index.ts'
 import { dtypeSize, isFloat } from '../formats/dtype.ts'
 import { CHUNK } from './blocks.ts'
-import { decodeChunk, mergeFloats, SCRATCH } from './elementwise.ts'
+import { decodeChunk, type KernelArrays, mergeFloats, SCRATCH } from './elementwise.ts'
 import { blockLength, type MergeSide, type MergeStrategy, notApplicable } from './merge.ts'
 import { type KthLargest, kthLargest } from './select.ts'
 
@@ -71,8 +71,8 @@ export function ties(options: TiesOptions = {}): MergeStrategy {
         kthLargest(k, elements, { maxCandidates }),
         kthLargest(k, elements, { maxCandidates }),
       ]
-      const kernel = (n: number) => {
-        const { base: z, ours: x, theirs: y, out } = SCRATCH
+      const kernel = (n: number, arrays: KernelArrays) => {
+        const { base: z, ours: x, theirs: y, out } = arrays
         const tOurs = sides[0].threshold
         const tTheirs = sides[1].threshold
         if (k === 0) {
@@ -113,11 +113,11 @@ export function ties(options: TiesOptions = {}): MergeStrategy {
           sides[0].endPass()
           sides[1].endPass()
         },
-        merge(blocks) {
+        merge(blocks, into) {
           if (!sides[0].done || !sides[1].done) {
             throw new MlvcError('USAGE', 'TIES needs its preparatory passes before merging')
           }
-          return mergeFloats(dtype, blocks, READS, kernel)
+          return mergeFloats(dtype, blocks, READS, kernel, into)
         },
       }
     },

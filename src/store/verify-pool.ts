@@ -1,0 +1,61 @@
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import { MlvcError, workerUrl } from '../core/index.ts'
+import type { VerifyReply, VerifyRequest } from './verify-worker.ts'
+
+interface Slot {
+  worker: Worker
+  busy: number
+}
+
+const slots: Slot[] = []
+const waiting = new Map<
+  number,
+  { resolve: (reply: VerifyReply) => void; reject: (e: unknown) => void }
+>()
+let nextId = 0
+
+function failAll(err: unknown): void {
+  for (const w of waiting.values()) w.reject(err)
+  waiting.clear()
+  for (const slot of slots.splice(0)) void slot.worker.terminate()
+}
+
+function start(): Slot {
+  const worker = new Worker(workerUrl(import.meta.url, 'verify-worker'))
+  const slot: Slot = { worker, busy: 0 }
+  worker.on('message', (reply: VerifyReply) => {
+    const w = waiting.get(reply.id)
+    waiting.delete(reply.id)
+    if (--slot.busy === 0) worker.unref()
+    w?.resolve(reply)
+  })
+  worker.on('error', (err) =>
+    failAll(new MlvcError('IO', `chunk verification failed: ${err.message}`, { cause: err })),
+  )
+  worker.on('exit', () => failAll(new MlvcError('IO', 'a chunk verification worker exited')))
+  worker.unref()
+  slots.push(slot)
+  return slot
+}
+
+/** The least busy worker; up to one per core, started on first use, never keeping the process alive. */
+function pick(): Slot {
+  const idle = slots.find((s) => s.busy === 0)
+  if (idle) return idle
+  if (slots.length < Math.max(1, availableParallelism())) return start()
+  return slots.reduce((a, b) => (b.busy < a.busy ? b : a))
+}
+
+/**
+ * Reads chunks into shared memory and checks them against their sha-256 digests on a worker thread
+ * (see verify-worker for the request).
+ */
+export function verifyInPool(request: Omit<VerifyRequest, 'id'>): Promise<VerifyReply> {
+  const slot = pick()
+  const id = nextId++
+  const result = new Promise<VerifyReply>((resolve, reject) => waiting.set(id, { resolve, reject }))
+  if (slot.busy++ === 0) slot.worker.ref()
+  slot.worker.postMessage({ id, ...request } satisfies VerifyRequest)
+  return result
+}
