@@ -143,7 +143,11 @@ export const ckptMerge: Scenario = {
     'inputs once from the page cache in one process (`readSync`, 8 MiB blocks, timed inside it);',
     'its runs alternate with the merges and the ratio is taken per pair (median). For reading, not',
     'judged: the same with sha256 on one thread (what verifying the inputs once costs). Reported as',
-    'not available when the built CLI has no tensor merge.',
+    'not available when the built CLI has no tensor merge. What any merge that keeps the',
+    "design's invariants must hash: ours and theirs once (everything read is checked against its",
+    'id) and the result twice (its chunk ids and the whole-file sha256 in its stub): 4 GiB at',
+    "1 GiB, i.e. 4/3 of the sha256 row's time on one thread, 2/3 of it on this machine's 2 cores",
+    '(about 4.7× the read time here) before anything is read, computed or written.',
   ].join('\n'),
   async run(ctx) {
     const sb = await openSandbox(ctx, 'mlvc')
