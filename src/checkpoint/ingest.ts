@@ -1,6 +1,12 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { fsError, isMlvcError, MlvcError, type ProgressOptions } from '../core/index.ts'
-import { type CheckpointLayout, detectFormat, readLayout, type Segment } from '../formats/index.ts'
+import {
+  type CheckpointLayout,
+  detectFormat,
+  readLayout,
+  type Segment,
+  type TensorLayout,
+} from '../formats/index.ts'
 import {
   type ByteSource,
   blocks,
@@ -28,6 +34,11 @@ import { statsInWorker } from './stats-pool.ts'
 export interface CheckpointIngestOptions extends IngestOptions, ProgressOptions {
   /** The previous version of this file (a file id), for deltas and unchanged statistics. */
   previous?: string | undefined
+  /**
+   * Statistics of tensors whose bytes the caller copied from a stored version, by name: not
+   * computed again (a merge passes those of the tensors it did not change).
+   */
+  knownStats?: ReadonlyMap<string, TensorStatsJSON | null>
   /** Longest chain of deltas before a tensor is stored whole again. @default 4 */
   maxDeltaDepth?: number
   /**
@@ -259,17 +270,24 @@ async function assemble(
   return { parts, contentIds, deltas }
 }
 
+/** Statistics computed on a worker while the file is chunked, for `tensors`. */
+interface EarlyStats {
+  tensors: TensorLayout[]
+  stats: Promise<Array<TensorStatsJSON | null>>
+}
+
 /**
- * The tensor table. Statistics: carried over for tensors whose bytes did not change, taken from
- * `early` (computed on a worker while the file was being chunked, when there is no previous
- * version), else computed now for the changed tensors only.
+ * The tensor table. Statistics: given (`known`), carried over for tensors whose bytes did not
+ * change, taken from `early` (computed on a worker while the file was being chunked, when there is
+ * no previous version), else computed now for the changed tensors only.
  */
 async function tensorRecords(
   path: string,
   layout: CheckpointLayout,
   contentIds: Map<Segment, string>,
   previous: Previous | undefined,
-  early: Promise<Array<TensorStatsJSON | null>> | undefined,
+  early: EarlyStats | undefined,
+  known: ReadonlyMap<string, TensorStatsJSON | null>,
 ): Promise<TensorRecord[]> {
   const segmentOf = new Map<string, Segment>()
   for (const s of layout.segments) for (const name of s.tensors) segmentOf.set(name, s)
@@ -278,11 +296,12 @@ async function tensorRecords(
     const content = segment ? (contentIds.get(segment) ?? null) : null
     const before = previous?.tensors.get(tensor.name)
     const unchanged = before !== undefined && content !== null && before.content === content
-    return { ...tensor, content, stats: unchanged ? before.stats : null }
+    const stats = known.get(tensor.name) ?? (unchanged ? before.stats : null)
+    return { ...tensor, content, stats }
   })
-  const todo = records.filter((r) => r.stats === null)
-  const computed = early !== undefined ? await early : await statsInWorker(path, todo)
-  const order = early !== undefined ? layout.tensors : todo
+  const todo = records.filter((r) => r.stats === null && !known.has(r.name))
+  const computed = early !== undefined ? await early.stats : await statsInWorker(path, todo)
+  const order = early !== undefined ? early.tensors : todo
   const byName = new Map(order.map((t, i) => [t.name, computed[i] ?? null]))
   for (const record of records)
     if (record.stats === null) record.stats = byName.get(record.name) ?? null
@@ -362,7 +381,10 @@ export async function ingestCheckpoint(
     const previous = layout ? await loadPrevious(store, options.previous) : undefined
     // Without a previous version every tensor is new: its statistics are computed on a worker
     // while the pipeline chunks the file.
-    const early = layout && !previous ? statsInWorker(path, layout.tensors) : undefined
+    const known = options.knownStats ?? new Map()
+    const fresh = layout?.tensors.filter((t) => !known.has(t.name)) ?? []
+    const early =
+      layout && !previous ? { tensors: fresh, stats: statsInWorker(path, fresh) } : undefined
     // With a previous version a changed tensor may go in as a delta, so chunks are only cut and
     // hashed first and written once decided; otherwise they are written as they are cut.
     const content = await chunkSource(store, source ?? fileSource(fd), {
@@ -378,7 +400,7 @@ export async function ingestCheckpoint(
       kind: 'checkpoint',
       format: layout.format,
       metadata: layout.metadata,
-      tensors: await tensorRecords(path, layout, contentIds, previous, early),
+      tensors: await tensorRecords(path, layout, contentIds, previous, early, known),
     }
     const manifest = encodeManifest({
       type: 'file',

@@ -16,7 +16,12 @@ import {
   readManifest,
   type Store,
 } from '../store/index.ts'
-import { type MergeBlocks, type MergeStrategy, mergeTensor } from '../tensors/index.ts'
+import {
+  type MergeBlocks,
+  type MergeStrategy,
+  mergeTensor,
+  type TensorStatsJSON,
+} from '../tensors/index.ts'
 import { type BlockWriter, createBlockWriter } from './block-writer.ts'
 import { tensorDeltas } from './deltas.ts'
 import { ingestCheckpoint } from './ingest.ts'
@@ -297,7 +302,20 @@ async function writeAndStore(job: Job, template: Version, replaced: TensorDecisi
         return inPlaceable(t) && refPartAt(template.manifest, t.start, t.end) !== undefined
       })
     await (inPlace ? writeInPlace : writeRewritten)(job, template, replaced, out)
-    const stored = await ingestCheckpoint(job.store, out, undefined, { signal: job.input.signal })
+    // Tensors not replaced keep the template's bytes, taken ones the chosen side's: their
+    // statistics are in those versions' tables already.
+    const knownStats = new Map(
+      template.meta.tensors.map((t): [string, TensorStatsJSON | null] => [t.name, t.stats]),
+    )
+    for (const d of replaced) {
+      const taken = d.action === 'take' ? job.versions[d.side].tensors.get(d.name) : undefined
+      if (taken) knownStats.set(d.name, taken.stats)
+      else knownStats.delete(d.name)
+    }
+    const stored = await ingestCheckpoint(job.store, out, undefined, {
+      signal: job.input.signal,
+      knownStats,
+    })
     if (!stored.meta)
       throw new MlvcError(
         'CORRUPT',

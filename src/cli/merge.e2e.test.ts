@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import {
@@ -56,6 +56,8 @@ describe('git merge of checkpoints, tensor by tensor', () => {
     expect((await tensorBytes(file, 'y')).equals(right.y)).toBe(true)
     expect((await tensorBytes(file, 'z')).equals(left.z)).toBe(true)
     expect(await user.git(dir, 'status', '--porcelain')).toBe('')
+    // The merged file the driver wrote went into the work tree or away, not left in the store.
+    expect(readdirSync(join(dir, '.git', 'mlvc', 'tmp'))).toEqual([])
   })
 
   test('by default a conflict: clear report, ours in the work tree; mlvc resolve finishes it', async () => {

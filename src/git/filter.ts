@@ -3,6 +3,7 @@ import { checkpointStubLines, ingestCheckpoint, tensorDeltas } from '../checkpoi
 import { isMlvcError, MlvcError } from '../core/index.ts'
 import {
   type ByteSource,
+  dropReady,
   hashSource,
   ingestSource,
   isComplete,
@@ -199,7 +200,10 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
       deferred.push({ path, stub })
       return Buffer.from(formatStub(stub))
     }
-    return readBlob(store, stub.id, { deltas: tensorDeltas() })
+    const bytes = await readBlob(store, stub.id, { deltas: tensorDeltas() })
+    // Written out by a merge, but small enough to come from the store: nobody will move it.
+    dropReady(store, stub.id)
+    return bytes
   }
 
   return {

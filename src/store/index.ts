@@ -61,7 +61,7 @@ export { blocks, type MaterializeOptions, materialize, readBlob } from './materi
 export { createPackFile, type PackFileBuilder } from './pack-file.ts'
 export { MAX_PACK_BYTES, RECORD_HEADER } from './pack-format.ts'
 export { listPins, pin, unpin } from './pins.ts'
-export { claimReady, offerReady, readyPath } from './ready.ts'
+export { claimReady, dropReady, offerReady, readyPath } from './ready.ts'
 export {
   type ByteSource,
   bufferSource,

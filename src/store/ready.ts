@@ -1,4 +1,4 @@
-import { renameSync, statSync, unlinkSync } from 'node:fs'
+import { renameSync, rmSync, statSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { isErrno } from '../core/index.ts'
 import type { Store } from './store.ts'
@@ -35,4 +35,9 @@ export function claimReady(store: Store, id: string, size: number): string | und
   if (statSync(claimed).size === size) return claimed
   unlinkSync(claimed)
   return undefined
+}
+
+/** Removes the ready file of `id`, if any (its content was produced another way). */
+export function dropReady(store: Store, id: string): void {
+  rmSync(readyPath(store, id), { force: true })
 }
