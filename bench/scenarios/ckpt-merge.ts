@@ -27,6 +27,7 @@ const NAME = 'ckpt-merge'
 const MERGE = 'git merge (mlvc, average)'
 const READ = 'limit: read base, ours and theirs (readSync 8 MiB)'
 const HASH = 'limit: sha256 of base, ours and theirs (node:crypto, 1 thread)'
+const COPY = 'limit: copy ours and theirs into new files (readSync/writeSync 8 MiB)'
 const ATTRIBUTES = `${CKPT_PATTERN} merge=mlvc mlvc-merge=average\n`
 const UNDER_3X: Target = {
   on: 'value',
@@ -93,25 +94,30 @@ function probeSeconds(series: Series): number[] {
   return series.samples.map((s) => (JSON.parse(s.stdout) as { seconds: number }).seconds)
 }
 
-function mergeRows(merge: Series, limits: { read: number[]; hash: number[] }, input: Input) {
+function mergeRows(
+  merge: Series,
+  limits: { read: number[]; hash: number[]; copy: number[] },
+  input: Input,
+) {
   const who: Subject = { scenario: NAME, subject: MERGE }
-  const bytes = 3 * input.plan.size
-  const limitRows = ([subject, seconds]: [string, number[]]) => [
+  const limitRows = ([subject, seconds, files]: [string, number[], number]) => [
     row(
       { scenario: NAME, subject },
       'throughput',
       'MB/s',
-      seconds.map((s) => throughput(bytes, s)),
+      seconds.map((s) => throughput(files * input.plan.size, s)),
     ),
     row({ scenario: NAME, subject }, 'time', 's', seconds),
   ]
   const per = (seconds: number[]) => merge.seconds.map((s, i) => s / (seconds[i] as number))
   const rows: ResultRow[] = [
-    ...limitRows([READ, limits.read]),
-    ...limitRows([HASH, limits.hash]),
+    ...limitRows([READ, limits.read, 3]),
+    ...limitRows([HASH, limits.hash, 3]),
+    ...limitRows([COPY, limits.copy, 2]),
     row(who, 'time', 's', merge.seconds),
     row(who, 'time / read time', 'x', per(limits.read), { target: UNDER_3X }),
     row(who, 'time / sha256 time', 'x', per(limits.hash)),
+    row(who, 'time / copy time', 'x', per(limits.copy)),
   ]
   if (merge.peakRssMiB.length > 0) rows.push(row(who, 'peak RSS', 'MiB', merge.peakRssMiB))
   return rows
@@ -147,7 +153,9 @@ export const ckptMerge: Scenario = {
     "design's invariants must hash: ours and theirs once (everything read is checked against its",
     'id) and the result twice (its chunk ids and the whole-file sha256 in its stub): 4 GiB at',
     "1 GiB, i.e. 4/3 of the sha256 row's time on one thread, 2/3 of it on this machine's 2 cores",
-    '(about 4.7× the read time here) before anything is read, computed or written.',
+    '(about 4.7× the read time here) before anything is read, computed or written. And it writes',
+    '2 GiB into new files (the result into the store and into the work tree): the copy row, also',
+    'not judged, measures that (reading two inputs, writing them into new files) on this machine.',
   ].join('\n'),
   async run(ctx) {
     const sb = await openSandbox(ctx, 'mlvc')
@@ -166,12 +174,26 @@ export const ckptMerge: Scenario = {
           command: { file: ctx.tools.node, args: [ctx.tools.probe, kind, ...files] },
         }),
       })
-      const [read, hash, merge] = (await measureInterleaved(ctx, [
+      const copy = {
+        label: COPY,
+        warm: files,
+        setup: async () => {
+          const dir = await ctx.work.tempDir('copy')
+          const args = [ctx.tools.probe, 'copy', input.ours, input.theirs, dir]
+          return { command: { file: ctx.tools.node, args }, cleanup: () => removeTree(dir) }
+        },
+      }
+      const [read, hash, copied, merge] = (await measureInterleaved(ctx, [
         probe(READ, 'read'),
         probe(HASH, 'sha256'),
+        copy,
         { label: MERGE, setup: () => mergeTrial(ctx, sb, input) },
-      ])) as [Series, Series, Series]
-      const limits = { read: probeSeconds(read), hash: probeSeconds(hash) }
+      ])) as [Series, Series, Series, Series]
+      const limits = {
+        read: probeSeconds(read),
+        hash: probeSeconds(hash),
+        copy: probeSeconds(copied),
+      }
       return mergeRows(merge, limits, input)
     } finally {
       await removeTree(sb.home)
