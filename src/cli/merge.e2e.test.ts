@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import {
@@ -114,5 +114,75 @@ describe('mlvc merge --interactive', () => {
     const file = join(dir, 'model.safetensors')
     expect((await tensorBytes(file, 'x')).equals(averageF32(left.x, right.x))).toBe(true)
     expect(await user.git(dir, 'status', '--porcelain')).toBe('')
+  })
+})
+
+describe('an interrupted merge', () => {
+  test('Ctrl-C while the driver writes the merged file: nothing half-written, our version kept, the merge runs again', async () => {
+    const dir = join(root, `repo-${n++}`)
+    mkdirSync(dir)
+    await user.git(dir, 'init', '-q')
+    writeFileSync(
+      join(dir, '.gitattributes'),
+      '*.safetensors filter=mlvc diff=mlvc merge=mlvc -text mlvc-merge=average\n',
+    )
+    const model = join(dir, 'model.safetensors')
+    const big = (seed: number) => ({
+      w: randomF32(12_000_000, seed),
+      v: randomF32(4_000_000, seed + 1),
+    })
+    const ours = big(20)
+    const theirs = big(30)
+    writeF32Model(model, big(10))
+    await user.git(dir, 'add', '.')
+    await user.git(dir, 'commit', '-qm', 'base')
+    await user.git(dir, 'checkout', '-qb', 'theirs')
+    writeF32Model(model, theirs)
+    await user.git(dir, 'commit', '-qam', 'theirs')
+    await user.git(dir, 'checkout', '-q', 'main')
+    writeF32Model(model, ours)
+    await user.git(dir, 'commit', '-qam', 'ours')
+    const { spawn } = await import('node:child_process')
+    const child = spawn('git', ['merge', '--no-edit', 'theirs'], {
+      cwd: dir,
+      env: user.env,
+      detached: true,
+    })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    const tmp = join(dir, '.git', 'mlvc', 'tmp')
+    const writing = () => existsSync(tmp) && readdirSync(tmp).some((f) => f.startsWith('merge-out'))
+    let interrupted = false
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (!interrupted && writing()) {
+          interrupted = true
+          process.kill(-(child.pid as number), 'SIGINT')
+        }
+      }, 2)
+      child.on('close', () => {
+        clearInterval(timer)
+        resolve()
+      })
+    })
+    expect(interrupted, stderr).toBe(true)
+    expect(stderr).toContain(
+      'mlvc: interrupted while merging model.safetensors; nothing was stored, the work tree keeps our version',
+    )
+    // The driver stops at its next block and removes what it wrote; nothing is left ready.
+    expect(readdirSync(tmp)).toEqual([])
+    expect((await tensorBytes(model, 'w')).equals(ours.w)).toBe(true)
+    const fsck = await user.mlvc(dir, 'fsck')
+    expect(fsck.code, fsck.stdout + fsck.stderr).toBe(0)
+    // Whatever state git was left in, a reset and the same merge finish it.
+    await user.git(dir, 'reset', '-q', '--hard', 'main')
+    const merge = await user.gitResult(dir, 'merge', '--no-edit', 'theirs')
+    expect(merge.code, merge.stderr).toBe(0)
+    expect((await tensorBytes(model, 'v')).equals(averageF32(ours.v, theirs.v))).toBe(true)
+    // Git, killed while its merge driver ran, leaves its own temporary inputs (.merge_file_*).
+    const status = (await user.git(dir, 'status', '--porcelain')).split('\n').filter(Boolean)
+    expect(status.filter((line) => !/^\?\? \.merge_file_\w+$/.test(line))).toEqual([])
   })
 })

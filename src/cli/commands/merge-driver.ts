@@ -1,5 +1,5 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises'
-import { isMlvcError } from '../../core/index.ts'
+import { isMlvcError, MlvcError } from '../../core/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
 import { mergeStubs, parseStubText, summarize } from '../merge-support.ts'
@@ -55,7 +55,13 @@ export async function mergeDriver(
       )
       return { data: { path, result: 'conflict', conflicts: report.lines }, text: '', exitCode: 1 }
     } catch (err) {
-      if (isMlvcError(err, 'INTERRUPTED')) throw err
+      if (isMlvcError(err, 'INTERRUPTED')) {
+        throw new MlvcError(
+          'INTERRUPTED',
+          `interrupted while merging ${path}; nothing was stored, the work tree keeps our version`,
+          { cause: err },
+        )
+      }
       io.warn(
         `mlvc: conflict in ${path}: ${(err as Error).message}; the work tree has our version.\n${conflictHint(path)}`,
       )
