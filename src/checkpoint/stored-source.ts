@@ -114,8 +114,8 @@ async function spansOf(store: Store, manifest: FileManifest, windowBytes: number
  * A stored file read at offsets without writing it out — how diffs and merges read tensors of
  * versions that are only in the store. Chunks are read a window (about 4 MiB) at a time into shared
  * memory and checked against their ids on worker threads before any of their bytes is returned;
- * reads front to back have the next windows read and checked meanwhile. A part stored as a delta is rebuilt once into a temporary file
- * in the store.
+ * reads front to back have the next windows read and checked meanwhile. A part stored as a delta
+ * is rebuilt once into a temporary file in the store.
  */
 export async function openStoredFile(
   store: Store,
@@ -205,7 +205,6 @@ export async function openStoredFile(
   const readInto = async (offset: number, target: Uint8Array): Promise<Uint8Array> => {
     const length = target.length
     if (offset < 0 || offset + length > manifest.size) throw outside(offset, length)
-    const out = target
     let done = 0
     for (let s = floorIndex(starts, offset); done < length; s++) {
       const span = spans[s] as Span
@@ -214,7 +213,7 @@ export async function openStoredFile(
       if (span.delta) {
         const handle = await open(await deltaFile(span.delta), 'r')
         try {
-          await handle.read(out, done, take, at - span.start)
+          await handle.read(target, done, take, at - span.start)
         } finally {
           await handle.close()
         }
@@ -232,7 +231,7 @@ export async function openStoredFile(
           const data = await win.bytes
           const from = offset + done - (chunks.windowStarts[w] as number)
           const n = Math.min(data.length - from, length - done)
-          data.copy(out, done, from, from + n)
+          data.copy(target, done, from, from + n)
           done += n
         } finally {
           win.users--
@@ -240,7 +239,7 @@ export async function openStoredFile(
         }
       }
     }
-    return out
+    return target
   }
   return {
     path,
