@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import { MlvcError, uniqueName } from '../core/index.ts'
 import type { RandomSource } from '../formats/index.ts'
 import {
+  type ByteSource,
   blocks,
   type ChunkRef,
   contentSource,
@@ -54,6 +55,20 @@ function chunksAt(refs: ChunkRef[], offset: number, windowBytes: number): Chunks
     at += n
   }
   return { refs, windows, windowStarts }
+}
+
+/** Bytes skipped over when a read of a delta part starts ahead of where the last one ended. */
+const SKIP = new Uint8Array(1024 * 1024)
+
+/** Reads exactly target.length bytes from a sequential source; CORRUPT if it ends first. */
+async function readFully(source: ByteSource, target: Uint8Array, path: string): Promise<number> {
+  let done = 0
+  while (done < target.length) {
+    const n = await source.read(target.subarray(done))
+    if (n === 0) throw new MlvcError('CORRUPT', `${path}: a stored part ends before its size`)
+    done += n
+  }
+  return done
 }
 
 interface Window {
@@ -115,7 +130,8 @@ async function spansOf(store: Store, manifest: FileManifest, windowBytes: number
  * versions that are only in the store. Chunks are read a window (about 4 MiB) at a time into shared
  * memory and checked against their ids on worker threads before any of their bytes is returned;
  * reads front to back have the next windows read and checked meanwhile. A part stored as a delta
- * is rebuilt once into a temporary file in the store.
+ * is read with its patch applied as the bytes stream while reads go front to back; a read behind
+ * (a second pass) has it rebuilt once into a temporary file in the store.
  */
 export async function openStoredFile(
   store: Store,
@@ -127,7 +143,7 @@ export async function openStoredFile(
   const spans = await spansOf(store, manifest, windowBytes)
   const starts = spans.map((span) => span.start)
   const cache = new Map<string, Window>()
-  const rebuilt = new Map<string, string>()
+  const rebuilt = new Map<string, Promise<string>>()
   // Window memory is reused once a window has left the cache, its check has finished and no read
   // is copying from it; reads copy out of windows, so nothing else refers to it.
   const spare: SharedArrayBuffer[] = []
@@ -184,15 +200,55 @@ export async function openStoredFile(
     for (let k = w + 1; k < Math.min(count, w + 1 + READ_AHEAD); k++) request(span, k)
     return win
   }
-  async function deltaFile(id: string): Promise<string> {
-    let file = rebuilt.get(id)
-    if (!file) {
-      file = join(store.layout.tmp, uniqueName('delta'))
+  /**
+   * A delta part read front to back, its patch applied as the bytes stream: where the reads of
+   * that part have got to. One read at a time (`busy`); a read behind the cursor, or while it is
+   * busy, goes to the rebuilt file instead.
+   */
+  const cursors = new Map<string, { source: ByteSource; position: number; busy: boolean }>()
+  async function readForward(span: Span, at: number, target: Uint8Array): Promise<boolean> {
+    const id = span.delta as string
+    if (rebuilt.has(id)) return false
+    let cursor = cursors.get(id)
+    if (!cursor) {
       const source = contentSource(store, await readManifest(store, id), {
         deltas: tensorDeltas(),
         verifyChunks: true,
       })
-      await pipeline(blocks(source), createWriteStream(file, { flags: 'wx' }))
+      cursor = { source, position: 0, busy: false }
+      cursors.set(id, cursor)
+      // Each holds a part of its patch and base in memory: keep the last few only.
+      for (const [other, c] of cursors) if (cursors.size > 4 && !c.busy) cursors.delete(other)
+    }
+    const relative = at - span.start
+    if (cursor.busy || cursor.position > relative) return false
+    cursor.busy = true
+    try {
+      while (cursor.position < relative) {
+        const skip = Math.min(relative - cursor.position, SKIP.length)
+        cursor.position += await readFully(cursor.source, SKIP.subarray(0, skip), path)
+      }
+      cursor.position += await readFully(cursor.source, target, path)
+    } finally {
+      cursor.busy = false
+    }
+    if (cursor.position === span.end - span.start) cursors.delete(id)
+    return true
+  }
+  /** The delta part rebuilt into a temporary file, once even for concurrent reads. */
+  function deltaFile(id: string): Promise<string> {
+    let file = rebuilt.get(id)
+    if (!file) {
+      const tmp = join(store.layout.tmp, uniqueName('delta'))
+      file = (async () => {
+        const source = contentSource(store, await readManifest(store, id), {
+          deltas: tensorDeltas(),
+          verifyChunks: true,
+        })
+        await pipeline(blocks(source), createWriteStream(tmp, { flags: 'wx' }))
+        return tmp
+      })()
+      file.catch(() => rm(tmp, { force: true }))
       rebuilt.set(id, file)
     }
     return file
@@ -211,11 +267,14 @@ export async function openStoredFile(
       const at = offset + done
       const take = Math.min(span.end, offset + length) - at
       if (span.delta) {
-        const handle = await open(await deltaFile(span.delta), 'r')
-        try {
-          await handle.read(target, done, take, at - span.start)
-        } finally {
-          await handle.close()
+        const piece = target.subarray(done, done + take)
+        if (!(await readForward(span, at, piece))) {
+          const handle = await open(await deltaFile(span.delta), 'r')
+          try {
+            await handle.read(piece, 0, take, at - span.start)
+          } finally {
+            await handle.close()
+          }
         }
         done += take
         continue
@@ -250,7 +309,10 @@ export async function openStoredFile(
     },
     readInto,
     async close() {
-      for (const file of rebuilt.values()) await rm(file, { force: true })
+      for (const file of rebuilt.values()) {
+        const path = await file.catch(() => undefined)
+        if (path) await rm(path, { force: true })
+      }
     },
   }
 }
