@@ -5,7 +5,7 @@ import { readLayout } from '../formats/index.ts'
 import { buildTorchZip, torchStatePickle } from '../formats/test-helpers/builders.ts'
 import { materialize, openStore, type Store } from '../store/index.ts'
 import { type MergeStrategy, mergeArrays } from '../tensors/index.ts'
-import { tempDir } from '../test-helpers/index.ts'
+import { damageFile, onlyPack, tempDir } from '../test-helpers/index.ts'
 import { tensorDeltas } from './deltas.ts'
 import { ingestCheckpoint } from './ingest.ts'
 import { mergeCheckpoints } from './merge.ts'
@@ -21,6 +21,13 @@ async function put(store: Store, bytes: Buffer, ext = 'safetensors'): Promise<st
   const result = await ingestCheckpoint(store, path, undefined)
   expect(result.meta).toBeDefined()
   return result.id
+}
+
+/** A fresh store holding three versions of a one-tensor model `w` (elements per version). */
+async function threeVersions(elements: [number, number, number]) {
+  const store = await openStore(join(dir, `store-${n++}`), { create: true })
+  const id = (i: number) => put(store, f32Model({ w: randomF32(elements[i] as number, i + 1) }, {}))
+  return { store, ids: { base: await id(0), ours: await id(1), theirs: await id(2) } }
 }
 
 async function out(store: Store, id: string, ext = 'safetensors'): Promise<string> {
@@ -119,12 +126,7 @@ describe('three-way checkpoint merges', () => {
   })
 
   test('a shape change against a value change is a conflict, whatever the strategy', async () => {
-    const store = await openStore(join(dir, `store-${n++}`), { create: true })
-    const ids = {
-      base: await put(store, f32Model({ w: randomF32(100, 1) }, {})),
-      ours: await put(store, f32Model({ w: randomF32(200, 2) }, {})),
-      theirs: await put(store, f32Model({ w: randomF32(100, 3) }, {})),
-    }
+    const { store, ids } = await threeVersions([100, 200, 100])
     const outcome = await mergeCheckpoints(store, {
       ...ids,
       path: 'm',
@@ -206,12 +208,7 @@ describe('merging in blocks', () => {
   })
 
   test('a merged file is left ready: the checkout that follows moves it instead of rebuilding it', async () => {
-    const store = await openStore(join(dir, `store-${n++}`), { create: true })
-    const ids = {
-      base: await put(store, f32Model({ w: randomF32(1000, 1) }, {})),
-      ours: await put(store, f32Model({ w: randomF32(1000, 2) }, {})),
-      theirs: await put(store, f32Model({ w: randomF32(1000, 3) }, {})),
-    }
+    const { store, ids } = await threeVersions([1000, 1000, 1000])
     const outcome = await mergeCheckpoints(store, {
       ...ids,
       path: 'm',
@@ -257,7 +254,6 @@ describe('merges that must stop', () => {
   })
 
   test('a corrupt side is an error naming the object, and nothing is stored for the merge', async () => {
-    const { readdirSync: list, readFileSync: read, writeFileSync: write } = await import('node:fs')
     const root = join(dir, `store-${n++}`)
     const store = await openStore(root, { create: true })
     const ids = {
@@ -267,10 +263,7 @@ describe('merges that must stop', () => {
     const theirs = await put(store, f32Model({ w: randomF32(300_000, 3) }, {}))
     await store.close()
     // Theirs' tensor was appended last (before its small manifests): damage it there.
-    const pack = list(join(root, 'packs')).find((f) => f.endsWith('.pack')) as string
-    const bytes = read(join(root, 'packs', pack))
-    bytes[bytes.length - 300_000] = (bytes[bytes.length - 300_000] as number) ^ 0xff
-    write(join(root, 'packs', pack), bytes)
+    damageFile(onlyPack(root), -300_000, 0xff)
     const reopened = await openStore(root)
     await expect(
       mergeCheckpoints(reopened, {

@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
+import { readdirSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { type FileManifest, openStore, readManifest, type Store } from '../store/index.ts'
-import { pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
+import { damageFile, onlyPack, pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
 import { ingestCheckpoint } from './ingest.ts'
 import { openStoredFile } from './stored-source.ts'
 import { f32Model, randomF32 } from './test-helpers/index.ts'
@@ -91,15 +91,8 @@ describe('a stored file read at offsets', () => {
     const store = await openStore(root, { create: true })
     const { manifest } = await stored(store)
     await store.close()
-    const pack = join(
-      root,
-      'packs',
-      readdirSync(join(root, 'packs')).find((f) => f.endsWith('.pack')) as string,
-    )
-    const original = readFileSync(pack)
-    const damaged = Buffer.from(original)
-    damaged[1_000_000] = (damaged[1_000_000] as number) ^ 1
-    writeFileSync(pack, damaged)
+    const pack = onlyPack(root)
+    const original = damageFile(pack, 1_000_000)
     let reopened = await openStore(root)
     const file = await openStoredFile(reopened, manifest, 'm', { windowBytes: 100_000 })
     await expect(file.read(0, manifest.size)).rejects.toThrow(

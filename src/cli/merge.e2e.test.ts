@@ -8,7 +8,7 @@ import {
   writeF32Model,
 } from '../checkpoint/test-helpers/index.ts'
 import { gitSandbox } from '../test-helpers/git.ts'
-import { tempDir } from '../test-helpers/index.ts'
+import { interruptWhen, tempDir } from '../test-helpers/index.ts'
 
 const root = tempDir('mlvc-merge-e2e')
 const user = gitSandbox(root, 'merger')
@@ -142,31 +142,14 @@ describe('an interrupted merge', () => {
     await user.git(dir, 'checkout', '-q', 'main')
     writeF32Model(model, ours)
     await user.git(dir, 'commit', '-qam', 'ours')
-    const { spawn } = await import('node:child_process')
-    const child = spawn('git', ['merge', '--no-edit', 'theirs'], {
-      cwd: dir,
-      env: user.env,
-      detached: true,
-    })
-    let stderr = ''
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-    })
     const tmp = join(dir, '.git', 'mlvc', 'tmp')
     const writing = () => existsSync(tmp) && readdirSync(tmp).some((f) => f.startsWith('merge-out'))
-    let interrupted = false
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (!interrupted && writing()) {
-          interrupted = true
-          process.kill(-(child.pid as number), 'SIGINT')
-        }
-      }, 2)
-      child.on('close', () => {
-        clearInterval(timer)
-        resolve()
-      })
-    })
+    const { interrupted, stderr } = await interruptWhen(
+      'git',
+      ['merge', '--no-edit', 'theirs'],
+      { cwd: dir, env: user.env },
+      writing,
+    )
     expect(interrupted, stderr).toBe(true)
     expect(stderr).toContain(
       'mlvc: interrupted while merging model.safetensors; nothing was stored, the work tree keeps our version',

@@ -11,7 +11,7 @@ import {
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { gitSandbox } from '../test-helpers/git.ts'
-import { pseudoRandomBytes, runCommand, tempDir } from '../test-helpers/index.ts'
+import { interruptWhen, pseudoRandomBytes, runCommand, tempDir } from '../test-helpers/index.ts'
 
 const MiB = 1024 * 1024
 const root = tempDir('mlvc-git')
@@ -367,29 +367,13 @@ describe('a damaged remote, and Ctrl-C during a checkout', () => {
     await user.git(dir, 'checkout', '-qb', 'empty')
     await user.git(dir, 'rm', '-q', 'big.bin')
     await user.git(dir, 'commit', '-qm', 'no big')
-    const { spawn } = await import('node:child_process')
-    const child = spawn('git', ['checkout', '-q', 'main'], {
-      cwd: dir,
-      env: user.env,
-      detached: true,
-    })
-    let stderr = ''
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-    })
     const tmp = join(dir, '.git', 'mlvc-tmp')
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (existsSync(tmp) && readdirSync(tmp).length > 0) {
-          clearInterval(timer)
-          process.kill(-(child.pid as number), 'SIGINT')
-        }
-      }, 2)
-      child.on('close', () => {
-        clearInterval(timer)
-        resolve()
-      })
-    })
+    const { stderr } = await interruptWhen(
+      'git',
+      ['checkout', '-q', 'main'],
+      { cwd: dir, env: user.env },
+      () => existsSync(tmp) && readdirSync(tmp).length > 0,
+    )
     expect(stderr).toContain(
       'mlvc: interrupted; left as stubs: big.bin. Run `mlvc pull` to finish.',
     )

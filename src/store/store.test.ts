@@ -10,7 +10,13 @@ import {
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { isMlvcError } from '../core/index.ts'
-import { pseudoRandomBytes, tempDir, writeRandomFile } from '../test-helpers/index.ts'
+import {
+  damageFile,
+  onlyPack,
+  pseudoRandomBytes,
+  tempDir,
+  writeRandomFile,
+} from '../test-helpers/index.ts'
 import { readChunksVerified, readManifest } from './content.ts'
 import { fsckStore } from './fsck.ts'
 import { gcStore } from './gc.ts'
@@ -239,15 +245,8 @@ describe('reading chunks on worker threads', () => {
     const into = await readChunksVerified(store, chunks.slice(2, 5), memory)
     expect(into.buffer).toBe(memory)
     await store.close()
-    const pack = join(
-      root,
-      'packs',
-      readdirSync(join(root, 'packs')).find((f) => f.endsWith('.pack')) as string,
-    )
-    const original = readFileSync(pack)
-    const damaged = Buffer.from(original)
-    damaged[MiB] = (damaged[MiB] as number) ^ 1
-    writeFileSync(pack, damaged)
+    const pack = onlyPack(root)
+    const original = damageFile(pack, MiB)
     let reopened = await openStore(root)
     await expect(readChunksVerified(reopened, chunks)).rejects.toThrow(
       /chunk \w+ in pack pack-[\w-]+ is corrupt/,

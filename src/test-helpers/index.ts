@@ -3,7 +3,7 @@
  * built CLI run as a real process.
  */
 import { type SpawnOptions, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -83,5 +83,52 @@ export function runCommand(
     child.on('error', fail)
     child.on('close', (code, signal) => done({ code, signal, stdout, stderr }))
     child.stdin?.end(options.input)
+  })
+}
+
+/** The one pack file of a store at `root` (tests that damage it). */
+export function onlyPack(root: string): string {
+  const packs = readdirSync(join(root, 'packs')).filter((f) => f.endsWith('.pack'))
+  if (packs.length !== 1) throw new Error(`${root} has ${packs.length} packs, expected one`)
+  return join(root, 'packs', packs[0] as string)
+}
+
+/** Flips bits of the byte at `at` (from the end when negative); returns the file's bytes before. */
+export function damageFile(path: string, at: number, mask = 1): Buffer {
+  const original = readFileSync(path)
+  const damaged = Buffer.from(original)
+  const i = at < 0 ? damaged.length + at : at
+  damaged[i] = (damaged[i] as number) ^ mask
+  writeFileSync(path, damaged)
+  return original
+}
+
+/**
+ * Runs a command in its own process group and sends the group SIGINT (Ctrl-C) as soon as `ready()`
+ * holds (polled every 2 ms). Resolves when it has exited: whether it was interrupted, and stderr.
+ */
+export function interruptWhen(
+  command: string,
+  args: string[],
+  options: SpawnOptions,
+  ready: () => boolean,
+): Promise<{ interrupted: boolean; stderr: string }> {
+  const child = spawn(command, args, { ...options, detached: true })
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString()
+  })
+  let interrupted = false
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (!interrupted && ready()) {
+        interrupted = true
+        process.kill(-(child.pid as number), 'SIGINT')
+      }
+    }, 2)
+    child.on('close', () => {
+      clearInterval(timer)
+      resolve({ interrupted, stderr })
+    })
   })
 }
