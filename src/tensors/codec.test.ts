@@ -1,7 +1,7 @@
 import { fc, test as propTest } from '@fast-check/vitest'
 import { describe, expect, test } from 'vitest'
 import { isMlvcError } from '../core/index.ts'
-import { DTYPES, type DType, dtypeSize } from '../formats/dtype.ts'
+import { DTYPES, type DType, dtypeSize } from '../formats/index.ts'
 import { decode, decodeBigInts, decodeFloat32, decodeInto, fitsFloat32 } from './codec.ts'
 import { encode, encodeInto } from './encode.ts'
 

@@ -1,5 +1,5 @@
 import { MlvcError } from '../core/index.ts'
-import { type DType, dtypeSize } from '../formats/dtype.ts'
+import { type DType, dtypeSize } from '../formats/index.ts'
 import { aligned, assertLittleEndian, CHUNK } from './blocks.ts'
 import { BF16, decodeTable, F8_E4M3, F8_E5M2, F16, type MiniFloat } from './minifloat.ts'
 

@@ -1,5 +1,5 @@
 import { isMlvcError, MlvcError } from '../core/index.ts'
-import { type DType, dtypeSize } from '../formats/dtype.ts'
+import { type DType, dtypeSize } from '../formats/index.ts'
 import { checkAborted } from './blocks.ts'
 import { badDelta, createDeltaParser, type DeltaParser } from './delta-parse.ts'
 

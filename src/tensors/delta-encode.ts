@@ -1,5 +1,5 @@
 import { MlvcError } from '../core/index.ts'
-import { type DType, dtypeSize } from '../formats/dtype.ts'
+import { type DType, dtypeSize } from '../formats/index.ts'
 import { assertLittleEndian, checkAborted, zipBlocks } from './blocks.ts'
 import { firstChange, firstSame, wordsOf } from './changes.ts'
 import {

@@ -1,7 +1,7 @@
 import { fc, test as propTest } from '@fast-check/vitest'
 import { describe, expect, test } from 'vitest'
 import { isMlvcError } from '../core/index.ts'
-import { type DType, dtypeSize } from '../formats/dtype.ts'
+import { type DType, dtypeSize } from '../formats/index.ts'
 import { applyDelta, applyDeltaTo } from './delta-apply.ts'
 import { createDeltaEncoder, deltaOf, encodeDelta } from './delta-encode.ts'
 import { MAX_RUN } from './delta-format.ts'

@@ -1,6 +1,6 @@
 import { fc, test as propTest } from '@fast-check/vitest'
 import { describe, expect, test } from 'vitest'
-import { type DType, dtypeSize } from '../formats/dtype.ts'
+import { type DType, dtypeSize } from '../formats/index.ts'
 import { compareStats } from './compare-stats.ts'
 import { type DiffStats, diffOf, diffTensors } from './diff.ts'
 import { formatDiff } from './diff-format.ts'

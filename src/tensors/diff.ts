@@ -1,5 +1,5 @@
 import { MlvcError } from '../core/index.ts'
-import { type DType, dtypeSize } from '../formats/dtype.ts'
+import { type DType, dtypeSize } from '../formats/index.ts'
 import { CHUNK, checkAborted, zipBlocks } from './blocks.ts'
 import { decodeInto } from './codec.ts'
 import { createDeltaMeter } from './delta-encode.ts'

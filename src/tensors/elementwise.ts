@@ -1,4 +1,4 @@
-import { type DType, dtypeSize } from '../formats/dtype.ts'
+import { type DType, dtypeSize } from '../formats/index.ts'
 import { aligned, CHUNK } from './blocks.ts'
 import { decodeInto } from './codec.ts'
 import { encodeInto } from './encode.ts'

@@ -1,4 +1,4 @@
-import { type DType, dtypeSize } from '../formats/dtype.ts'
+import { type DType, dtypeSize } from '../formats/index.ts'
 import { aligned, assertLittleEndian, CHUNK } from './blocks.ts'
 import { miniFloatOf } from './codec.ts'
 import { encodeMiniFloats, type MiniFloat } from './minifloat.ts'

@@ -1,7 +1,7 @@
 import { fc, test as propTest } from '@fast-check/vitest'
 import { describe, expect, test } from 'vitest'
 import { isMlvcError } from '../core/index.ts'
-import { DTYPES, type DType, dtypeSize } from '../formats/dtype.ts'
+import { DTYPES, type DType, dtypeSize } from '../formats/index.ts'
 import { decode } from './codec.ts'
 import { encode } from './encode.ts'
 import { type MergeSide, type MergeStrategy, mergeArrays, mergeTensor } from './merge.ts'

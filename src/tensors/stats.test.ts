@@ -1,7 +1,7 @@
 import { fc, test as propTest } from '@fast-check/vitest'
 import { describe, expect, test } from 'vitest'
 import { isMlvcError } from '../core/index.ts'
-import type { DType } from '../formats/dtype.ts'
+import type { DType } from '../formats/index.ts'
 import { encode } from './encode.ts'
 import { createStatsAccumulator, statsOf, type TensorStats, tensorStats } from './stats.ts'
 import { statsFromJSON, type TensorStatsJSON } from './stats-format.ts'

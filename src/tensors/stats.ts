@@ -1,5 +1,5 @@
 import { MlvcError } from '../core/index.ts'
-import { type DType, dtypeSize } from '../formats/dtype.ts'
+import { type DType, dtypeSize } from '../formats/index.ts'
 import { CHUNK, checkAborted } from './blocks.ts'
 import { decodeInto } from './codec.ts'
 import {

@@ -1,5 +1,5 @@
 import { MlvcError } from '../core/index.ts'
-import { dtypeSize, isFloat } from '../formats/dtype.ts'
+import { dtypeSize, isFloat } from '../formats/index.ts'
 import { type Kernel, mergeFloats } from './elementwise.ts'
 import {
   blockLength,

@@ -1,5 +1,5 @@
 import { MlvcError } from '../core/index.ts'
-import { dtypeSize, isFloat } from '../formats/dtype.ts'
+import { dtypeSize, isFloat } from '../formats/index.ts'
 import { CHUNK } from './blocks.ts'
 import { decodeChunk, type KernelArrays, mergeFloats, SCRATCH } from './elementwise.ts'
 import { blockLength, type MergeSide, type MergeStrategy, notApplicable } from './merge.ts'
