@@ -5,11 +5,13 @@ import { defineConfig } from 'vitest/config'
 // runs the quick ones.
 export default defineConfig({
   test: {
+    // The AWS SDK warns on every load that Node 20 support ends; the version is pinned on purpose.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'services/**/*.test.ts'],
           exclude: ['**/*.e2e.test.ts', 'node_modules/**', 'dist/**'],
           testTimeout: 30_000,
         },
@@ -17,7 +19,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['src/**/*.e2e.test.ts'],
+          include: ['src/**/*.e2e.test.ts', 'services/**/*.e2e.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
         },

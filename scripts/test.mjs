@@ -18,6 +18,8 @@ function step(name, cmd, args) {
   return ok
 }
 
+// Debian packages for the services the tests start (installed when root; otherwise one line).
+spawnSync(process.execPath, ['scripts/setup.mjs'], { stdio: 'inherit' })
 step('lint', 'npx', ['biome', 'check', '.'])
 step('types', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
 const built = step('build', 'npx', ['tsc', '-p', 'tsconfig.build.json'])

@@ -1,0 +1,44 @@
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type S3Server, startRgw } from './rgw.ts'
+
+let server: S3Server
+beforeAll(async () => {
+  server = await startRgw()
+})
+afterAll(() => server?.stop())
+
+describe('the throwaway RADOS Gateway', () => {
+  it('serves S3: signed requests work, conditional create refuses a second writer', async () => {
+    const s3 = new S3Client({
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    })
+    await s3.send(new CreateBucketCommand({ Bucket: 'mlvc-test' }))
+    await s3.send(new PutObjectCommand({ Bucket: 'mlvc-test', Key: 'k', Body: 'hello', IfNoneMatch: '*' }))
+    await expect(
+      s3.send(new PutObjectCommand({ Bucket: 'mlvc-test', Key: 'k', Body: 'other', IfNoneMatch: '*' })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } })
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'mlvc-test', Key: 'k', Range: 'bytes=1-3' }))
+    expect(await got.Body?.transformToString()).toBe('ell')
+    const wrong = new S3Client({
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: 'wrong' },
+    })
+    await expect(wrong.send(new GetObjectCommand({ Bucket: 'mlvc-test', Key: 'k' }))).rejects.toMatchObject(
+      {
+        name: 'SignatureDoesNotMatch',
+      },
+    )
+  })
+})
