@@ -26,17 +26,21 @@ export type ErrorCode =
 export interface MlvcErrorOptions {
   hint?: string
   cause?: unknown
+  /** A remote's failure that may pass if the request is sent again (timeouts, resets, 5xx, throttling). */
+  retryable?: boolean
 }
 
 export class MlvcError extends Error {
   readonly code: ErrorCode
   readonly hint: string | undefined
+  readonly retryable: boolean
 
   constructor(code: ErrorCode, message: string, options: MlvcErrorOptions = {}) {
     super(message, { cause: options.cause })
     this.name = 'MlvcError'
     this.code = code
     this.hint = options.hint
+    this.retryable = options.retryable === true
   }
 }
 

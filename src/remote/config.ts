@@ -1,19 +1,37 @@
 import { isAbsolute, resolve } from 'node:path'
-import { type ConfigTree, configString, configValue, MlvcError } from '../core/index.ts'
+import {
+  type ConfigTree,
+  configBoolean,
+  configString,
+  configValue,
+  MlvcError,
+} from '../core/index.ts'
 import { folderRemote } from './folder.ts'
 import type { Remote } from './remote.ts'
+import { parseS3Url, s3Remote } from './s3.ts'
 
 /**
  * Remotes live in config (`.mlvc/config.yaml` is committed, so clones know them):
  *   remotes:
  *     origin:
- *       url: /mnt/shared/mlvc        # a folder, or file:///…; s3:// and https:// come later
+ *       url: /mnt/shared/mlvc        # a folder, or file:///…
+ *     models:
+ *       url: s3://bucket/prefix
+ *       endpoint: https://s3.example.com   # S3-compatible servers; omit for AWS
+ *       region: eu-west-1
+ *       pathStyle: true
  *   remote:
  *     default: origin
+ * Credentials never go into config: the AWS SDK finds them (environment, ~/.aws, SSO, instance
+ * roles); `profile` (which of ~/.aws's profiles) belongs in the ignored config.local.yaml.
  */
 export interface RemoteSpec {
   name: string
   url: string
+  endpoint?: string | undefined
+  region?: string | undefined
+  profile?: string | undefined
+  pathStyle?: boolean | undefined
 }
 
 export function listRemotes(tree: ConfigTree): RemoteSpec[] {
@@ -25,9 +43,17 @@ export function listRemotes(tree: ConfigTree): RemoteSpec[] {
   return Object.keys(remotes as object)
     .sort()
     .map((name) => {
-      const url = configString(tree, `remotes.${name}.url`)
+      const key = `remotes.${name}`
+      const url = configString(tree, `${key}.url`)
       if (!url) throw new MlvcError('BAD_CONFIG', `remote ${name} has no url in config`)
-      return { name, url }
+      return {
+        name,
+        url,
+        endpoint: configString(tree, `${key}.endpoint`),
+        region: configString(tree, `${key}.region`),
+        profile: configString(tree, `${key}.profile`),
+        pathStyle: configBoolean(tree, `${key}.pathStyle`),
+      }
     })
 }
 
@@ -67,9 +93,11 @@ export function openRemote(spec: RemoteSpec, baseDir: string): Remote {
       return folderRemote(spec.name, isAbsolute(url) ? url : resolve(baseDir, url))
     case 'file':
       return folderRemote(spec.name, url)
+    case 's3':
+      return s3Remote(spec.name, url, { ...parseS3Url(url, spec.name), ...spec })
     default:
       throw new MlvcError('REMOTE', `remote ${spec.name}: unsupported URL scheme "${scheme}://"`, {
-        hint: 'this version supports folders (a path or file:// URL)',
+        hint: 'use a folder (a path or file:// URL) or s3://BUCKET/PREFIX',
       })
   }
 }

@@ -1,11 +1,14 @@
-import type { ProgressOptions } from '../core/index.ts'
-
 export interface RemoteObjectInfo {
   key: string
   size: number
 }
 
-export interface RemoteCallOptions extends ProgressOptions {}
+export interface RemoteCallOptions {
+  /** Abandons the request (an INTERRUPTED error). */
+  signal?: AbortSignal | undefined
+  /** Called as bytes of an upload or download are sent or received (for progress). */
+  onBytes?: ((bytes: number) => void) | undefined
+}
 
 /**
  * Object storage as mlvc needs it, the same for a folder, S3 and the hub: flat keys ("packs/x.pack",

@@ -132,3 +132,5 @@ export function interruptWhen(
     })
   })
 }
+
+export { type S3Server, startRgw } from '../../services/rgw.ts'

@@ -1,0 +1,325 @@
+import { createWriteStream } from 'node:fs'
+import { open, rename, rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { S3Client } from '@aws-sdk/client-s3'
+import { ensureDir, MlvcError, mapConcurrent, uniqueName } from '../core/index.ts'
+import { checkKey } from './keys.ts'
+import type { Remote, RemoteCallOptions, RemoteObjectInfo } from './remote.ts'
+import { s3Error } from './s3-errors.ts'
+
+/** Where an S3 remote is and how to reach it; credentials come from the AWS SDK's chain. */
+export interface S3Location {
+  bucket: string
+  /** Key prefix inside the bucket, without leading or trailing "/" ('' for the bucket's root). */
+  prefix: string
+  /** A custom endpoint (MinIO, Ceph RGW, R2, GCS interoperability). @default AWS */
+  endpoint?: string | undefined
+  /** @default the SDK's (AWS_REGION, the profile), else us-east-1 */
+  region?: string | undefined
+  /** A profile of ~/.aws/config and ~/.aws/credentials. @default the SDK's (AWS_PROFILE) */
+  profile?: string | undefined
+  /** Path-style addressing (http://host/bucket/key). @default true with a custom endpoint */
+  pathStyle?: boolean | undefined
+}
+
+export interface S3Tuning {
+  /** Files above this size are uploaded in parts. @default 16 MiB */
+  multipartThreshold?: number
+  /** @default 8 MiB (S3's minimum is 5 MiB) */
+  partSize?: number
+  /** Parts of one upload in flight. @default 4 */
+  partConcurrency?: number
+}
+
+/** Parses s3://BUCKET[/PREFIX]; throws naming the remote for anything else. */
+export function parseS3Url(url: string, remote: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url)
+  const bucket = match?.[1] ?? ''
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new MlvcError(
+      'BAD_CONFIG',
+      `remote ${remote}: "${url}" is not an s3://BUCKET/PREFIX URL`,
+      {
+        hint: 'bucket names are 3–63 lowercase letters, digits, dots and hyphens',
+      },
+    )
+  }
+  const prefix = (match?.[2] ?? '').replace(/\/+$/, '')
+  if (prefix !== '') checkKey(prefix, remote)
+  return { bucket, prefix }
+}
+
+const MiB = 1024 * 1024
+
+/**
+ * A remote in an S3 bucket under a prefix, through the official AWS SDK (imported on first use:
+ * it is large). Every call is one request (multipart uploads: one per part) and takes the caller's
+ * AbortSignal; retries and timeouts are the transfer engine's (`retrying()`), so the SDK's own
+ * retries are off.
+ */
+export function s3Remote(
+  name: string,
+  url: string,
+  location: S3Location,
+  tuning: S3Tuning = {},
+): Remote {
+  const { bucket, prefix } = location
+  const keyOf = (key: string) => (prefix ? `${prefix}/${checkKey(key, name)}` : checkKey(key, name))
+  const threshold = tuning.multipartThreshold ?? 16 * MiB
+  const partSize = Math.max(5 * MiB, tuning.partSize ?? 8 * MiB)
+  const partConcurrency = tuning.partConcurrency ?? 4
+  let client: Promise<{ s3: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | undefined
+
+  function connect() {
+    client ??= (async () => {
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+      const sdk = await import('@aws-sdk/client-s3')
+      const s3 = new sdk.S3Client({
+        ...(location.endpoint ? { endpoint: location.endpoint } : {}),
+        region:
+          location.region ??
+          process.env.AWS_REGION ??
+          process.env.AWS_DEFAULT_REGION ??
+          'us-east-1',
+        ...(location.profile ? { profile: location.profile } : {}),
+        forcePathStyle: location.pathStyle ?? location.endpoint !== undefined,
+        maxAttempts: 1,
+        // Ceph and other S3-compatible servers reject the SDK's default aws-chunked trailing checksums;
+        // mlvc verifies every object against its id anyway.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        requestHandler: {
+          connectionTimeout: 10_000,
+          httpAgent: { keepAlive: true, maxSockets: 64 },
+          httpsAgent: { keepAlive: true, maxSockets: 64 },
+        },
+      })
+      return { s3, sdk }
+    })()
+    return client
+  }
+
+  type Sdk = typeof import('@aws-sdk/client-s3')
+  type SendOptions = { abortSignal?: AbortSignal }
+
+  /** One request through the client; errors become MlvcErrors naming the remote and the key. */
+  async function send<T>(
+    action: string,
+    key: string,
+    options: RemoteCallOptions | undefined,
+    request: (s3: S3Client, sdk: Sdk, sendOptions: SendOptions) => Promise<T>,
+  ): Promise<T> {
+    const { s3, sdk } = await connect()
+    try {
+      return await request(s3, sdk, options?.signal ? { abortSignal: options.signal } : {})
+    } catch (err) {
+      throw s3Error(err, { remote: name, url, action, key: `s3://${bucket}/${keyOf(key)}` })
+    }
+  }
+
+  async function readBody(body: unknown): Promise<Buffer> {
+    const chunks: Buffer[] = []
+    for await (const chunk of body as Readable) chunks.push(chunk as Buffer)
+    return Buffer.concat(chunks)
+  }
+
+  async function uploadParts(path: string, key: string, size: number, options?: RemoteCallOptions) {
+    const created = await send('starting an upload of', key, options, (s3, sdk, o) =>
+      s3.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: keyOf(key) }), o),
+    )
+    const uploadId = created.UploadId
+    if (!uploadId) throw new MlvcError('REMOTE', `remote ${name}: the server returned no upload id`)
+    const handle = await open(path, 'r')
+    try {
+      const count = Math.ceil(size / partSize)
+      const parts = await mapConcurrent(
+        Array.from({ length: count }, (_, i) => i),
+        partConcurrency,
+        async (i) => {
+          const length = Math.min(partSize, size - i * partSize)
+          const body = Buffer.allocUnsafe(length)
+          const { bytesRead } = await handle.read(body, 0, length, i * partSize)
+          if (bytesRead !== length) {
+            throw new MlvcError('IO', `${path} changed while it was uploaded to remote ${name}`)
+          }
+          const out = await send('uploading a part of', key, options, (s3, sdk, o) =>
+            s3.send(
+              new sdk.UploadPartCommand({
+                Bucket: bucket,
+                Key: keyOf(key),
+                UploadId: uploadId,
+                PartNumber: i + 1,
+                Body: body,
+                ContentLength: length,
+              }),
+              o,
+            ),
+          )
+          options?.onBytes?.(length)
+          return { ETag: out.ETag, PartNumber: i + 1 }
+        },
+      )
+      await send('finishing the upload of', key, options, (s3, sdk, o) =>
+        s3.send(
+          new sdk.CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key: keyOf(key),
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts },
+          }),
+          o,
+        ),
+      )
+    } catch (err) {
+      // Never leave parts behind to be billed: abort (best effort; `mlvc gc --remote` aborts
+      // uploads left by a killed process).
+      await send('aborting the upload of', key, undefined, (s3, sdk, o) =>
+        s3.send(
+          new sdk.AbortMultipartUploadCommand({
+            Bucket: bucket,
+            Key: keyOf(key),
+            UploadId: uploadId,
+          }),
+          o,
+        ),
+      ).catch(() => undefined)
+      throw err
+    } finally {
+      await handle.close()
+    }
+  }
+
+  return {
+    name,
+    url,
+    async *list(keyPrefix, options) {
+      const full = prefix ? `${prefix}/${keyPrefix}` : keyPrefix
+      let token: string | undefined
+      do {
+        const page = await send('listing', keyPrefix, options, (s3, sdk, o) =>
+          s3.send(
+            new sdk.ListObjectsV2Command({
+              Bucket: bucket,
+              Prefix: full,
+              ...(token ? { ContinuationToken: token } : {}),
+            }),
+            o,
+          ),
+        )
+        for (const item of page.Contents ?? []) {
+          if (item.Key === undefined) continue
+          const key = prefix ? item.Key.slice(prefix.length + 1) : item.Key
+          yield { key, size: item.Size ?? 0 } satisfies RemoteObjectInfo
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined
+      } while (token)
+    },
+    async head(key, options) {
+      try {
+        const out = await send('reading', key, options, (s3, sdk, o) =>
+          s3.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: keyOf(key) }), o),
+        )
+        return { key, size: out.ContentLength ?? 0 }
+      } catch (err) {
+        if (err instanceof MlvcError && err.code === 'NOT_FOUND') return undefined
+        throw err
+      }
+    },
+    async get(key, options) {
+      const out = await send('reading', key, options, (s3, sdk, o) =>
+        s3.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: keyOf(key) }), o),
+      )
+      return readBody(out.Body)
+    },
+    async getRange(key, offset, length, options) {
+      if (length === 0) return Buffer.alloc(0)
+      const out = await send('reading', key, options, (s3, sdk, o) =>
+        s3.send(
+          new sdk.GetObjectCommand({
+            Bucket: bucket,
+            Key: keyOf(key),
+            Range: `bytes=${offset}-${offset + length - 1}`,
+          }),
+          o,
+        ),
+      )
+      const data = await readBody(out.Body)
+      const total = /\/(\d+)$/.exec(out.ContentRange ?? '')?.[1]
+      if (data.length !== length || !out.ContentRange?.startsWith(`bytes ${offset}-`)) {
+        throw new MlvcError(
+          'REMOTE',
+          `remote ${name}: s3://${bucket}/${keyOf(key)} gave ${data.length} bytes at ${offset} (wanted ${length}${total ? `; the object has ${total}` : ''})`,
+          { hint: 'the object is shorter than its index says: run mlvc fsck --remote' },
+        )
+      }
+      return data
+    },
+    async download(key, path, options) {
+      const out = await send('downloading', key, options, (s3, sdk, o) =>
+        s3.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: keyOf(key) }), o),
+      )
+      await ensureDir(dirname(path))
+      const tmp = join(dirname(path), `.${uniqueName('incoming')}`)
+      try {
+        await pipeline(out.Body as Readable, createWriteStream(tmp, { flags: 'wx' }))
+        await rename(tmp, path)
+      } catch (err) {
+        await rm(tmp, { force: true })
+        throw s3Error(err, {
+          remote: name,
+          url,
+          action: 'downloading',
+          key: `s3://${bucket}/${keyOf(key)}`,
+        })
+      }
+    },
+    async put(key, data, options) {
+      const body = typeof data === 'string' ? Buffer.from(data) : data
+      await send('writing', key, options, (s3, sdk, o) =>
+        s3.send(
+          new sdk.PutObjectCommand({
+            Bucket: bucket,
+            Key: keyOf(key),
+            Body: body,
+            ContentLength: body.length,
+          }),
+          o,
+        ),
+      )
+    },
+    async upload(path, key, options) {
+      const handle = await open(path, 'r')
+      let size: number
+      try {
+        size = (await handle.stat()).size
+        if (size <= threshold) {
+          const body = Buffer.allocUnsafe(size)
+          const { bytesRead } = await handle.read(body, 0, size, 0)
+          if (bytesRead !== size) throw new MlvcError('IO', `${path} changed while it was read`)
+          await send('uploading to', key, options, (s3, sdk, o) =>
+            s3.send(
+              new sdk.PutObjectCommand({
+                Bucket: bucket,
+                Key: keyOf(key),
+                Body: body,
+                ContentLength: size,
+              }),
+              o,
+            ),
+          )
+          return
+        }
+      } finally {
+        await handle.close()
+      }
+      await uploadParts(path, key, size, options)
+    },
+    async delete(key, options) {
+      await send('deleting', key, options, (s3, sdk, o) =>
+        s3.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: keyOf(key) }), o),
+      )
+    },
+  }
+}
