@@ -1,11 +1,20 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { ingestFile, materialize, openStore } from '../store/index.ts'
-import { type S3Server, startRgw, tempDir, writeRandomFile } from '../test-helpers/index.ts'
+import {
+  type Fault,
+  type FaultProxy,
+  type S3Server,
+  startFaultProxy,
+  startRgw,
+  tempDir,
+  writeRandomFile,
+} from '../test-helpers/index.ts'
 import { openRemote } from './config.ts'
 import type { Remote } from './remote.ts'
+import { s3Remote } from './s3.ts'
 import { fetchObjects, pushObjects } from './transfer.ts'
 
 const MiB = 1024 * 1024
@@ -38,7 +47,7 @@ describe('an S3 remote on a real RADOS Gateway', () => {
     expect((await remote.get('a/one.txt')).toString()).toBe('hello world')
     expect((await remote.getRange('a/one.txt', 6, 5)).toString()).toBe('world')
     await expect(remote.getRange('a/one.txt', 6, 50)).rejects.toThrow(
-      /gave 5 bytes at 6 \(wanted 50; the object has 11\)/,
+      'remote origin: s3://mlvc-remote/team/models/a/one.txt has 11 bytes; wanted 50 at 6',
     )
     await expect(remote.get('a/none')).rejects.toMatchObject({ code: 'NOT_FOUND' })
     const big = join(dir, 'big.bin')
@@ -107,5 +116,96 @@ describe('an S3 remote on a real RADOS Gateway', () => {
     } finally {
       process.env.AWS_SECRET_ACCESS_KEY = saved
     }
+  })
+})
+
+describe('faults between mlvc and the server (a fault-injecting proxy)', () => {
+  let proxy: FaultProxy
+  let flaky: Remote
+  beforeAll(async () => {
+    proxy = await startFaultProxy(server.endpoint)
+    flaky = s3Remote(
+      'flaky',
+      's3://mlvc-remote/flaky',
+      { bucket: 'mlvc-remote', prefix: 'flaky', endpoint: proxy.endpoint },
+      { retry: { baseDelayMs: 5, maxDelayMs: 20, timeoutMs: 3000 } },
+    )
+    await flaky.put('obj', 'some bytes that matter')
+  })
+  afterAll(() => proxy?.close())
+  afterEach(() => {
+    proxy.rule = () => undefined
+  })
+
+  /** Applies `faults` to the next requests whose method matches, then forwards the rest. */
+  function inject(method: string, ...faults: Fault[]) {
+    const queue = [...faults]
+    proxy.log.length = 0
+    proxy.rule = (req) => (req.method === method ? queue.shift() : undefined)
+  }
+
+  test.each([
+    ['reset', 'GET'],
+    ['slowdown', 'GET'],
+    ['error500', 'GET'],
+    ['truncate', 'GET'],
+    ['stall', 'GET'],
+    ['reset', 'PUT'],
+    ['slowdown', 'PUT'],
+  ] as const)('%s on a %s is retried and the call succeeds', async (fault, method) => {
+    inject(method, fault, fault)
+    if (method === 'GET') {
+      expect((await flaky.getRange('obj', 5, 5)).toString()).toBe('bytes')
+    } else {
+      await flaky.put('obj2', 'written through faults')
+      expect((await flaky.get('obj2')).toString()).toBe('written through faults')
+    }
+    expect(proxy.log.filter((r) => r.method === method).map((r) => r.fault)).toEqual(
+      [fault, fault, undefined, ...(method === 'PUT' ? [undefined] : [])].slice(
+        0,
+        method === 'PUT' ? 3 : 3,
+      ),
+    )
+  })
+
+  test('a server that keeps failing: the last error after the attempts, naming the remote', async () => {
+    proxy.rule = () => 'error500'
+    await expect(flaky.get('obj')).rejects.toThrow(
+      'remote flaky: reading s3://mlvc-remote/flaky/obj: We encountered an internal error.',
+    )
+    proxy.rule = () => undefined
+  })
+
+  test('an HTML page instead of S3: a clear error, not retried forever', async () => {
+    proxy.rule = () => 'html'
+    const listing = (async () => {
+      for await (const _ of flaky.list('')) {
+      }
+    })()
+    await expect(listing).rejects.toThrow(
+      "remote flaky: listing s3://mlvc-remote/flaky/: the server's answer is not an S3 listing",
+    )
+    proxy.rule = () => undefined
+  })
+
+  test('a byte corrupted in transit: fetch refuses the object, stores nothing, the next fetch completes', async () => {
+    const store = await openStore(join(dir, 'store-c'), { create: true })
+    const path = join(dir, 'c.bin')
+    const data = writeRandomFile(path, 2 * MiB, 9)
+    const id = (await ingestFile(store, path)).id
+    await store.commit()
+    await pushObjects(store, flaky, [id])
+    const other = await openStore(join(dir, 'store-d'), { create: true })
+    proxy.rule = (req) =>
+      req.method === 'GET' && req.url.includes('.pack') ? 'corrupt' : undefined
+    await expect(fetchObjects(other, flaky, [id])).rejects.toThrow(
+      /is corrupt \(its bytes do not match its id\)/,
+    )
+    proxy.rule = () => undefined
+    const fetched = await fetchObjects(other, flaky, [id])
+    expect(fetched.missing).toEqual([])
+    await materialize(other, id, join(dir, 'c.out'))
+    expect(readFileSync(join(dir, 'c.out')).equals(data)).toBe(true)
+    await Promise.all([store.close(), other.close()])
   })
 })

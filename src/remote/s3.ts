@@ -7,6 +7,7 @@ import type { S3Client } from '@aws-sdk/client-s3'
 import { ensureDir, MlvcError, mapConcurrent, uniqueName } from '../core/index.ts'
 import { checkKey } from './keys.ts'
 import type { Remote, RemoteCallOptions, RemoteObjectInfo } from './remote.ts'
+import { type RetryPolicy, withRetries } from './retry.ts'
 import { s3Error } from './s3-errors.ts'
 
 /** Where an S3 remote is and how to reach it; credentials come from the AWS SDK's chain. */
@@ -31,6 +32,7 @@ export interface S3Tuning {
   partSize?: number
   /** Parts of one upload in flight. @default 4 */
   partConcurrency?: number
+  retry?: RetryPolicy | undefined
 }
 
 /** Parses s3://BUCKET[/PREFIX]; throws naming the remote for anything else. */
@@ -104,7 +106,10 @@ export function s3Remote(
   type Sdk = typeof import('@aws-sdk/client-s3')
   type SendOptions = { abortSignal?: AbortSignal }
 
-  /** One request through the client; errors become MlvcErrors naming the remote and the key. */
+  /**
+   * One request through the client, whole (its body read inside), with the engine's timeout and
+   * retries; errors become MlvcErrors naming the remote and the key.
+   */
   async function send<T>(
     action: string,
     key: string,
@@ -112,11 +117,21 @@ export function s3Remote(
     request: (s3: S3Client, sdk: Sdk, sendOptions: SendOptions) => Promise<T>,
   ): Promise<T> {
     const { s3, sdk } = await connect()
-    try {
-      return await request(s3, sdk, options?.signal ? { abortSignal: options.signal } : {})
-    } catch (err) {
-      throw s3Error(err, { remote: name, url, action, key: `s3://${bucket}/${keyOf(key)}` })
-    }
+    const where = `s3://${bucket}/${prefix ? `${prefix}/` : ''}${key}`
+    return withRetries(
+      async ({ signal }) => {
+        try {
+          return await request(s3, sdk, { abortSignal: signal })
+        } catch (err) {
+          throw s3Error(err, { remote: name, url, action, key: where })
+        }
+      },
+      {
+        policy: tuning.retry,
+        signal: options?.signal,
+        describe: () => `remote ${name}: ${action} ${where}`,
+      },
+    )
   }
 
   async function readBody(body: unknown): Promise<Buffer> {
@@ -208,6 +223,15 @@ export function s3Remote(
             o,
           ),
         )
+        // S3's answer names the bucket; a page that parsed without it was not S3's XML (an HTML
+        // page from a proxy would otherwise read as an empty listing: a remote that looks empty).
+        if (page.Name !== bucket) {
+          throw new MlvcError(
+            'REMOTE',
+            `remote ${name}: listing s3://${bucket}/${full}: the server's answer is not an S3 listing`,
+            { hint: `check that ${url} and its endpoint point at an S3-compatible server` },
+          )
+        }
         for (const item of page.Contents ?? []) {
           if (item.Key === undefined) continue
           const key = prefix ? item.Key.slice(prefix.length + 1) : item.Key
@@ -228,52 +252,53 @@ export function s3Remote(
       }
     },
     async get(key, options) {
-      const out = await send('reading', key, options, (s3, sdk, o) =>
-        s3.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: keyOf(key) }), o),
-      )
-      return readBody(out.Body)
+      return send('reading', key, options, async (s3, sdk, o) => {
+        const out = await s3.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: keyOf(key) }), o)
+        return readBody(out.Body)
+      })
     },
     async getRange(key, offset, length, options) {
       if (length === 0) return Buffer.alloc(0)
-      const out = await send('reading', key, options, (s3, sdk, o) =>
-        s3.send(
+      const where = `s3://${bucket}/${keyOf(key)}`
+      return send('reading', key, options, async (s3, sdk, o) => {
+        const out = await s3.send(
           new sdk.GetObjectCommand({
             Bucket: bucket,
             Key: keyOf(key),
             Range: `bytes=${offset}-${offset + length - 1}`,
           }),
           o,
-        ),
-      )
-      const data = await readBody(out.Body)
-      const total = /\/(\d+)$/.exec(out.ContentRange ?? '')?.[1]
-      if (data.length !== length || !out.ContentRange?.startsWith(`bytes ${offset}-`)) {
+        )
+        const data = await readBody(out.Body)
+        if (data.length === length && out.ContentRange?.startsWith(`bytes ${offset}-`)) return data
+        const total = Number(/\/(\d+)$/.exec(out.ContentRange ?? '')?.[1] ?? Number.NaN)
+        if (total < offset + length) {
+          throw new MlvcError(
+            'REMOTE',
+            `remote ${name}: ${where} has ${total} bytes; wanted ${length} at ${offset}`,
+            { hint: `the object is shorter than its index says: run mlvc fsck --remote ${name}` },
+          )
+        }
+        // A body cut short or a server that ignored the range: worth asking again.
         throw new MlvcError(
           'REMOTE',
-          `remote ${name}: s3://${bucket}/${keyOf(key)} gave ${data.length} bytes at ${offset} (wanted ${length}${total ? `; the object has ${total}` : ''})`,
-          { hint: 'the object is shorter than its index says: run mlvc fsck --remote' },
+          `remote ${name}: ${where} gave ${data.length} bytes at ${offset} (wanted ${length}${out.ContentRange ? '' : '; the answer had no Content-Range'})`,
+          { retryable: true },
         )
-      }
-      return data
+      })
     },
     async download(key, path, options) {
-      const out = await send('downloading', key, options, (s3, sdk, o) =>
-        s3.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: keyOf(key) }), o),
-      )
       await ensureDir(dirname(path))
-      const tmp = join(dirname(path), `.${uniqueName('incoming')}`)
-      try {
-        await pipeline(out.Body as Readable, createWriteStream(tmp, { flags: 'wx' }))
-        await rename(tmp, path)
-      } catch (err) {
-        await rm(tmp, { force: true })
-        throw s3Error(err, {
-          remote: name,
-          url,
-          action: 'downloading',
-          key: `s3://${bucket}/${keyOf(key)}`,
-        })
-      }
+      await send('downloading', key, options, async (s3, sdk, o) => {
+        const out = await s3.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: keyOf(key) }), o)
+        const tmp = join(dirname(path), `.${uniqueName('incoming')}`)
+        try {
+          await pipeline(out.Body as Readable, createWriteStream(tmp, { flags: 'wx' }))
+          await rename(tmp, path)
+        } finally {
+          await rm(tmp, { force: true })
+        }
+      })
     },
     async put(key, data, options) {
       const body = typeof data === 'string' ? Buffer.from(data) : data

@@ -134,3 +134,4 @@ export function interruptWhen(
 }
 
 export { type S3Server, startRgw } from '../../services/rgw.ts'
+export { type Fault, type FaultProxy, startFaultProxy } from './fault-proxy.ts'
