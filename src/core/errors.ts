@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'BAD_DELTA'
   | 'BAD_FORMAT'
   | 'UNSAFE_PATH'
+  | 'MISSING_KEY'
 
 export interface MlvcErrorOptions {
   hint?: string

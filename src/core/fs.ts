@@ -3,12 +3,13 @@ import {
   closeSync,
   fsyncSync,
   openSync,
+  readSync,
   renameSync,
   unlinkSync,
   writeSync,
   writevSync,
 } from 'node:fs'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { fsError, isErrno } from './errors.ts'
@@ -119,6 +120,35 @@ export function writevAllSync(fd: number, pieces: readonly Uint8Array[], positio
       done = end
     }
     offset = end
+  }
+  return done
+}
+
+/**
+ * Reads into `target` at `position` until it is full or the file ends; returns the bytes read
+ * (fewer than `target.length` only at the end of the file).
+ */
+export function readFullSync(fd: number, target: Uint8Array, position: number): number {
+  let done = 0
+  while (done < target.length) {
+    const n = readSync(fd, target, done, target.length - done, position + done)
+    if (n === 0) break
+    done += n
+  }
+  return done
+}
+
+/** readFullSync for a FileHandle. */
+export async function readFull(
+  handle: FileHandle,
+  target: Uint8Array,
+  position: number,
+): Promise<number> {
+  let done = 0
+  while (done < target.length) {
+    const { bytesRead } = await handle.read(target, done, target.length - done, position + done)
+    if (bytesRead === 0) break
+    done += bytesRead
   }
   return done
 }

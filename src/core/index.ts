@@ -1,3 +1,4 @@
+export { base32Decode, base32Encode } from './base32.ts'
 export {
   type ConfigSources,
   type ConfigTree,
@@ -14,6 +15,8 @@ export { type ErrorCode, fsError, isErrno, isMlvcError, MlvcError } from './erro
 export {
   ensureDir,
   fsyncDir,
+  readFull,
+  readFullSync,
   uniqueName,
   writeAllSync,
   writeFileAtomic,

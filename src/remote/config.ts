@@ -6,7 +6,9 @@ import {
   configValue,
   MlvcError,
 } from '../core/index.ts'
+import { encryptedRemote } from './encrypted.ts'
 import { folderRemote } from './folder.ts'
+import { loadKey } from './keyring.ts'
 import type { Remote } from './remote.ts'
 import { parseS3Url, s3Remote } from './s3.ts'
 
@@ -32,6 +34,10 @@ export interface RemoteSpec {
   region?: string | undefined
   profile?: string | undefined
   pathStyle?: boolean | undefined
+  /** The id of the key that encrypts this remote (`k-…`); absent for plain remotes. */
+  encryption?: string | undefined
+  /** Where that key is, when not in the user's key folder (config.local.yaml). */
+  keyFile?: string | undefined
 }
 
 export function listRemotes(tree: ConfigTree): RemoteSpec[] {
@@ -53,6 +59,8 @@ export function listRemotes(tree: ConfigTree): RemoteSpec[] {
         region: configString(tree, `${key}.region`),
         profile: configString(tree, `${key}.profile`),
         pathStyle: configBoolean(tree, `${key}.pathStyle`),
+        encryption: configString(tree, `${key}.encryption`),
+        keyFile: configString(tree, `${key}.keyFile`),
       }
     })
 }
@@ -84,8 +92,18 @@ export function chooseRemote(tree: ConfigTree, name?: string): RemoteSpec {
   return spec
 }
 
-/** Opens a remote; relative folder paths are relative to `baseDir` (the repository root). */
+/**
+ * Opens a remote; relative folder paths are relative to `baseDir` (the repository root). An
+ * encrypted remote's key is loaded on first use (a missing key is then a MISSING_KEY error).
+ */
 export function openRemote(spec: RemoteSpec, baseDir: string): Remote {
+  const remote = openPlain(spec, baseDir)
+  const keyId = spec.encryption
+  if (!keyId) return remote
+  return encryptedRemote(remote, () => loadKey(keyId, spec.name, spec.keyFile))
+}
+
+function openPlain(spec: RemoteSpec, baseDir: string): Remote {
   const url = spec.url
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase()
   switch (scheme) {

@@ -9,6 +9,7 @@ import {
   type ObjectTable,
   type Store,
 } from '../store/index.ts'
+import { refuseIfEncrypted } from './encrypted.ts'
 import type { Remote } from './remote.ts'
 
 /**
@@ -84,6 +85,8 @@ export async function loadRemoteIndex(store: Store, remote: Remote): Promise<Rem
       })
     }
   }
+  // A remote that looks empty may be an encrypted one opened without its key: say so.
+  if (packs.length === 0) await refuseIfEncrypted(remote)
   return { packs, table, lookup: (digest) => table.get(digest) }
 }
 

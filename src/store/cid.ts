@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { fsError, MlvcError } from '../core/index.ts'
+import { base32Decode, base32Encode, fsError, MlvcError } from '../core/index.ts'
 
 /** What an object holds; the CID's codec says it (raw bytes, or a JSON manifest). */
 export type ObjectKind = 'chunk' | 'manifest'
@@ -22,7 +22,6 @@ export interface ObjectId {
   digest: Uint8Array
 }
 
-const BASE32 = Buffer.from('abcdefghijklmnopqrstuvwxyz234567', 'latin1')
 const PREFIXES: Record<ObjectKind, Buffer> = {
   // CIDv1 | codec varint | sha2-256 (0x12) | length 32
   chunk: Buffer.from([0x01, 0x55, 0x12, 0x20]),
@@ -36,49 +35,18 @@ const PREFIXES: Record<ObjectKind, Buffer> = {
  * 100 MB of string fragments.
  */
 export function formatId(kind: ObjectKind, digest: Uint8Array): string {
-  const prefix = PREFIXES[kind]
-  const bytes = Buffer.concat([prefix, digest])
-  const out = Buffer.allocUnsafe(1 + Math.ceil((bytes.length * 8) / 5))
-  out[0] = 0x62 // 'b': the multibase code of base32
-  let bits = 0
-  let value = 0
-  let pos = 1
-  for (const byte of bytes) {
-    value = (value << 8) | byte
-    bits += 8
-    while (bits >= 5) {
-      out[pos++] = BASE32[(value >>> (bits - 5)) & 31] as number
-      bits -= 5
-    }
-  }
-  if (bits > 0) out[pos++] = BASE32[(value << (5 - bits)) & 31] as number
-  return out.toString('latin1', 0, pos)
+  return `b${base32Encode(Buffer.concat([PREFIXES[kind], digest]))}`
 }
-
-const BASE32_VALUES = new Int8Array(128).fill(-1)
-for (let i = 0; i < 32; i++) BASE32_VALUES[BASE32[i] as number] = i
 
 /** Decodes the base32 body (after the multibase 'b') of one of our two CID kinds, or undefined. */
 function decodeOurs(id: string): ObjectId | undefined {
   if ((id.length !== 59 && id.length !== 61) || id.charCodeAt(0) !== 0x62) return undefined
-  const bytes = Buffer.allocUnsafe(37)
-  let bits = 0
-  let value = 0
-  let pos = 0
-  for (let i = 1; i < id.length; i++) {
-    const v = BASE32_VALUES[id.charCodeAt(i)] ?? -1
-    if (v < 0) return undefined
-    value = ((value << 5) | v) & 0xffff
-    bits += 5
-    if (bits >= 8) {
-      bits -= 8
-      if (pos < bytes.length) bytes[pos++] = (value >>> bits) & 0xff
-    }
-  }
+  const bytes = base32Decode(id, 1)
+  if (!bytes) return undefined
   for (const kind of ['chunk', 'manifest'] as const) {
     const prefix = PREFIXES[kind]
-    if (pos >= prefix.length + 32 && bytes.subarray(0, prefix.length).equals(prefix)) {
-      return { kind, digest: Uint8Array.from(bytes.subarray(prefix.length, prefix.length + 32)) }
+    if (bytes.length === prefix.length + 32 && bytes.subarray(0, prefix.length).equals(prefix)) {
+      return { kind, digest: Uint8Array.from(bytes.subarray(prefix.length)) }
     }
   }
   return undefined

@@ -1,0 +1,40 @@
+/** RFC 4648 base32, lowercase, without padding (the alphabet of CIDv1's multibase 'b'). */
+const ALPHABET = Buffer.from('abcdefghijklmnopqrstuvwxyz234567', 'latin1')
+const VALUES = new Int8Array(128).fill(-1)
+for (let i = 0; i < 32; i++) VALUES[ALPHABET[i] as number] = i
+
+export function base32Encode(bytes: Uint8Array): string {
+  const out = Buffer.allocUnsafe(Math.ceil((bytes.length * 8) / 5))
+  let bits = 0
+  let value = 0
+  let pos = 0
+  for (const byte of bytes) {
+    value = ((value << 8) | byte) & 0xffff
+    bits += 8
+    while (bits >= 5) {
+      out[pos++] = ALPHABET[(value >>> (bits - 5)) & 31] as number
+      bits -= 5
+    }
+  }
+  if (bits > 0) out[pos++] = ALPHABET[(value << (5 - bits)) & 31] as number
+  return out.toString('latin1', 0, pos)
+}
+
+/** Decodes `text` from `start`; undefined if a character is not in the alphabet. */
+export function base32Decode(text: string, start = 0): Buffer | undefined {
+  const out = Buffer.allocUnsafe(Math.floor(((text.length - start) * 5) / 8))
+  let bits = 0
+  let value = 0
+  let pos = 0
+  for (let i = start; i < text.length; i++) {
+    const v = VALUES[text.charCodeAt(i)] ?? -1
+    if (v < 0) return undefined
+    value = ((value << 5) | v) & 0xffff
+    bits += 5
+    if (bits >= 8) {
+      bits -= 8
+      out[pos++] = (value >>> bits) & 0xff
+    }
+  }
+  return out.subarray(0, pos)
+}
