@@ -148,26 +148,47 @@ const remote = program
 remote
   .command('add')
   .description(
-    'add a remote: a folder path or file:// URL (written to .mlvc/config.yaml, which you commit)',
+    'add a remote: a folder path, file:// URL or s3://BUCKET/PREFIX (written to .mlvc/config.yaml, which you commit)',
   )
   .argument('<name>')
   .argument('<url>')
   .option('--local', 'write to .mlvc/config.local.yaml (this machine only)')
   .option('--default', 'make it the default remote (the first one added is)')
+  .option('--endpoint <url>', 'S3: a custom endpoint (MinIO, Ceph, R2, GCS); omit for AWS')
+  .option('--region <region>', "S3: the bucket's region")
+  .option('--profile <name>', 'S3: an AWS profile (written to config.local.yaml)')
+  .option('--path-style', 'S3: path-style addressing (the default with --endpoint)')
+  .option('--no-path-style', 'S3: virtual-hosted addressing')
+  .option('--encrypt', 'encrypt everything sent to it, with a new key kept outside Git')
+  .option('--key <id>', 'encrypt with this imported key (mlvc key import) instead of a new one')
   .action((name, url, o) =>
     run(shell(), async (io) =>
       (await import('./commands/remote.ts')).remoteAdd(
         name,
         url,
-        { local: o.local === true, default: o.default === true },
+        {
+          local: o.local === true,
+          default: o.default === true,
+          endpoint: o.endpoint,
+          region: o.region,
+          profile: o.profile,
+          pathStyle: o.pathStyle,
+          encrypt: o.encrypt === true || o.key !== undefined,
+          key: o.key,
+        },
         io,
       ),
     ),
   )
 remote
   .command('list', { isDefault: true })
-  .description('list remotes (* marks the default)')
-  .action(() => run(shell(), async (io) => (await import('./commands/remote.ts')).remoteList(io)))
+  .description('list remotes: kind, URL, encryption (* marks the default)')
+  .option('--no-check', 'do not ask each remote whether it answers')
+  .action((o) =>
+    run(shell(), async (io) =>
+      (await import('./commands/remote.ts')).remoteList({ check: o.check !== false }, io),
+    ),
+  )
 remote
   .command('remove')
   .description('remove a remote from the config (its data stays where it is)')
@@ -181,6 +202,28 @@ remote
   .argument('<name>')
   .action((name) =>
     run(shell(), async (io) => (await import('./commands/remote.ts')).remoteDefault(name, io)),
+  )
+
+const key = program
+  .command('key')
+  .description('encryption keys of encrypted remotes (kept outside Git, in ~/.config/mlvc/keys)')
+key
+  .command('list', { isDefault: true })
+  .description('the keys on this machine, and which remotes of this repository use them')
+  .action(() => run(shell(), async (io) => (await import('./commands/key.ts')).keyList(io)))
+key
+  .command('export')
+  .description('print a key, to give to a teammate over a safe channel')
+  .argument('[id-or-remote]', 'a key id (k-…) or a remote name (default: the default remote)')
+  .action((which) =>
+    run(shell(), async (io) => (await import('./commands/key.ts')).keyExport(which, io)),
+  )
+key
+  .command('import')
+  .description("store a teammate's key on this machine")
+  .argument('<file>', 'a file written by mlvc key export, or - for standard input')
+  .action((file) =>
+    run(shell(), async (io) => (await import('./commands/key.ts')).keyImport(file, io)),
   )
 
 program

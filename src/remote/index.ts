@@ -1,8 +1,14 @@
 export { chooseRemote, listRemotes, openRemote, type RemoteSpec } from './config.ts'
+export { type MasterKey, newKey } from './crypt.ts'
+export { MARKER_KEY } from './encrypted.ts'
 export { folderPath, folderRemote } from './folder.ts'
+export { formatKey, keyDir, loadKey, parseKey, saveKey } from './keyring.ts'
 export { checkKey } from './keys.ts'
+export { probeRemote, type RemoteKind, type RemoteStatus, remoteKind } from './probe.ts'
 export type { Remote, RemoteCallOptions, RemoteObjectInfo } from './remote.ts'
 export { loadRemoteIndex, type RemoteIndex } from './remote-index.ts'
+export { type RetryPolicy, withRetries } from './retry.ts'
+export { parseS3Url, type S3Location, s3Remote } from './s3.ts'
 export {
   type FetchReport,
   fetchObjects,

@@ -1,6 +1,15 @@
 import { join } from 'node:path'
 import { ensureDir, MlvcError, updateConfigFile } from '../../core/index.ts'
-import { chooseRemote, listRemotes, openRemote } from '../../remote/index.ts'
+import {
+  chooseRemote,
+  listRemotes,
+  loadKey,
+  newKey,
+  openRemote,
+  probeRemote,
+  remoteKind,
+  saveKey,
+} from '../../remote/index.ts'
 import { type RepoContext, repoContext } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
 
@@ -23,31 +32,95 @@ async function configFile(ctx: RepoContext, local: boolean): Promise<string> {
   return join(dir, local ? 'config.local.yaml' : 'config.yaml')
 }
 
+export interface RemoteAddOptions {
+  local: boolean
+  default: boolean
+  endpoint?: string | undefined
+  region?: string | undefined
+  /** An AWS profile: personal, so written to config.local.yaml. */
+  profile?: string | undefined
+  pathStyle?: boolean | undefined
+  /** Create a new key and encrypt everything sent to this remote. */
+  encrypt?: boolean | undefined
+  /** Encrypt with this imported key (a teammate's) instead of a new one. */
+  key?: string | undefined
+}
+
 export async function remoteAdd(
   name: string,
   url: string,
-  options: { local: boolean; default: boolean },
+  options: RemoteAddOptions,
   io: Io,
 ): Promise<CommandResult> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
     throw new MlvcError('USAGE', `"${name}" is not a valid remote name (letters, digits, . _ -)`)
   }
   const ctx = await repoContext(io.cwd)
+  const kind = remoteKind(url)
+  if (
+    kind !== 's3' &&
+    (options.endpoint || options.region || options.profile || options.pathStyle !== undefined)
+  ) {
+    throw new MlvcError(
+      'USAGE',
+      '--endpoint, --region, --profile and --path-style are for s3:// remotes',
+    )
+  }
+  let keyId = options.key
+  if (keyId) await loadKey(keyId, name)
   openRemote({ name, url }, configRoot(ctx))
   if (listRemotes(ctx.config.tree).some((r) => r.name === name)) {
     throw new MlvcError('USAGE', `remote ${name} exists already`, {
       hint: `mlvc remote remove ${name} first`,
     })
   }
+  let keyPath: string | undefined
+  if (options.encrypt && !keyId) {
+    const key = newKey()
+    keyPath = await saveKey(key)
+    keyId = key.id
+  }
   const makeDefault = options.default || listRemotes(ctx.config.tree).length === 0
+  const shared: Record<string, string | boolean | undefined> = {
+    url,
+    endpoint: options.endpoint,
+    region: options.region,
+    pathStyle: options.pathStyle,
+    encryption: keyId,
+  }
   await updateConfigFile(await configFile(ctx, options.local), (doc) => {
-    doc.setIn(['remotes', name, 'url'], url)
+    for (const [field, value] of Object.entries(shared)) {
+      if (value !== undefined) doc.setIn(['remotes', name, field], value)
+    }
     if (makeDefault) doc.setIn(['remote', 'default'], name)
     return true
   })
+  if (options.profile) {
+    await updateConfigFile(await configFile(ctx, true), (doc) => {
+      doc.setIn(['remotes', name, 'profile'], options.profile)
+      return true
+    })
+  }
+  const lines = [`added remote ${name} → ${url}${makeDefault ? ' (default)' : ''}`]
+  if (keyPath) {
+    lines.push(
+      `encrypted with the new key ${keyId}, saved in ${keyPath} (not in Git).`,
+      `  Teammates need it: mlvc key export ${keyId} > ${keyId}.key, sent safely, then mlvc key import ${keyId}.key.`,
+      '  Lose every copy of it and the remote cannot be read.',
+    )
+  } else if (keyId) {
+    lines.push(`encrypted with key ${keyId}`)
+  }
   return {
-    data: { name, url, default: makeDefault },
-    text: `added remote ${name} → ${url}${makeDefault ? ' (default)' : ''}`,
+    data: {
+      name,
+      url,
+      kind,
+      default: makeDefault,
+      encryption: keyId ?? null,
+      keyFile: keyPath ?? null,
+    },
+    text: lines.join('\n'),
   }
 }
 
@@ -78,7 +151,7 @@ export async function remoteDefault(name: string, io: Io): Promise<CommandResult
   return { data: { default: name }, text: `default remote: ${name}` }
 }
 
-export async function remoteList(io: Io): Promise<CommandResult> {
+export async function remoteList(options: { check: boolean }, io: Io): Promise<CommandResult> {
   const ctx = await repoContext(io.cwd)
   const remotes = listRemotes(ctx.config.tree)
   let fallback: string | undefined
@@ -87,9 +160,25 @@ export async function remoteList(io: Io): Promise<CommandResult> {
   } catch {
     fallback = undefined
   }
-  const rows = remotes.map((r) => ({ ...r, default: r.name === fallback }))
-  return {
-    data: rows,
-    text: rows.map((r) => `${r.default ? '*' : ' '} ${r.name}\t${r.url}`).join('\n'),
-  }
+  const rows = await Promise.all(
+    remotes.map(async (spec) => {
+      const base = {
+        name: spec.name,
+        kind: remoteKind(spec.url),
+        url: spec.url,
+        encryption: spec.encryption ?? null,
+        default: spec.name === fallback,
+      }
+      if (!options.check) return base
+      const status = await probeRemote(spec, openRemote(spec, configRoot(ctx)))
+      return { ...base, reachable: status.reachable, problem: status.problem ?? null }
+    }),
+  )
+  const text = rows.map((r) => {
+    const state =
+      'reachable' in r ? (r.reachable ? '  reachable' : `  UNREACHABLE: ${r.problem}`) : ''
+    const crypt = r.encryption ? `  encrypted (${r.encryption})` : ''
+    return `${r.default ? '*' : ' '} ${r.name}\t${r.kind}\t${r.url}${crypt}${state}`
+  })
+  return { data: rows, text: text.join('\n') }
 }

@@ -1,0 +1,91 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { gitSandbox } from '../test-helpers/git.ts'
+import { pseudoRandomBytes, type S3Server, startRgw, tempDir } from '../test-helpers/index.ts'
+
+const MiB = 1024 * 1024
+const root = tempDir('mlvc-s3-git')
+const ada = gitSandbox(root, 'ada')
+const bob = gitSandbox(root, 'bob')
+let server: S3Server
+
+beforeAll(async () => {
+  server = await startRgw()
+  for (const user of [ada, bob]) {
+    Object.assign(user.env, {
+      AWS_ACCESS_KEY_ID: server.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    })
+    expect((await user.mlvc(root, 'install')).code).toBe(0)
+  }
+  const s3 = new S3Client({
+    endpoint: server.endpoint,
+    region: server.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+  })
+  await s3.send(new CreateBucketCommand({ Bucket: 'team-models' }))
+})
+afterAll(() => server?.stop())
+
+describe('git with an encrypted S3 remote', () => {
+  test('ada pushes, bob clones: without the key one clear line, with it every byte', async () => {
+    const repo = join(root, 'ada-repo')
+    const bare = join(root, 'shared.git')
+    await ada.git(root, 'init', '-q', '--bare', bare)
+    await ada.git(root, 'clone', '-q', bare, repo)
+    expect((await ada.mlvc(repo, 'init')).code).toBe(0)
+    expect((await ada.mlvc(repo, 'track', '*.bin')).code).toBe(0)
+    const add = await ada.mlvc(
+      repo,
+      'remote',
+      'add',
+      'origin',
+      's3://team-models/project-x',
+      '--endpoint',
+      server.endpoint,
+      '--encrypt',
+    )
+    expect(add.code, add.stderr).toBe(0)
+    const keyId = /new key (k-[0-9a-f]{16})/.exec(add.stdout)?.[1] as string
+    expect(keyId).toBeDefined()
+    const config = readFileSync(join(repo, '.mlvc/config.yaml'), 'utf8')
+    expect(config).toContain(`encryption: ${keyId}`)
+    expect(config).toContain(`endpoint: ${server.endpoint}`)
+    expect(config).not.toMatch(/secret|AKIA|MLVC[0-9A-F]{16}/)
+    const list = await ada.mlvc(repo, 'remote', 'list')
+    expect(list.stdout).toMatch(
+      new RegExp(
+        `\\* origin\\ts3\\ts3://team-models/project-x  encrypted \\(${keyId}\\)  reachable`,
+      ),
+    )
+
+    const model = pseudoRandomBytes(20 * MiB + 5, 3)
+    writeFileSync(join(repo, 'model.bin'), model)
+    await ada.git(repo, 'add', '.')
+    await ada.git(repo, 'commit', '-qm', 'model')
+    await ada.git(repo, 'push', '-q', 'origin', 'HEAD:main')
+
+    const clone = join(root, 'bob-repo')
+    await bob.git(root, 'clone', '-q', bare, clone)
+    expect(readFileSync(join(clone, 'model.bin'), 'utf8')).toMatch(/^# mlvc stub v1/)
+    const pull = await bob.mlvc(clone, 'pull')
+    expect(pull.code).toBe(1)
+    expect(pull.stderr).toContain(
+      `remote origin is encrypted with key ${keyId}, which this machine does not have`,
+    )
+
+    const exported = await ada.mlvc(repo, 'key', 'export')
+    expect(exported.code).toBe(0)
+    writeFileSync(join(root, 'key.txt'), exported.stdout)
+    const imported = await bob.mlvc(clone, 'key', 'import', join(root, 'key.txt'))
+    expect(imported.stdout).toContain(`imported key ${keyId}`)
+    const again = await bob.mlvc(clone, 'pull')
+    expect(again.code, again.stderr).toBe(0)
+    expect(readFileSync(join(clone, 'model.bin')).equals(model)).toBe(true)
+    expect(await bob.git(clone, 'status', '--porcelain')).toBe('')
+  })
+})
