@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { tensorDeltas } from '../../checkpoint/index.ts'
-import { MlvcError } from '../../core/index.ts'
+import { checkNoLinkedParents, checkWriteTarget, MlvcError } from '../../core/index.ts'
 import {
   fileIdentity,
   git,
@@ -38,6 +38,10 @@ export async function resolve(path: string, strategy: string, io: Io): Promise<C
       },
     )
   }
+  // Checked before the merge's work as well as when the file is written.
+  const abs = `${ctx.workTree}/${path}`
+  checkNoLinkedParents(ctx.workTree, path)
+  checkWriteTarget(abs, 'file')
   const blobs = await readObjects(
     ctx.workTree,
     [...stages.values()].map((s) => s.sha),
@@ -64,7 +68,6 @@ export async function resolve(path: string, strategy: string, io: Io): Promise<C
     }
     const merged = parseStub(Buffer.from(report.stub), path)
     if (!merged) throw new Error('merged stub does not parse')
-    const abs = `${ctx.workTree}/${path}`
     await materialize(store, merged.id, abs, {
       deltas: tensorDeltas(),
       signal: io.signal,
