@@ -102,6 +102,13 @@ function parseExternal(
   name: string,
   entries: Array<[string, string]>,
 ): ParsedTensor['external'] {
+  // onnx keeps the last value of a key given twice (ExternalDataInfo sets attributes in turn).
+  const seen = new Set<string>()
+  for (const [key] of entries) {
+    if (seen.has(key))
+      throw badFormat(path, `tensor ${name}: external data gives ${JSON.stringify(key)} twice`)
+    seen.add(key)
+  }
   const get = (k: string) => entries.find(([key]) => key === k)?.[1]
   const location = get('location')
   if (location === undefined)

@@ -96,6 +96,23 @@ describe('onnx', () => {
       ]),
       /leaves the model's folder/,
     ],
+    [
+      'an external data key given twice (onnx keeps the last)',
+      Buffer.concat([
+        tensor('w', 1, [1]),
+        ...['a.data', 'b.data'].map((location) =>
+          lenField(
+            13,
+            Buffer.concat([
+              lenField(1, Buffer.from('location')),
+              lenField(2, Buffer.from(location)),
+            ]),
+          ),
+        ),
+        varintField(14, 1),
+      ]),
+      /tensor w: external data gives "location" twice/,
+    ],
   ])('%s is BAD_FORMAT naming the tensor', async (_, t, pattern) => {
     await expectBadFormat(readLayout(file(model(t))), pattern)
   })

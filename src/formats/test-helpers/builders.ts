@@ -123,6 +123,8 @@ export interface ZipInput {
   method?: 0 | 8
   /** Write CRC and sizes in a data descriptor (flag bit 3) instead of the local header. */
   descriptor?: boolean
+  /** The CRC-32 recorded everywhere, instead of the data's. */
+  crc?: number
 }
 
 export interface ZipOptions {
@@ -152,7 +154,7 @@ export function buildZip(entries: ZipInput[], options: ZipOptions = {}): Buffer 
   for (const e of entries) {
     const method = e.method ?? 0
     const data = method === 8 ? deflateRawSync(e.data) : Buffer.from(e.data)
-    const crc = crc32(e.data)
+    const crc = e.crc ?? crc32(e.data)
     const name = Buffer.from(e.name)
     const flags = (e.descriptor ? 8 : 0) | 0x800
     const offset = pos
