@@ -1,6 +1,7 @@
 import { badFormat, checkCount, elementCount } from './bad-format.ts'
 import { createCursor } from './cursor.ts'
 import { type DType, dtypeSize } from './dtype.ts'
+import { checkLocation } from './external.ts'
 import type { TensorLayout } from './layout.ts'
 import { type Field, nextField, skipField, WIRE_LEN, WIRE_VARINT } from './protobuf.ts'
 import type { ByteSource } from './source.ts'
@@ -78,23 +79,6 @@ async function readEntry(src: ByteSource, f: Field): Promise<[string, string]> {
     await skipField(c, g)
   }
   return [key, value]
-}
-
-/** ONNX resolves external locations against the model's folder; refuse any way out of it. */
-function checkLocation(path: string, name: string, location: string): void {
-  const parts = location.split(/[/\\]/)
-  if (
-    location === '' ||
-    location.startsWith('/') ||
-    /^[a-zA-Z]:/.test(location) ||
-    parts.includes('..') ||
-    location.includes('\0')
-  ) {
-    throw badFormat(
-      path,
-      `tensor ${name}: external data location ${JSON.stringify(location)} leaves the model's folder`,
-    )
-  }
 }
 
 function parseExternal(

@@ -1,7 +1,6 @@
-import { stat } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
 import { badFormat } from './bad-format.ts'
 import { createCursor } from './cursor.ts'
+import { openExternalData } from './external.ts'
 import type { CheckpointLayout, MetadataValue, TensorLayout } from './layout.ts'
 import { metadataNumber, sortedRecord } from './metadata.ts'
 import { onnxTensorLayout, type ParsedTensor, readTensorProto } from './onnx-tensor.ts'
@@ -104,12 +103,10 @@ async function readGraph(src: ByteSource, graph: Field): Promise<GraphResult> {
   return out
 }
 
-async function externalSize(src: ByteSource, file: string): Promise<number> {
-  try {
-    return (await stat(join(dirname(src.path), file))).size
-  } catch (err) {
-    throw badFormat(src.path, `external data file ${file} cannot be read`, err)
-  }
+async function externalSize(src: ByteSource, t: ParsedTensor, location: string): Promise<number> {
+  const { handle, size } = await openExternalData(src.path, t.name, location)
+  await handle.close()
+  return size
 }
 
 export async function parseOnnx(src: ByteSource): Promise<ParsedOnnx> {
@@ -151,7 +148,7 @@ export async function parseOnnx(src: ByteSource): Promise<ParsedOnnx> {
   const chains = new Map<string, LengthField[]>()
   const tensors: TensorLayout[] = []
   for (const t of graph.result.tensors) {
-    const size = t.external ? await externalSize(src, t.external.location) : undefined
+    const size = t.external ? await externalSize(src, t, t.external.location) : undefined
     const layout = await onnxTensorLayout(src, t, size)
     tensors.push(layout)
     if (t.data) chains.set(layout.name, [graph.field, t.field, t.data])

@@ -383,3 +383,41 @@ export function torchStatePickle(tensors: TorchTensorSpec[]): Buffer {
 export function torchTensorPickle(t: TorchTensorSpec): Buffer {
   return Buffer.concat([Buffer.from([0x80, 0x02]), tensorOps(t), Buffer.from([0x2e])])
 }
+
+// ------------------------------------------------------------------ onnx
+
+function protoVarint(v: number): Buffer {
+  const out: number[] = []
+  let n = v
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80)
+    n = Math.floor(n / 0x80)
+  }
+  out.push(n)
+  return Buffer.from(out)
+}
+
+const protoLen = (field: number, payload: Uint8Array) =>
+  Buffer.concat([protoVarint(field * 8 + 2), protoVarint(payload.length), payload])
+const protoInt = (field: number, v: number) =>
+  Buffer.concat([protoVarint(field * 8), protoVarint(v)])
+
+/**
+ * An ONNX ModelProto (ir_version 8) whose one initializer, an F32 tensor of `name` and `dims`,
+ * keeps its data in the external file `location` (relative to the model's folder).
+ */
+export function buildExternalOnnx(name: string, dims: number[], location: string): Buffer {
+  const entry = (k: string, v: string) =>
+    protoLen(13, Buffer.concat([protoLen(1, Buffer.from(k)), protoLen(2, Buffer.from(v))]))
+  const tensor = Buffer.concat([
+    ...dims.map((d) => protoInt(1, d)),
+    protoInt(2, 1),
+    protoLen(8, Buffer.from(name)),
+    entry('location', location),
+    protoInt(14, 1),
+  ])
+  return Buffer.concat([
+    protoInt(1, 8),
+    protoLen(7, Buffer.concat([protoLen(2, Buffer.from('g')), protoLen(5, tensor)])),
+  ])
+}
