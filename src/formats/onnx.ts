@@ -6,7 +6,7 @@ import { metadataNumber, sortedRecord } from './metadata.ts'
 import { onnxTensorLayout, type ParsedTensor, readTensorProto } from './onnx-tensor.ts'
 import { type Field, nextField, skipField, WIRE_LEN, WIRE_VARINT } from './protobuf.ts'
 import { buildSegments, checkUniqueNames } from './segments.ts'
-import type { ByteSource } from './source.ts'
+import { type ByteSource, withFileSource } from './source.ts'
 
 /** ModelProto field numbers and wire types (onnx.proto3). */
 const MODEL_FIELDS: Record<number, number> = {
@@ -168,4 +168,26 @@ export async function parseOnnx(src: ByteSource): Promise<ParsedOnnx> {
 
 export async function readOnnxLayout(src: ByteSource): Promise<CheckpointLayout> {
   return (await parseOnnx(src)).layout
+}
+
+/**
+ * The external data files an ONNX model's initializers name (locations relative to its folder,
+ * each once, sorted), from the model alone: the files themselves are not opened. Empty when the
+ * file is not ONNX.
+ */
+export async function readOnnxExternalFiles(path: string): Promise<string[]> {
+  return withFileSource(path, async (src) => {
+    if (!(await sniffOnnx(src))) return []
+    const c = createCursor(src, { start: 0, end: src.size }, 'ModelProto')
+    const files = new Set<string>()
+    while (c.pos < c.end) {
+      const f = await nextField(c, 'ModelProto')
+      if (f.number === 7 && f.wire === WIRE_LEN) {
+        for (const t of (await readGraph(src, f)).tensors)
+          if (t.external) files.add(t.external.location)
+      }
+      await skipField(c, f)
+    }
+    return [...files].sort()
+  })
 }

@@ -2,7 +2,13 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { isMlvcError, MlvcError } from '../../core/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
-import { mergeStubs, parseStubText, summarize } from '../merge-support.ts'
+import {
+  externalDataGroup,
+  keepOneSide,
+  mergeStubs,
+  parseStubText,
+  summarize,
+} from '../merge-support.ts'
 import { requireGit } from '../repo.ts'
 
 function conflictHint(path: string): string {
@@ -50,8 +56,9 @@ export async function mergeDriver(
         io.warn(`mlvc: merged ${path} tensor by tensor: ${summarize(report.outcome)}`)
         return { data: { path, result: 'merged' }, text: '' }
       }
+      const hint = report.together ? `  ${keepOneSide(report.together)}` : conflictHint(path)
       io.warn(
-        `mlvc: conflict in ${path}: the work tree has our version.\n${report.lines.join('\n')}\n${conflictHint(path)}`,
+        `mlvc: conflict in ${path}: the work tree has our version.\n${report.lines.join('\n')}\n${hint}`,
       )
       return { data: { path, result: 'conflict', conflicts: report.lines }, text: '', exitCode: 1 }
     } catch (err) {
@@ -67,6 +74,14 @@ export async function mergeDriver(
       )
       return { data: { path, result: 'conflict' }, text: '', exitCode: 1 }
     }
+  }
+  const group = await externalDataGroup(ctx.workTree, path)
+  if (group.length > 0) {
+    const models = group.filter((f) => f.endsWith('.onnx')).join(', ')
+    io.warn(
+      `mlvc: conflict in ${path}: both sides changed it; it holds tensors of ${models} (ONNX external data), which mlvc does not merge tensor by tensor; the work tree has our version.\n  ${keepOneSide(group)}`,
+    )
+    return { data: { path, result: 'conflict' }, text: '', exitCode: 1 }
   }
   io.warn(
     `mlvc: conflict in ${path}: both sides changed it; the work tree has our version.\n${conflictHint(path)}`,

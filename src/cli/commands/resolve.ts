@@ -13,7 +13,7 @@ import {
 import { materialize } from '../../store/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
-import { mergeStubs, summarize } from '../merge-support.ts'
+import { externalDataGroup, keepOneSide, mergeStubs, summarize } from '../merge-support.ts'
 import { requireGit } from '../repo.ts'
 
 /**
@@ -55,6 +55,17 @@ export async function resolve(path: string, strategy: string, io: Io): Promise<C
     return parsed
   }
   const stubs = { base: stub('1', 'base'), ours: stub('2', 'ours'), theirs: stub('3', 'theirs') }
+  if (!stubs.ours.extra || !stubs.theirs.extra) {
+    const group = await externalDataGroup(ctx.workTree, path)
+    if (group.length > 0) {
+      const models = group.filter((f) => f.endsWith('.onnx')).join(', ')
+      throw new MlvcError(
+        'USAGE',
+        `${path} holds tensors of ${models} (ONNX external data), which mlvc does not merge tensor by tensor`,
+        { hint: keepOneSide(group) },
+      )
+    }
+  }
   const result = await withRepoStore(ctx, async (store) => {
     const report = await mergeStubs(ctx, store, stubs, path, io, strategy)
     if (report.kind === 'conflict') {
@@ -62,7 +73,9 @@ export async function resolve(path: string, strategy: string, io: Io): Promise<C
         'USAGE',
         `${path}: still conflicts with ${strategy}:\n${report.lines.join('\n')}`,
         {
-          hint: 'choose another strategy, or keep one side with git checkout --ours/--theirs',
+          hint: report.together
+            ? keepOneSide(report.together)
+            : 'choose another strategy, or keep one side with git checkout --ours/--theirs',
         },
       )
     }

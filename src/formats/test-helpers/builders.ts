@@ -402,22 +402,46 @@ const protoLen = (field: number, payload: Uint8Array) =>
 const protoInt = (field: number, v: number) =>
   Buffer.concat([protoVarint(field * 8), protoVarint(v)])
 
-/**
- * An ONNX ModelProto (ir_version 8) whose one initializer, an F32 tensor of `name` and `dims`,
- * keeps its data in the external file `location` (relative to the model's folder).
- */
-export function buildExternalOnnx(name: string, dims: number[], location: string): Buffer {
+export interface OnnxTensorInput {
+  name: string
+  dims: number[]
+  /** F32 raw_data in the model file. */
+  data?: Uint8Array
+  /** Data in an external file, relative to the model's folder. */
+  external?: { location: string; offset?: number; length?: number }
+}
+
+/** An ONNX ModelProto (ir_version 8) whose graph has these F32 initializers. */
+export function buildOnnx(tensors: OnnxTensorInput[]): Buffer {
   const entry = (k: string, v: string) =>
     protoLen(13, Buffer.concat([protoLen(1, Buffer.from(k)), protoLen(2, Buffer.from(v))]))
-  const tensor = Buffer.concat([
-    ...dims.map((d) => protoInt(1, d)),
-    protoInt(2, 1),
-    protoLen(8, Buffer.from(name)),
-    entry('location', location),
-    protoInt(14, 1),
-  ])
+  const initializers = tensors.map((t) => {
+    const ext = t.external
+    return protoLen(
+      5,
+      Buffer.concat([
+        ...t.dims.map((d) => protoInt(1, d)),
+        protoInt(2, 1),
+        protoLen(8, Buffer.from(t.name)),
+        ...(t.data ? [protoLen(9, t.data)] : []),
+        ...(ext
+          ? [
+              entry('location', ext.location),
+              ...(ext.offset !== undefined ? [entry('offset', String(ext.offset))] : []),
+              ...(ext.length !== undefined ? [entry('length', String(ext.length))] : []),
+              protoInt(14, 1),
+            ]
+          : []),
+      ]),
+    )
+  })
   return Buffer.concat([
     protoInt(1, 8),
-    protoLen(7, Buffer.concat([protoLen(2, Buffer.from('g')), protoLen(5, tensor)])),
+    protoLen(7, Buffer.concat([protoLen(2, Buffer.from('g')), ...initializers])),
   ])
+}
+
+/** An ONNX model whose one F32 initializer keeps all its data in the external file `location`. */
+export function buildExternalOnnx(name: string, dims: number[], location: string): Buffer {
+  return buildOnnx([{ name, dims, external: { location } }])
 }
