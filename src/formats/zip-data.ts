@@ -29,14 +29,19 @@ function checkCrc(src: ByteSource, entry: ZipEntry, crc: number): void {
 /**
  * An entry's data front to back (inflated if deflated), in blocks, checked against the CRC-32
  * the directory records once the last block is through: a mismatch throws BAD_FORMAT then. Zip
- * tools (Python's zipfile, so NumPy; unzip) refuse such an entry; PyTorch does not check.
+ * tools (Python's zipfile, so NumPy; unzip) refuse such an entry; PyTorch does not check. A block
+ * is valid until the next is asked for (stored data is read into one reused buffer).
  */
 export async function* entryData(src: ByteSource, entry: ZipEntry): AsyncGenerator<Uint8Array> {
   checkReadable(src, entry)
   let crc = 0
   if (entry.method === 0) {
+    const buffer = src.readInto ? Buffer.allocUnsafe(Math.min(BLOCK, entry.size)) : undefined
     for (let at = entry.dataStart; at < entry.dataEnd; at += BLOCK) {
-      const block = await src.read(at, Math.min(BLOCK, entry.dataEnd - at))
+      const n = Math.min(BLOCK, entry.dataEnd - at)
+      const block = buffer
+        ? await (src.readInto as NonNullable<ByteSource['readInto']>)(at, buffer.subarray(0, n))
+        : await src.read(at, n)
       crc = crc32(block, crc)
       yield block
     }
@@ -63,7 +68,7 @@ export async function checkEntryCrc(
   let have = 0
   for await (const block of entryData(src, entry)) {
     if (have < keep) {
-      kept.push(block.subarray(0, keep - have))
+      kept.push(Buffer.from(block.subarray(0, keep - have)))
       have += Math.min(block.length, keep - have)
     }
   }
