@@ -73,7 +73,7 @@ describe('git merge of an ONNX model whose tensors live in external data', () =>
     const resolve = await user.mlvc(dir, 'resolve', 'model.data', '--strategy', 'average')
     expect(resolve.code).toBe(2)
     expect(resolve.stderr).toContain(
-      'mlvc: model.data holds tensors of model.onnx (ONNX external data), which mlvc does not merge tensor by tensor',
+      'mlvc: model.data: it holds tensors of model.onnx (ONNX external data), which mlvc does not merge tensor by tensor',
     )
     expect(resolve.stderr).toContain(KEEP_ONE_SIDE)
     // What the hint says works: theirs of both, consistent with each other.

@@ -226,6 +226,12 @@ export async function externalDataGroup(workTree: string, path: string): Promise
   return [...group].sort()
 }
 
+/** Why a file of an externalDataGroup is not merged. */
+export function externalDataReason(group: readonly string[]): string {
+  const models = group.filter((f) => f.endsWith('.onnx')).join(', ')
+  return `it holds tensors of ${models} (ONNX external data), which mlvc does not merge tensor by tensor`
+}
+
 /** For an ONNX model and its external data: only one side of all the files is consistent. */
 export function keepOneSide(files: readonly string[]): string {
   const quoted = files.map((f) => `'${f}'`).join(' ')

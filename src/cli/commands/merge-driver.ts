@@ -4,6 +4,7 @@ import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
 import {
   externalDataGroup,
+  externalDataReason,
   keepOneSide,
   mergeStubs,
   parseStubText,
@@ -77,9 +78,8 @@ export async function mergeDriver(
   }
   const group = await externalDataGroup(ctx.workTree, path)
   if (group.length > 0) {
-    const models = group.filter((f) => f.endsWith('.onnx')).join(', ')
     io.warn(
-      `mlvc: conflict in ${path}: both sides changed it; it holds tensors of ${models} (ONNX external data), which mlvc does not merge tensor by tensor; the work tree has our version.\n  ${keepOneSide(group)}`,
+      `mlvc: conflict in ${path}: both sides changed it; ${externalDataReason(group)}; the work tree has our version.\n  ${keepOneSide(group)}`,
     )
     return { data: { path, result: 'conflict' }, text: '', exitCode: 1 }
   }

@@ -13,7 +13,13 @@ import {
 import { materialize } from '../../store/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
-import { externalDataGroup, keepOneSide, mergeStubs, summarize } from '../merge-support.ts'
+import {
+  externalDataGroup,
+  externalDataReason,
+  keepOneSide,
+  mergeStubs,
+  summarize,
+} from '../merge-support.ts'
 import { requireGit } from '../repo.ts'
 
 /**
@@ -58,12 +64,9 @@ export async function resolve(path: string, strategy: string, io: Io): Promise<C
   if (!stubs.ours.extra || !stubs.theirs.extra) {
     const group = await externalDataGroup(ctx.workTree, path)
     if (group.length > 0) {
-      const models = group.filter((f) => f.endsWith('.onnx')).join(', ')
-      throw new MlvcError(
-        'USAGE',
-        `${path} holds tensors of ${models} (ONNX external data), which mlvc does not merge tensor by tensor`,
-        { hint: keepOneSide(group) },
-      )
+      throw new MlvcError('USAGE', `${path}: ${externalDataReason(group)}`, {
+        hint: keepOneSide(group),
+      })
     }
   }
   const result = await withRepoStore(ctx, async (store) => {
