@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { crc32 } from 'node:zlib'
 import { describe, expect, test } from 'vitest'
+import { buildNpy, buildZip } from '../formats/test-helpers/builders.ts'
 import { materialize, openStore, type Store, storeSize } from '../store/index.ts'
 import { pseudoRandomBytes, ROOT, tempDir } from '../test-helpers/index.ts'
 import { tensorDeltas } from './deltas.ts'
@@ -121,6 +123,21 @@ describe('checkpoints stored tensor by tensor', () => {
     expect(r2.note).toMatch(/broken\.safetensors/)
     await s.commit()
     await roundTrip(s, r2.id, bytes)
+    await s.close()
+  })
+
+  test('an npz member with a wrong CRC-32 (NumPy refuses it) gets no statistics: a blob with a note', async () => {
+    const s = await store()
+    const data = Buffer.from(new Float32Array([1, 2, 3]).buffer)
+    const member = buildNpy({ descr: '<f4', fortran: false, shape: [3], data })
+    const bytes = buildZip([{ name: 'x.npy', data: member, crc: (crc32(member) ^ 1) >>> 0 }])
+    const path = join(dir, 'bad-crc.npz')
+    writeFileSync(path, bytes)
+    const r = await ingestCheckpoint(s, path, undefined, { displayPath: 'bad-crc.npz' })
+    expect(r.meta).toBeUndefined()
+    expect(r.note).toMatch(/^bad-crc\.npz: zip entry x\.npy: its data has CRC-32/)
+    await s.commit()
+    await roundTrip(s, r.id, bytes)
     await s.close()
   })
 

@@ -49,6 +49,12 @@ export interface MergeOutcome {
   /** Non-empty: nothing was written; the caller reports these and leaves ours. */
   conflicts: Array<{ name: string; why: string }>
   result?: { id: string; size: number; sha256: string; meta: CheckpointMeta }
+  /**
+   * ONNX external data files (relative to the model's folder) that tensors of the versions live
+   * in. Such a model is not merged: those bytes are other files, which git merges on their own, so
+   * the model and its data stay consistent only when one side of all of them is taken.
+   */
+  external?: string[]
 }
 
 interface Version {
@@ -73,6 +79,14 @@ async function loadVersion(
     )
   }
   return { id, manifest, meta, tensors: new Map(meta.tensors.map((t) => [t.name, t])) }
+}
+
+/** The ONNX external data files any version keeps tensors in, each once, sorted. */
+function externalFiles(versions: Record<Side, Version>): string[] {
+  const files = new Set<string>()
+  for (const v of Object.values(versions))
+    for (const t of v.meta.tensors) if (t.file !== undefined) files.add(t.file)
+  return [...files].sort()
 }
 
 const signature = (tensors: Iterable<TensorRecord>) =>
@@ -277,7 +291,9 @@ async function writeRewritten(
     const replacements = new Map<string, TensorBytes>(
       replaced.map((d) => [d.name, replacementBytes(job, d)]),
     )
-    await writeWithTensors(tmp, await readLayout(tmp), replacements, out, {
+    // Materialized from the store, so checked against its sha-256; its CRCs were checked when stored.
+    const layout = await readLayout(tmp, { checkCrc: false })
+    await writeWithTensors(tmp, layout, replacements, out, {
       tmpDir: job.store.layout.tmp,
       fsync: false,
     })
@@ -348,6 +364,11 @@ export async function mergeCheckpoints(store: Store, input: MergeInput): Promise
   if (formats.size > 1) {
     const why = `the versions are in different formats (base ${versions.base.meta.format}, ours ${versions.ours.meta.format}, theirs ${versions.theirs.meta.format})`
     return { decisions: [], conflicts: [{ name: '*', why }] }
+  }
+  const external = externalFiles(versions)
+  if (external.length > 0) {
+    const why = `its tensors live in external data (${external.join(', ')}), which mlvc does not merge tensor by tensor`
+    return { decisions: [], conflicts: [{ name: '*', why }], external }
   }
   const decisions = planMerge(
     { base: versions.base.meta, ours: versions.ours.meta, theirs: versions.theirs.meta },

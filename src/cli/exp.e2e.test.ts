@@ -1,4 +1,11 @@
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  appendFileSync,
+  existsSync,
+  lstatSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -64,6 +71,12 @@ describe('mlvc exp on a dbxlogger repository', () => {
     expect(plot.code).toBe(0)
     const svg = readFileSync(join(repo, 'loss.svg'), 'utf8')
     expect(svg.match(/<polyline /g)).toHaveLength(2)
+    symlinkSync(join(repo, 'loss.svg'), join(repo, 'link.svg'))
+    const linked = await mlvc(repo, 'exp', 'plot', 'fjd', '-m', 'train:loss', '-o', 'link.svg')
+    expect(linked.code).toBe(2)
+    expect(linked.stderr).toContain('link.svg is a symbolic link')
+    expect(lstatSync(join(repo, 'link.svg')).isSymbolicLink()).toBe(true)
+    expect(readFileSync(join(repo, 'loss.svg'), 'utf8')).toBe(svg)
     expect((await mlvc(repo, 'exp', 'fsck')).stdout).toMatch(/^ok: 3 experiments, 2 RepoFiles/m)
   })
 

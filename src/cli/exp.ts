@@ -106,7 +106,10 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .argument('[id...]', 'experiments (default: those matching --where, or all)')
     .requiredOption('-m, --metric <metric>', 'the metric: a key, or PATTERN:KEY (e.g. train:loss)')
     .option(...REPO)
-    .option('-o, --output <file>', 'where to write the SVG (default: <metric>.svg)')
+    .option(
+      '-o, --output <file>',
+      'where to write the SVG (default: <metric>.svg); a regular file there is replaced, anything else refused',
+    )
     .option(
       '-w, --where <expr>',
       'choose experiments by filter, repeatable (as in list)',

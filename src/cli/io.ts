@@ -32,3 +32,33 @@ export function formatBytes(n: number): string {
   }
   return unit === 0 ? `${n} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`
 }
+
+/**
+ * Writes blocks to standard output as they come, waiting when the pipe is full. A reader that
+ * goes away (EPIPE: `mlvc get ID - | head -c 100`) ends the copy quietly; an error from `blocks`
+ * propagates after the bytes before it were written.
+ */
+export async function writeToStdout(blocks: AsyncIterable<Uint8Array>): Promise<void> {
+  const out = process.stdout
+  let failed: NodeJS.ErrnoException | undefined
+  // Kept for good: a failed write may report again on a later tick.
+  out.on('error', (err: NodeJS.ErrnoException) => {
+    failed ??= err
+  })
+  const settled = () =>
+    new Promise<void>((done) => {
+      const settle = () => {
+        out.off('drain', settle)
+        out.off('error', settle)
+        done()
+      }
+      out.on('drain', settle)
+      out.on('error', settle)
+    })
+  for await (const block of blocks) {
+    if (failed) break
+    if (!out.write(block)) await settled()
+  }
+  if (!failed) await new Promise<void>((done) => out.write('', () => done()))
+  if (failed && failed.code !== 'EPIPE') throw failed
+}

@@ -49,8 +49,14 @@ program
   .command('get')
   .description('write the file an id names to OUT, verified against its sha256')
   .argument('<id>', 'an id printed by mlvc put')
-  .argument('<out>', 'where to write the file')
-  .option('-f, --force', 'replace OUT if it exists')
+  .argument(
+    '<out>',
+    'where to write the file: a new path, or "-" for standard output (every chunk is verified before it is written, the whole file at the end; if that fails, mlvc exits non-zero and standard output may have received a correct prefix of the file)',
+  )
+  .option(
+    '-f, --force',
+    'replace OUT if it is a regular file (devices, FIFOs, sockets, directories and symbolic links are never replaced)',
+  )
   .action((id, out, options) =>
     run(shell(), async (io) =>
       (await import('./commands/get.ts')).get(id, out, { force: options.force === true }, io),

@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises'
+import { join, posix } from 'node:path'
 import {
   checkpointStubLines,
   describeStrategy,
@@ -7,6 +9,7 @@ import {
   type StrategySpec,
 } from '../checkpoint/index.ts'
 import { configString, configValue, MlvcError } from '../core/index.ts'
+import { readOnnxExternalFiles } from '../formats/index.ts'
 import { formatStub, git, parseStub, type Stub } from '../git/index.ts'
 import { fetchObjects } from '../remote/index.ts'
 import { isComplete, type Store } from '../store/index.ts'
@@ -91,7 +94,8 @@ async function ensureLocal(
 
 export type MergeReport =
   | { kind: 'merged'; stub: string; outcome: MergeOutcome }
-  | { kind: 'conflict'; lines: string[] }
+  /** `together`: files (work-tree paths) of which only one side of all can be taken. */
+  | { kind: 'conflict'; lines: string[]; together?: string[] | undefined }
 
 /** Merges three stubs of a checkpoint; returns the merged stub or the conflict report. */
 export async function mergeStubs(
@@ -120,7 +124,11 @@ export async function mergeStubs(
   }
   if (outcome.conflicts.length > 0 || !outcome.result) {
     const lines = outcome.conflicts.map((c) => `  ${c.name === '*' ? '(file)' : c.name}: ${c.why}`)
-    return { kind: 'conflict', lines }
+    const together = outcome.external && [
+      path,
+      ...outcome.external.map((f) => posix.join(posix.dirname(path), f)),
+    ]
+    return { kind: 'conflict', lines, together }
   }
   await store.commit()
   const { id, size, sha256, meta } = outcome.result
@@ -189,6 +197,45 @@ export function summarize(outcome: MergeOutcome): string {
     counts.set(label, (counts.get(label) ?? 0) + 1)
   }
   return [...counts].map(([label, n]) => `${n} ${label}`).join(', ')
+}
+
+/**
+ * When `path` (work-tree relative) is the external data of ONNX models in the work tree: those
+ * models and every external file they use, `path` included, sorted; else an empty list. ONNX
+ * locations never contain '..', so the models are in `path`'s folder or one above it.
+ */
+export async function externalDataGroup(workTree: string, path: string): Promise<string[]> {
+  const group = new Set<string>()
+  let dir = posix.dirname(path)
+  for (;;) {
+    let names: string[] = []
+    try {
+      names = await readdir(join(workTree, dir))
+    } catch {}
+    for (const name of names.filter((n) => n.endsWith('.onnx'))) {
+      const model = posix.join(dir, name)
+      const files = await readOnnxExternalFiles(join(workTree, model)).catch(() => [])
+      const paths = files.map((f) => posix.join(dir, f))
+      if (!paths.includes(path)) continue
+      group.add(model)
+      for (const p of paths) group.add(p)
+    }
+    if (dir === '.') break
+    dir = posix.dirname(dir)
+  }
+  return [...group].sort()
+}
+
+/** Why a file of an externalDataGroup is not merged. */
+export function externalDataReason(group: readonly string[]): string {
+  const models = group.filter((f) => f.endsWith('.onnx')).join(', ')
+  return `it holds tensors of ${models} (ONNX external data), which mlvc does not merge tensor by tensor`
+}
+
+/** For an ONNX model and its external data: only one side of all the files is consistent. */
+export function keepOneSide(files: readonly string[]): string {
+  const quoted = files.map((f) => `'${f}'`).join(' ')
+  return `keep one side of all of them: git checkout --theirs -- ${quoted} && git add ${quoted}   (or --ours)`
 }
 
 export function parseStubText(text: Buffer, path: string, side: string): Stub | undefined {

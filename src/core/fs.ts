@@ -13,6 +13,7 @@ import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { fsError, isErrno } from './errors.ts'
+import { checkWriteTarget, placeFile, type ReplaceRule } from './target.ts'
 
 /** A name no other process or thread will pick: pid, thread and 48 random bits. */
 export function uniqueName(prefix: string): string {
@@ -24,6 +25,8 @@ export interface AtomicWriteOptions {
   fsync?: boolean
   /** Folder for the temporary file; must be on the same file system. @default the target's folder */
   tmpDir?: string
+  /** What may be at `path` already (see ReplaceRule); a user-named path wants 'file'. @default 'any' */
+  replace?: ReplaceRule
 }
 
 /**
@@ -36,6 +39,8 @@ export async function writeFileAtomic(
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const tmp = join(options.tmpDir ?? dirname(path), `.${uniqueName('tmp')}`)
+  const rule = options.replace ?? 'any'
+  checkWriteTarget(path, rule)
   try {
     const handle = await open(tmp, 'wx')
     try {
@@ -44,7 +49,7 @@ export async function writeFileAtomic(
     } finally {
       await handle.close()
     }
-    await rename(tmp, path)
+    placeFile(tmp, path, rule)
   } catch (err) {
     await rm(tmp, { force: true })
     throw fsError(err, 'writing', path)

@@ -26,4 +26,5 @@ export {
 export { acquireLock, type Lock, type LockOptions } from './lock.ts'
 export { mapConcurrent } from './pool.ts'
 export type { ProgressEvent, ProgressHandler, ProgressOptions } from './progress.ts'
+export { checkNoLinkedParents, checkWriteTarget, placeFile, type ReplaceRule } from './target.ts'
 export { workerUrl } from './worker-url.ts'

@@ -51,7 +51,11 @@ export async function detectFormatOf(
   }
 }
 
-export async function layoutOf(src: ByteSource, maxHeaderBytes: number): Promise<CheckpointLayout> {
+export async function layoutOf(
+  src: ByteSource,
+  options: { maxHeaderBytes: number; checkCrc: boolean },
+): Promise<CheckpointLayout> {
+  const { maxHeaderBytes } = options
   const kind = await sniff(src)
   switch (kind) {
     case 'safetensors':
@@ -66,8 +70,8 @@ export async function layoutOf(src: ByteSource, maxHeaderBytes: number): Promise
       throw legacyTorchError(src.path)
     case 'zip': {
       const dir = await readZipDirectory(src, maxHeaderBytes)
-      if (torchPickleEntry(dir)) return readTorchLayout(src, dir, maxHeaderBytes)
-      if (isNpz(dir)) return readNpzLayout(src, dir)
+      if (torchPickleEntry(dir)) return readTorchLayout(src, dir, options)
+      if (isNpz(dir)) return readNpzLayout(src, dir, options)
       throw badFormat(src.path, 'a zip archive that is neither a PyTorch checkpoint nor an .npz')
     }
     case undefined:

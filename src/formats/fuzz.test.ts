@@ -10,7 +10,8 @@ import { unpickle } from './pickle.ts'
 import { bufferSource } from './source.ts'
 import { checkLayout, FACTS, fixture } from './test-helpers/fixtures.ts'
 import { tensorOf, torchHooks } from './torch-globals.ts'
-import { readZipDirectory, readZipEntry, type ZipEntry } from './zip.ts'
+import { readZipDirectory, type ZipEntry } from './zip.ts'
+import { readZipEntry } from './zip-data.ts'
 
 const dir = tempDir('mlvc-fuzz')
 copyFileSync(fixture('onnx/external.data'), join(dir, 'external.data'))

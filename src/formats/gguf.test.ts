@@ -161,6 +161,15 @@ describe('gguf', () => {
       Buffer.alloc(64),
       /two tensors are named "w"/,
     ],
+    [
+      'two tensors over the same bytes (ggml refuses them)',
+      [
+        { name: 'w', dims: [8], type: 0, offset: 0 },
+        { name: 'v', dims: [8], type: 0, offset: 0 },
+      ],
+      Buffer.alloc(32),
+      /tensors w and v overlap/,
+    ],
   ])('%s is BAD_FORMAT', async (_, infos, data, pattern) => {
     await expectBadFormat(readLayout(file(gguf([], infos, data))), pattern)
   })
@@ -184,6 +193,18 @@ describe('gguf', () => {
       'an alignment that is not a power of two',
       gguf([['general.alignment', 4, u32(48)]], [], Buffer.alloc(0)),
       /not a power of two/,
+    ],
+    [
+      'a key given twice (a map keeps the last; ggml and gguf-py refuse it)',
+      gguf(
+        [
+          ['general.alignment', 4, u32(32)],
+          ['general.alignment', 4, u32(64)],
+        ],
+        [],
+        Buffer.alloc(0),
+      ),
+      /the GGUF key "general\.alignment" is given twice/,
     ],
     [
       'a key of a gigabyte',

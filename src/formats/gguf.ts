@@ -4,7 +4,7 @@ import { type Cursor, createCursor } from './cursor.ts'
 import { ggmlType } from './ggml.ts'
 import type { CheckpointLayout, MetadataValue, TensorLayout } from './layout.ts'
 import { metadataNumber, sortedRecord } from './metadata.ts'
-import { buildSegments, checkUniqueNames } from './segments.ts'
+import { buildSegments, checkDisjointTensors, checkUniqueNames } from './segments.ts'
 import type { ByteSource } from './source.ts'
 
 export const GGUF_MAGIC = 0x46554747 // "GGUF" read little-endian
@@ -189,6 +189,8 @@ export async function readGgufLayout(src: ByteSource): Promise<CheckpointLayout>
   const kv = new Map<string, MetadataValue>()
   for (let i = 0; i < header.kvCount; i++) {
     const key = await readKey(c)
+    // ggml and the gguf Python package refuse a key given twice; a map would keep the last.
+    if (kv.has(key)) throw badFormat(src.path, `the GGUF key ${JSON.stringify(key)} is given twice`)
     kv.set(key, await readValue(c, await c.u32(), 0))
   }
   const infos = []
@@ -231,6 +233,7 @@ export async function readGgufLayout(src: ByteSource): Promise<CheckpointLayout>
     }
   })
   checkUniqueNames(src.path, tensors)
+  checkDisjointTensors(src.path, tensors)
   return {
     format: 'gguf',
     size: src.size,

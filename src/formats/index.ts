@@ -10,6 +10,7 @@ export type {
   TensorEncoding,
   TensorLayout,
 } from './layout.ts'
+export { readOnnxExternalFiles } from './onnx.ts'
 export { detectFormat, type ReadLayoutOptions, readLayout } from './read-layout.ts'
 export { type ReadTensorOptions, readTensor, readTensorFrom } from './read-tensor.ts'
 export { parseShardIndex, readShardIndex, type ShardIndex } from './safetensors-index.ts'

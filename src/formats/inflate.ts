@@ -55,22 +55,3 @@ export async function* inflateRange(
     )
   }
 }
-
-/** The first `need` inflated bytes (fewer if the member is shorter); stops inflating there. */
-export async function inflatePrefix(
-  src: ByteSource,
-  range: { start: number; end: number; size: number; need: number },
-  what: string,
-): Promise<Uint8Array> {
-  const { need } = range
-  const parts: Uint8Array[] = []
-  let have = 0
-  if (need > 0) {
-    for await (const chunk of inflateRange(src, range, what)) {
-      parts.push(chunk)
-      have += chunk.length
-      if (have >= need) break
-    }
-  }
-  return Buffer.concat(parts).subarray(0, need)
-}

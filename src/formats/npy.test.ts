@@ -54,6 +54,15 @@ describe('.npy headers', () => {
       /not a Python dict literal/,
     ],
     ["__import__('os').system('x')", /not a Python dict literal/],
+    [
+      "{'descr': '<f4', 'descr': '<i4', 'fortran_order': False, 'shape': (3,), }",
+      /the .npy header gives "descr" twice/,
+    ],
+    [
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), 'extra': 1, }",
+      /keys are \["descr","fortran_order","shape","extra"\]; NumPy requires exactly/,
+    ],
+    ["{'descr': '<f4', 'shape': (3,), }", /NumPy requires exactly descr, fortran_order and shape/],
   ])('%s is BAD_FORMAT', (text, pattern) => {
     const len = Buffer.alloc(2)
     len.writeUInt16LE(text.length)

@@ -57,8 +57,29 @@ export function npyPrelude(
   return { version: major, headerLength: prelude + textLength }
 }
 
+const KEYS = ['descr', 'fortran_order', 'shape']
+
 function field(dict: Array<[PyLiteral, PyLiteral]>, key: string): PyLiteral | undefined {
   return dict.find(([k]) => k === key)?.[1]
+}
+
+/**
+ * NumPy requires exactly these three keys. A key given twice is malformed here: Python keeps the
+ * last value, so a reader keeping the first would see another array.
+ */
+function checkKeys(file: string, what: string, dict: Array<[PyLiteral, PyLiteral]>): void {
+  const seen = new Set<PyLiteral>()
+  for (const [key] of dict) {
+    if (seen.has(key))
+      throw badFormat(file, `${what}: the .npy header gives ${JSON.stringify(key)} twice`)
+    seen.add(key)
+  }
+  if (seen.size !== KEYS.length || !KEYS.every((k) => seen.has(k))) {
+    throw badFormat(
+      file,
+      `${what}: the .npy header's keys are ${JSON.stringify([...seen])}; NumPy requires exactly descr, fortran_order and shape`,
+    )
+  }
 }
 
 function parseDescr(
@@ -91,6 +112,7 @@ export function parseNpyHeader(file: string, what: string, head: Uint8Array): Np
   if (literal === null || typeof literal !== 'object' || Array.isArray(literal)) {
     throw badFormat(file, `${what}: the .npy header is not a dict`)
   }
+  checkKeys(file, what, literal.dict)
   const { dtype, byteOrder } = parseDescr(file, what, field(literal.dict, 'descr'))
   const fortran = field(literal.dict, 'fortran_order')
   const shape = field(literal.dict, 'shape')

@@ -1,10 +1,10 @@
 import { badFormat } from './bad-format.ts'
-import { inflatePrefix } from './inflate.ts'
 import type { CheckpointLayout, TensorLayout } from './layout.ts'
-import { type NpyHeader, readNpyHeader } from './npy.ts'
+import { NPY_MAX_HEADER, type NpyHeader, readNpyHeader } from './npy.ts'
 import { buildSegments, checkUniqueNames } from './segments.ts'
 import type { ByteSource } from './source.ts'
 import type { ZipDirectory, ZipEntry } from './zip.ts'
+import { checkEntryCrc } from './zip-data.ts'
 
 /** An .npz is a zip whose members are all .npy files (np.savez, np.savez_compressed). */
 export function isNpz(dir: ZipDirectory): boolean {
@@ -27,35 +27,31 @@ export function npyTensor(name: string, header: NpyHeader, start: number): Tenso
   }
 }
 
-async function memberTensor(src: ByteSource, entry: ZipEntry): Promise<TensorLayout> {
+/**
+ * A member's tensor. The whole member is read (inflated) once, to check its CRC-32 as NumPy does
+ * when it loads it, and its .npy header is taken from the first bytes on the way; unchecked, a
+ * stored member's header is read in place.
+ */
+async function memberTensor(
+  src: ByteSource,
+  entry: ZipEntry,
+  checkCrc: boolean,
+): Promise<TensorLayout> {
   const what = `member ${entry.name}`
-  if (entry.flags & 1) throw badFormat(src.path, `${what} is encrypted`)
-  const range = { start: entry.dataStart, end: entry.dataEnd, size: entry.size }
-  if (entry.method === 0) {
-    if (entry.size !== entry.compressedSize)
-      throw badFormat(src.path, `${what}: a stored member's sizes differ`)
-    const header = await readNpyHeader(src.path, what, (n) =>
-      src.read(entry.dataStart, Math.min(n, entry.size)),
-    )
-    if (header.headerLength + header.nbytes !== entry.size) {
-      throw badFormat(
-        src.path,
-        `${what} holds ${entry.size} bytes, its header says ${header.headerLength + header.nbytes}`,
-      )
-    }
-    return npyTensor(tensorName(entry), header, entry.dataStart + header.headerLength)
-  }
-  if (entry.method !== 8)
-    throw badFormat(src.path, `${what} uses compression method ${entry.method}`)
-  const header = await readNpyHeader(src.path, what, (n) =>
-    inflatePrefix(src, { ...range, need: n }, what),
-  )
+  const keep = NPY_MAX_HEADER + 12
+  const head =
+    checkCrc || entry.method !== 0
+      ? await checkEntryCrc(src, entry, keep)
+      : await src.read(entry.dataStart, Math.min(keep, entry.size))
+  const header = await readNpyHeader(src.path, what, async (n) => head.subarray(0, n))
   if (header.headerLength + header.nbytes !== entry.size) {
     throw badFormat(
       src.path,
-      `${what} inflates to ${entry.size} bytes, its header says ${header.headerLength + header.nbytes}`,
+      `${what} holds ${entry.size} bytes, its header says ${header.headerLength + header.nbytes}`,
     )
   }
+  if (entry.method === 0)
+    return npyTensor(tensorName(entry), header, entry.dataStart + header.headerLength)
   return {
     ...npyTensor(tensorName(entry), header, entry.dataStart),
     end: entry.dataEnd,
@@ -63,9 +59,13 @@ async function memberTensor(src: ByteSource, entry: ZipEntry): Promise<TensorLay
   }
 }
 
-export async function readNpzLayout(src: ByteSource, dir: ZipDirectory): Promise<CheckpointLayout> {
+export async function readNpzLayout(
+  src: ByteSource,
+  dir: ZipDirectory,
+  options: { checkCrc: boolean },
+): Promise<CheckpointLayout> {
   const tensors: TensorLayout[] = []
-  for (const entry of dir.entries) tensors.push(await memberTensor(src, entry))
+  for (const entry of dir.entries) tensors.push(await memberTensor(src, entry, options.checkCrc))
   checkUniqueNames(src.path, tensors)
   return {
     format: 'npz',

@@ -1,6 +1,7 @@
 import { badFormat, checkCount, elementCount } from './bad-format.ts'
 import { createCursor } from './cursor.ts'
 import { type DType, dtypeSize } from './dtype.ts'
+import { checkLocation } from './external.ts'
 import type { TensorLayout } from './layout.ts'
 import { type Field, nextField, skipField, WIRE_LEN, WIRE_VARINT } from './protobuf.ts'
 import type { ByteSource } from './source.ts'
@@ -80,28 +81,18 @@ async function readEntry(src: ByteSource, f: Field): Promise<[string, string]> {
   return [key, value]
 }
 
-/** ONNX resolves external locations against the model's folder; refuse any way out of it. */
-function checkLocation(path: string, name: string, location: string): void {
-  const parts = location.split(/[/\\]/)
-  if (
-    location === '' ||
-    location.startsWith('/') ||
-    /^[a-zA-Z]:/.test(location) ||
-    parts.includes('..') ||
-    location.includes('\0')
-  ) {
-    throw badFormat(
-      path,
-      `tensor ${name}: external data location ${JSON.stringify(location)} leaves the model's folder`,
-    )
-  }
-}
-
 function parseExternal(
   path: string,
   name: string,
   entries: Array<[string, string]>,
 ): ParsedTensor['external'] {
+  // onnx keeps the last value of a key given twice (ExternalDataInfo sets attributes in turn).
+  const seen = new Set<string>()
+  for (const [key] of entries) {
+    if (seen.has(key))
+      throw badFormat(path, `tensor ${name}: external data gives ${JSON.stringify(key)} twice`)
+    seen.add(key)
+  }
   const get = (k: string) => entries.find(([key]) => key === k)?.[1]
   const location = get('location')
   if (location === undefined)

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fc, test as propTest } from '@fast-check/vitest'
 import { describe, expect, test } from 'vitest'
@@ -7,6 +8,7 @@ import { type DType, dtypeSize } from './dtype.ts'
 import { detectFormat, readLayout } from './index.ts'
 import { encodeVarint } from './protobuf.ts'
 import { bufferSource } from './source.ts'
+import { buildExternalOnnx } from './test-helpers/builders.ts'
 import { checkLayout, expectBadFormat, tensorBytes, tensorNamed } from './test-helpers/fixtures.ts'
 import { decodeVarints, encodeVarints } from './varint.ts'
 
@@ -96,6 +98,23 @@ describe('onnx', () => {
       ]),
       /leaves the model's folder/,
     ],
+    [
+      'an external data key given twice (onnx keeps the last)',
+      Buffer.concat([
+        tensor('w', 1, [1]),
+        ...['a.data', 'b.data'].map((location) =>
+          lenField(
+            13,
+            Buffer.concat([
+              lenField(1, Buffer.from('location')),
+              lenField(2, Buffer.from(location)),
+            ]),
+          ),
+        ),
+        varintField(14, 1),
+      ]),
+      /tensor w: external data gives "location" twice/,
+    ],
   ])('%s is BAD_FORMAT naming the tensor', async (_, t, pattern) => {
     await expectBadFormat(readLayout(file(model(t))), pattern)
   })
@@ -110,6 +129,81 @@ describe('onnx', () => {
     ['no graph', varintField(1, 8)],
   ])('%s is not detected as ONNX', async (_, bytes) => {
     expect(await detectFormat(file(bytes))).toBeUndefined()
+  })
+})
+
+describe('external data and symbolic links', () => {
+  const f32 = (values: number[]) => Buffer.from(new Float32Array(values).buffer)
+
+  /** A folder holding model.onnx whose tensor w (F32 [4]) lives in `location`. */
+  function externalModel(location: string): { folder: string; model: string } {
+    const folder = join(dir, `ext${n++}`)
+    mkdirSync(folder)
+    writeFileSync(join(folder, 'model.onnx'), buildExternalOnnx('w', [4], location))
+    return { folder, model: join(folder, 'model.onnx') }
+  }
+
+  test('a regular file beside the model is read; the model folder itself may be a link', async () => {
+    const { folder, model } = externalModel('weights/m.data')
+    mkdirSync(join(folder, 'weights'))
+    writeFileSync(join(folder, 'weights/m.data'), f32([1, 2, 3, 4]))
+    const layout = await readLayout(model)
+    expect((await tensorBytes(model, tensorNamed(layout, 'w'))).equals(f32([1, 2, 3, 4]))).toBe(
+      true,
+    )
+    symlinkSync(folder, `${folder}-link`)
+    const linked = join(`${folder}-link`, 'model.onnx')
+    expect(await tensorBytes(linked, tensorNamed(await readLayout(linked), 'w'))).toEqual(
+      f32([1, 2, 3, 4]),
+    )
+  })
+
+  test.each([
+    ['a link to a file outside the folder', 'link.data', 'outside', /symbolic link/],
+    [
+      'a link to a file inside the folder (onnx refuses it too)',
+      'link.data',
+      'inside',
+      /symbolic link/,
+    ],
+    [
+      'a linked folder leading outside',
+      'd/m.data',
+      'outside-folder',
+      /symbolic link that leads outside/,
+    ],
+    ['a linked folder inside the folder', 'd/m.data', 'inside-folder', /which onnx refuses/],
+  ])('%s is BAD_FORMAT, and nothing of it is read', async (_, location, how, pattern) => {
+    const { folder, model } = externalModel(location)
+    const outside = join(dir, `secret${n++}`)
+    mkdirSync(outside)
+    writeFileSync(join(outside, 'm.data'), f32([6, 6, 6, 6]))
+    writeFileSync(join(folder, 'real.data'), f32([6, 6, 6, 6]))
+    mkdirSync(join(folder, 'real'))
+    writeFileSync(join(folder, 'real/m.data'), f32([6, 6, 6, 6]))
+    if (how === 'outside') symlinkSync(join(outside, 'm.data'), join(folder, location))
+    if (how === 'inside') symlinkSync('real.data', join(folder, location))
+    if (how === 'outside-folder') symlinkSync(outside, join(folder, 'd'))
+    if (how === 'inside-folder') symlinkSync('real', join(folder, 'd'))
+    const err = await expectBadFormat(readLayout(model), pattern)
+    expect(err.message).toContain(`tensor w: external data file ${location}`)
+  })
+
+  test('a link swapped in after the layout was read is caught when the tensor is read', async () => {
+    const { folder, model } = externalModel('m.data')
+    writeFileSync(join(folder, 'm.data'), f32([1, 2, 3, 4]))
+    const layout = await readLayout(model)
+    const secret = join(dir, `secret${n++}`)
+    writeFileSync(secret, f32([6, 6, 6, 6]))
+    rmSync(join(folder, 'm.data'))
+    symlinkSync(secret, join(folder, 'm.data'))
+    await expectBadFormat(tensorBytes(model, tensorNamed(layout, 'w')), /is a symbolic link/)
+  })
+
+  test('a FIFO is refused at once, not waited on', async () => {
+    const { folder, model } = externalModel('m.data')
+    expect(spawnSync('mkfifo', [join(folder, 'm.data')]).status).toBe(0)
+    await expectBadFormat(readLayout(model), /m\.data is not a regular file/)
   })
 })
 

@@ -1,13 +1,12 @@
-import { stat } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
 import { badFormat } from './bad-format.ts'
 import { createCursor } from './cursor.ts'
+import { openExternalData } from './external.ts'
 import type { CheckpointLayout, MetadataValue, TensorLayout } from './layout.ts'
 import { metadataNumber, sortedRecord } from './metadata.ts'
 import { onnxTensorLayout, type ParsedTensor, readTensorProto } from './onnx-tensor.ts'
 import { type Field, nextField, skipField, WIRE_LEN, WIRE_VARINT } from './protobuf.ts'
 import { buildSegments, checkUniqueNames } from './segments.ts'
-import type { ByteSource } from './source.ts'
+import { type ByteSource, withFileSource } from './source.ts'
 
 /** ModelProto field numbers and wire types (onnx.proto3). */
 const MODEL_FIELDS: Record<number, number> = {
@@ -104,12 +103,10 @@ async function readGraph(src: ByteSource, graph: Field): Promise<GraphResult> {
   return out
 }
 
-async function externalSize(src: ByteSource, file: string): Promise<number> {
-  try {
-    return (await stat(join(dirname(src.path), file))).size
-  } catch (err) {
-    throw badFormat(src.path, `external data file ${file} cannot be read`, err)
-  }
+async function externalSize(src: ByteSource, t: ParsedTensor, location: string): Promise<number> {
+  const { handle, size } = await openExternalData(src.path, t.name, location)
+  await handle.close()
+  return size
 }
 
 export async function parseOnnx(src: ByteSource): Promise<ParsedOnnx> {
@@ -151,7 +148,7 @@ export async function parseOnnx(src: ByteSource): Promise<ParsedOnnx> {
   const chains = new Map<string, LengthField[]>()
   const tensors: TensorLayout[] = []
   for (const t of graph.result.tensors) {
-    const size = t.external ? await externalSize(src, t.external.location) : undefined
+    const size = t.external ? await externalSize(src, t, t.external.location) : undefined
     const layout = await onnxTensorLayout(src, t, size)
     tensors.push(layout)
     if (t.data) chains.set(layout.name, [graph.field, t.field, t.data])
@@ -171,4 +168,26 @@ export async function parseOnnx(src: ByteSource): Promise<ParsedOnnx> {
 
 export async function readOnnxLayout(src: ByteSource): Promise<CheckpointLayout> {
   return (await parseOnnx(src)).layout
+}
+
+/**
+ * The external data files an ONNX model's initializers name (locations relative to its folder,
+ * each once, sorted), from the model alone: the files themselves are not opened. Empty when the
+ * file is not ONNX.
+ */
+export async function readOnnxExternalFiles(path: string): Promise<string[]> {
+  return withFileSource(path, async (src) => {
+    if (!(await sniffOnnx(src))) return []
+    const c = createCursor(src, { start: 0, end: src.size }, 'ModelProto')
+    const files = new Set<string>()
+    while (c.pos < c.end) {
+      const f = await nextField(c, 'ModelProto')
+      if (f.number === 7 && f.wire === WIRE_LEN) {
+        for (const t of (await readGraph(src, f)).tensors)
+          if (t.external) files.add(t.external.location)
+      }
+      await skipField(c, f)
+    }
+    return [...files].sort()
+  })
 }

@@ -8,6 +8,12 @@ export interface ReadLayoutOptions {
    * BAD_FORMAT. @default 100_000_000 (the safetensors library's own header limit)
    */
   maxHeaderBytes?: number
+  /**
+   * Read every zip member a layout rests on (PyTorch storages, npz members) to check its CRC-32.
+   * Off only for files whose bytes were checked before: materialized from the store (verified by
+   * their sha-256, stored after this check) or just written by mlvc. @default true
+   */
+  checkCrc?: boolean
 }
 
 export const DEFAULT_MAX_HEADER_BYTES = 100_000_000
@@ -35,6 +41,9 @@ export async function readLayout(
   options: ReadLayoutOptions = {},
 ): Promise<CheckpointLayout> {
   return withFileSource(path, (src) =>
-    layoutOf(src, options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES),
+    layoutOf(src, {
+      maxHeaderBytes: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+      checkCrc: options.checkCrc !== false,
+    }),
   )
 }

@@ -5,11 +5,12 @@ import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fsError, uniqueName } from '../core/index.ts'
 import { badFormat } from './bad-format.ts'
+import { openExternalData } from './external.ts'
 import { gather, swapItems, windows } from './gather.ts'
 import { inflateRange } from './inflate.ts'
 import type { TensorLayout } from './layout.ts'
 import { type ByteSource, handleSource } from './source.ts'
-import { checkRange, isBigEndian, isRun, itemSize, tensorFile, tensorView } from './tensor-info.ts'
+import { checkRange, isBigEndian, isRun, itemSize, tensorView } from './tensor-info.ts'
 import { decodeVarints } from './varint.ts'
 
 export interface ReadTensorOptions {
@@ -90,6 +91,24 @@ async function* readFrom(
   }
 }
 
+/** The file a tensor's range is in: the checkpoint, or an ONNX external data file beside it. */
+async function* readFromTensorFile(
+  path: string,
+  tensor: TensorLayout,
+  fn: (src: ByteSource) => Promise<AsyncIterable<Uint8Array>>,
+): AsyncGenerator<Uint8Array> {
+  if (tensor.file === undefined) {
+    yield* readFrom(path, fn)
+    return
+  }
+  const external = await openExternalData(path, tensor.name, tensor.file)
+  try {
+    yield* await fn(handleSource(external.path, external.handle, external.size))
+  } finally {
+    await external.handle.close()
+  }
+}
+
 async function* decodeCompressed(
   src: ByteSource,
   tensor: TensorLayout,
@@ -139,7 +158,7 @@ export async function* readTensor(
 ): AsyncGenerator<Uint8Array> {
   const item = itemSize(tensor)
   const block = Math.max(item, Math.floor((options.blockSize ?? 1 << 20) / item) * item)
-  yield* readFrom(tensorFile(path, tensor), async (src) =>
+  yield* readFromTensorFile(path, tensor, async (src) =>
     swapped(decode(src, tensor, { ...options, block }), tensor, options.signal),
   )
 }

@@ -149,6 +149,39 @@ describe('safetensors', () => {
     const err = await expectBadFormat(readLayout(path), pattern)
     expect(err.message.startsWith(`${path}: `)).toBe(true)
   })
+
+  /** A header written as given (JSON.stringify cannot repeat a key). */
+  function rawHeader(json: string, data = Buffer.alloc(32)): Buffer {
+    const text = json + ' '.repeat((8 - (json.length % 8)) % 8)
+    const len = Buffer.alloc(8)
+    len.writeBigUInt64LE(BigInt(text.length))
+    return Buffer.concat([len, Buffer.from(text), data])
+  }
+
+  test.each([
+    [
+      'a tensor named twice (JSON.parse keeps the last)',
+      '{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"a":{"dtype":"F32","shape":[4],"data_offsets":[16,32]}}',
+      /header gives "a" twice/,
+    ],
+    [
+      'a tensor named twice through an escape',
+      '{"a":{"dtype":"F32","shape":[8],"data_offsets":[0,32]},"\\u0061":{"dtype":"F32","shape":[8],"data_offsets":[0,32]}}',
+      /header gives "a" twice/,
+    ],
+    [
+      'a dtype given twice (safetensors refuses it)',
+      '{"a":{"dtype":"F32","dtype":"I32","shape":[8],"data_offsets":[0,32]}}',
+      /header gives "a" → "dtype" twice/,
+    ],
+    [
+      'a metadata key given twice (safetensors keeps the last)',
+      '{"__metadata__":{"k":"1","k":"2"},"a":{"dtype":"F32","shape":[8],"data_offsets":[0,32]}}',
+      /header gives "__metadata__" → "k" twice/,
+    ],
+  ])('%s is BAD_FORMAT', async (_, json, pattern) => {
+    await expectBadFormat(readLayout(file(rawHeader(json))), pattern)
+  })
 })
 
 describe('sharded checkpoints', () => {

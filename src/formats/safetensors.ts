@@ -1,8 +1,9 @@
 import { badFormat, checkCount, elementCount } from './bad-format.ts'
 import { dtypeSize, isDType } from './dtype.ts'
+import { findDuplicateKey } from './json-keys.ts'
 import type { CheckpointLayout, MetadataValue, TensorLayout } from './layout.ts'
 import { sortedRecord } from './metadata.ts'
-import { buildSegments, checkUniqueNames } from './segments.ts'
+import { buildSegments, checkDisjointTensors, checkUniqueNames } from './segments.ts'
 import type { ByteSource } from './source.ts'
 
 /** The safetensors library refuses larger headers (MAX_HEADER_SIZE). */
@@ -43,14 +44,23 @@ async function readHeader(
     )
   }
   let header: unknown
+  let text: string
   try {
-    header = JSON.parse(
-      new TextDecoder('utf-8', { fatal: true }).decode(await src.read(8, Number(n))),
-    )
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await src.read(8, Number(n)))
+    header = JSON.parse(text)
   } catch (err) {
     throw badFormat(src.path, 'the safetensors header is not valid UTF-8 JSON', err)
   }
   if (!isRecord(header)) throw badFormat(src.path, 'the safetensors header is not a JSON object')
+  // JSON.parse keeps the last of two equal keys; the safetensors library refuses some duplicates
+  // and keeps the last of others: either way, a header with one is malformed.
+  const duplicate = findDuplicateKey(text, header)
+  if (duplicate) {
+    throw badFormat(
+      src.path,
+      `the safetensors header gives ${duplicate.map((k) => JSON.stringify(k)).join(' → ')} twice`,
+    )
+  }
   return { header, dataStart: 8 + Number(n) }
 }
 
@@ -106,11 +116,7 @@ export async function readSafetensorsLayout(src: ByteSource): Promise<Checkpoint
   const tensors = Object.entries(header)
     .filter(([name]) => name !== '__metadata__')
     .map((entry) => parseTensor(src.path, entry, dataStart))
-  const byStart = tensors.filter((t) => t.end > t.start).toSorted((a, b) => a.start - b.start)
-  for (let i = 1; i < byStart.length; i++) {
-    const [a, b] = [byStart[i - 1] as TensorLayout, byStart[i] as TensorLayout]
-    if (b.start < a.end) throw badFormat(src.path, `tensors ${a.name} and ${b.name} overlap`)
-  }
+  checkDisjointTensors(src.path, tensors)
   for (const t of tensors) {
     if (t.end > src.size) {
       throw badFormat(

@@ -43,3 +43,17 @@ export function checkUniqueNames(path: string, tensors: readonly TensorLayout[])
     seen.add(t.name)
   }
 }
+
+/**
+ * For formats where each tensor owns its bytes (all but PyTorch, whose views may share a
+ * storage): two tensors over the same bytes would change together when either is written.
+ */
+export function checkDisjointTensors(path: string, tensors: readonly TensorLayout[]): void {
+  const sorted = tensors
+    .filter((t) => t.file === undefined && t.end > t.start)
+    .toSorted((a, b) => a.start - b.start)
+  for (let i = 1; i < sorted.length; i++) {
+    const [a, b] = [sorted[i - 1] as TensorLayout, sorted[i] as TensorLayout]
+    if (b.start < a.end) throw badFormat(path, `tensors ${a.name} and ${b.name} overlap`)
+  }
+}

@@ -1,4 +1,3 @@
-import { dirname, join } from 'node:path'
 import { badFormat } from './bad-format.ts'
 import { type DType, dtypeSize } from './dtype.ts'
 import type { TensorLayout } from './layout.ts'
@@ -9,18 +8,6 @@ export function itemSize(tensor: TensorLayout): number {
   return tensor.encoding.kind === 'blocks'
     ? tensor.encoding.blockBytes
     : dtypeSize(tensor.dtype as DType)
-}
-
-/** The file a tensor's range is in: the checkpoint, or an ONNX external data file beside it. */
-export function tensorFile(path: string, tensor: TensorLayout): string {
-  if (tensor.file === undefined) return path
-  if (tensor.file.split(/[/\\]/).includes('..') || tensor.file.startsWith('/')) {
-    throw badFormat(
-      path,
-      `tensor ${tensor.name}: external file ${tensor.file} leaves the model's folder`,
-    )
-  }
-  return join(dirname(path), tensor.file)
 }
 
 /** The view a layout describes over its (inflated) range, in elements. */

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { crc32 } from 'node:zlib'
 import { describe, expect, test } from 'vitest'
 import { tempDir } from '../test-helpers/index.ts'
 import { detectFormat, readLayout } from './index.ts'
@@ -113,6 +114,57 @@ describe('torch zip archives', () => {
       { name: 'archive/data/0', data: f32([1, 2, 3]), method: 8 },
     ])
     await expectBadFormat(readLayout(file(zip)), /compressed/)
+  })
+
+  describe('archives torch and mlvc could read differently', () => {
+    const w = [{ name: 'w', key: '0', numel: 3, shape: [3], strides: [1] }]
+    const v = [{ name: 'v', key: '0', numel: 3, shape: [3], strides: [1] }]
+
+    test('two data.pkl (torch reads the last) are BAD_FORMAT naming the entry', async () => {
+      const zip = buildTorchZip(
+        torchStatePickle(w),
+        { '0': f32([1, 2, 3]) },
+        { extra: [{ name: 'archive/data.pkl', data: torchStatePickle(v) }] },
+      )
+      await expectBadFormat(readLayout(file(zip)), /two zip entries are named "archive\/data\.pkl"/)
+    })
+
+    test('two data/0 (torch reads the last) are BAD_FORMAT naming the entry', async () => {
+      const zip = buildTorchZip(
+        torchStatePickle(w),
+        { '0': f32([1, 2, 3]) },
+        { extra: [{ name: 'archive/data/0', data: f32([9, 9, 9]) }] },
+      )
+      await expectBadFormat(readLayout(file(zip)), /two zip entries are named "archive\/data\/0"/)
+    })
+
+    test('a storage whose bytes do not match its CRC-32 is BAD_FORMAT', async () => {
+      const storage = f32([1, 2, 3])
+      const zip = buildZip([
+        { name: 'archive/data.pkl', data: torchStatePickle(w) },
+        { name: 'archive/data/0', data: storage, crc: (crc32(storage) ^ 0x10) >>> 0 },
+      ])
+      const path = file(zip)
+      await expectBadFormat(readLayout(path), /zip entry archive\/data\/0: its data has CRC-32/)
+      // Files whose bytes were checked before (materialized from the store) skip the read.
+      expect((await readLayout(path, { checkCrc: false })).tensors.map((t) => t.name)).toEqual([
+        'w',
+      ])
+    })
+
+    test('the folder of the first entry is the archive, as torch takes it', async () => {
+      const zip = buildZip([
+        { name: 'b/version', data: Buffer.from('3\n') },
+        { name: 'a/data.pkl', data: torchStatePickle(w) },
+        { name: 'a/data/0', data: f32([1, 2, 3]) },
+        { name: 'b/data.pkl', data: torchStatePickle(v) },
+        { name: 'b/data/0', data: f32([4, 5, 6]) },
+      ])
+      const path = file(zip)
+      const layout = await readLayout(path)
+      expect(layout.tensors.map((t) => t.name)).toEqual(['v'])
+      expect((await tensorBytes(path, tensorNamed(layout, 'v'))).equals(f32([4, 5, 6]))).toBe(true)
+    })
   })
 
   test('TorchScript archives are not state dicts', async () => {

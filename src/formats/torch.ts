@@ -8,7 +8,8 @@ import { buildSegments, checkUniqueNames } from './segments.ts'
 import type { ByteSource } from './source.ts'
 import { cStrides, isContiguous, viewSpan } from './strided.ts'
 import { storageOf, type TorchTensor, tensorOf, torchHooks } from './torch-globals.ts'
-import { readZipEntry, type ZipDirectory, type ZipEntry } from './zip.ts'
+import type { ZipDirectory, ZipEntry } from './zip.ts'
+import { checkEntryCrc, readZipEntry } from './zip-data.ts'
 
 /** `torch.save` before 1.6 (`_use_new_zipfile_serialization=False`): a pickled magic number first. */
 const LEGACY_MAGIC = Uint8Array.from([
@@ -26,9 +27,16 @@ export function legacyTorchError(path: string): Error {
   )
 }
 
-/** The `<prefix>/data.pkl` entry of a torch zip, if the archive is one. */
+/**
+ * The `<prefix>/data.pkl` entry of a torch zip, if the archive is one. The prefix is the folder of
+ * the archive's first entry, as PyTorch's reader takes it (it reads nothing outside that folder).
+ */
 export function torchPickleEntry(dir: ZipDirectory): ZipEntry | undefined {
-  return dir.entries.find((e) => /^[^/]+\/data\.pkl$/.test(e.name))
+  const first = dir.entries[0]?.name ?? ''
+  const slash = first.indexOf('/')
+  if (slash <= 0) return undefined
+  const name = `${first.slice(0, slash)}/data.pkl`
+  return dir.entries.find((e) => e.name === name)
 }
 
 /** TorchScript archives (torch.jit.save) pickle code objects, never a plain state dict. */
@@ -121,8 +129,9 @@ function asTensor(v: Parameters<typeof tensorOf>[0]): TorchTensor | undefined {
 export async function readTorchLayout(
   src: ByteSource,
   dir: ZipDirectory,
-  maxHeaderBytes: number,
+  options: { maxHeaderBytes: number; checkCrc: boolean },
 ): Promise<CheckpointLayout> {
+  const { maxHeaderBytes } = options
   const pkl = torchPickleEntry(dir)
   if (!pkl) throw badFormat(src.path, 'a zip archive without data.pkl is not a torch checkpoint')
   const prefix = pkl.name.slice(0, -'/data.pkl'.length)
@@ -140,6 +149,7 @@ export async function readTorchLayout(
   })
   const flat = flattenPickle(src.path, root, asTensor)
   const entries = new Map(dir.entries.map((e) => [e.name, e]))
+  const storageEntries = new Map<number, ZipEntry>()
   const tensors = flat.tensors.map(([name, t]) => {
     const entry = entries.get(`${prefix}/data/${t.storage.key}`)
     if (!entry)
@@ -147,9 +157,15 @@ export async function readTorchLayout(
         src.path,
         `tensor ${name}: storage ${prefix}/data/${t.storage.key} is missing`,
       )
+    storageEntries.set(entry.dataStart, entry)
     return tensorLayout(src.path, { name, t, entry, byteOrder })
   })
   checkUniqueNames(src.path, tensors)
+  // Each storage is read once here: later reads go by offset, trusting this layout.
+  if (options.checkCrc) {
+    for (const start of new Set(tensors.map((t) => t.start)))
+      await checkEntryCrc(src, storageEntries.get(start) as ZipEntry)
+  }
   return {
     format: 'pytorch',
     size: src.size,

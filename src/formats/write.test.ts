@@ -14,7 +14,8 @@ import {
   tensorBytes,
   tensorNamed,
 } from './test-helpers/fixtures.ts'
-import { readZipDirectory, readZipEntry } from './zip.ts'
+import { readZipDirectory } from './zip.ts'
+import { readZipEntry } from './zip-data.ts'
 
 const dir = tempDir('mlvc-write')
 

@@ -8,7 +8,8 @@ import { readLayout, writeWithTensors } from './index.ts'
 import { bufferSource } from './source.ts'
 import { buildNpy, buildZip, type ZipInput } from './test-helpers/builders.ts'
 import { checkLayout, expectBadFormat, tensorBytes, tensorNamed } from './test-helpers/fixtures.ts'
-import { readZipDirectory, readZipEntry, type ZipEntry } from './zip.ts'
+import { readZipDirectory, type ZipEntry } from './zip.ts'
+import { readZipEntry } from './zip-data.ts'
 
 const dir = tempDir('mlvc-zip')
 
@@ -94,10 +95,81 @@ describe('zip reader', () => {
     await expectBadFormat(readZipDirectory(bufferSource('t.zip', z), 1 << 20), /overlap/)
   })
 
+  test('two entries of one name are BAD_FORMAT naming it', async () => {
+    const z = buildZip([
+      { name: 'x/data.pkl', data: Buffer.from('first') },
+      { name: 'x/data.pkl', data: Buffer.from('second') },
+    ])
+    await expectBadFormat(
+      readZipDirectory(bufferSource('t.zip', z), 1 << 20),
+      /t\.zip: two zip entries are named "x\/data\.pkl"/,
+    )
+  })
+
+  /** Offset of the first central directory record. */
+  const cdAt = (z: Buffer) => z.indexOf(Buffer.from('PK\x01\x02', 'latin1'))
+
+  test.each([
+    ['method', (z: Buffer) => z.writeUInt16LE(8, 8), /local header says compression method 8/],
+    ['CRC-32', (z: Buffer) => z.writeUInt32LE(7, 14), /local header records crc32 7/],
+    ['size', (z: Buffer) => z.writeUInt32LE(3, 22), /local header records size 3/],
+    ['flags', (z: Buffer) => z.writeUInt16LE(0x809, 6), /local header's flags/],
+    [
+      'zip64 size',
+      (z: Buffer) => z.writeBigUInt64LE(5n, 30 + 1 + 4),
+      /local header records size 5, the central directory 4/,
+      true,
+    ],
+  ])(
+    'a local header whose %s disagrees with the central directory is BAD_FORMAT',
+    async (_, patch, pattern, zip64 = false) => {
+      const z = buildZip([{ name: 'a', data: Buffer.from('abcd') }], { zip64 })
+      patch(z)
+      await expectBadFormat(readZipDirectory(bufferSource('t.zip', z), 1 << 20), pattern)
+    },
+  )
+
+  test('a data descriptor that disagrees with the central directory is BAD_FORMAT', async () => {
+    const z = buildZip([{ name: 'a', data: Buffer.from('abcd'), descriptor: true }])
+    const descriptor = cdAt(z) - 16
+    expect(z.readUInt32LE(descriptor)).toBe(0x08074b50)
+    z.writeUInt32LE(4, descriptor + 12) // uncompressed size: 4 → the same, then compressed 9
+    z.writeUInt32LE(9, descriptor + 8)
+    await expectBadFormat(
+      readZipDirectory(bufferSource('t.zip', z), 1 << 20),
+      /data descriptor records compressedSize 9, the central directory 4/,
+    )
+  })
+
+  test.each([
+    ['stored', 0, false],
+    ['deflated', 8, false],
+    ['stored, zip64 and a data descriptor', 0, true],
+    ['deflated, zip64 and a data descriptor', 8, true],
+  ] as const)(
+    'an entry whose data does not match its CRC-32 is BAD_FORMAT (%s)',
+    async (_, method, z64) => {
+      const data = Buffer.from('the real loaders check this')
+      const z = buildZip(
+        [{ name: 'a', data, method, descriptor: z64, crc: (crc32(data) ^ 1) >>> 0 }],
+        {
+          zip64: z64,
+        },
+      )
+      const src = bufferSource('t.zip', z)
+      const [entry] = (await readZipDirectory(src, 1 << 20)).entries
+      await expectBadFormat(
+        readZipEntry(src, entry as ZipEntry, 1 << 20),
+        /zip entry a: its data has CRC-32 0x[0-9a-f]{8}, the zip directory records 0x[0-9a-f]{8}/,
+      )
+    },
+  )
+
   test('a zip bomb cannot inflate past the size the directory claims', async () => {
     const z = buildZip([{ name: 'a', data: Buffer.alloc(100_000), method: 8 }])
     const cd = z.indexOf(Buffer.from('PK\x01\x02', 'latin1'))
     z.writeUInt32LE(1000, cd + 24)
+    z.writeUInt32LE(1000, 22) // the local header agrees
     const src = bufferSource('t.zip', z)
     const [entry] = (await readZipDirectory(src, 1 << 20)).entries
     await expectBadFormat(readZipEntry(src, entry as ZipEntry, 1 << 20), /more than the 1000 bytes/)

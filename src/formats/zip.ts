@@ -1,5 +1,4 @@
 import { badFormat, checkCount } from './bad-format.ts'
-import { inflateRange } from './inflate.ts'
 import type { ByteSource } from './source.ts'
 
 export const SIG_LOCAL = 0x04034b50
@@ -204,18 +203,91 @@ async function locateData(src: ByteSource, entry: ReturnType<typeof parseRecord>
   ) {
     throw badFormat(src.path, `${what}: the local header names another file`)
   }
+  const localExtra = local.subarray(nameLength)
   let descriptorLength = 0
   if (entry.flags & 8) {
     const zip64 =
-      findExtra(local.subarray(nameLength), ZIP64_EXTRA) !== undefined ||
-      entry.compressedSize >= U32_MAX
+      findExtra(localExtra, ZIP64_EXTRA) !== undefined || entry.compressedSize >= U32_MAX
     const sig =
       dataEnd + 4 <= limit && dv(await src.read(dataEnd, 4)).getUint32(0, true) === SIG_DESCRIPTOR
     descriptorLength = (sig ? 4 : 0) + 4 + (zip64 ? 16 : 8)
     if (dataEnd + descriptorLength > limit)
       throw badFormat(src.path, `${what}: its data descriptor runs past the central directory`)
+    const d = dv(await src.read(dataEnd + (sig ? 4 : 0), descriptorLength - (sig ? 4 : 0)))
+    const field = (i: number) =>
+      zip64
+        ? checkCount(src.path, `${what} size`, d.getBigUint64(4 + 8 * i, true))
+        : d.getUint32(4 + 4 * i, true)
+    checkAgrees(src.path, entry, 'data descriptor', {
+      crc32: d.getUint32(0, true),
+      compressedSize: field(0),
+      size: field(1),
+    })
   }
+  checkLocalHeader(src.path, entry, head, localExtra)
   return { dataStart, dataEnd, descriptorLength }
+}
+
+type Recorded = Pick<ZipEntry, 'crc32' | 'compressedSize' | 'size'>
+
+/**
+ * Readers differ in which copy of an entry's facts they trust (the central directory, the local
+ * header, a data descriptor), so copies that disagree make an archive mean different things to
+ * different tools: malformed.
+ */
+function checkAgrees(
+  path: string,
+  entry: Pick<ZipEntry, 'name'> & Recorded,
+  where: string,
+  copy: Recorded,
+): void {
+  for (const key of ['crc32', 'compressedSize', 'size'] as const) {
+    if (copy[key] !== entry[key]) {
+      throw badFormat(
+        path,
+        `zip entry ${entry.name}: its ${where} records ${key} ${copy[key]}, the central directory ${entry[key]}`,
+      )
+    }
+  }
+}
+
+function checkLocalHeader(
+  path: string,
+  entry: ReturnType<typeof parseRecord>,
+  head: DataView,
+  extra: Uint8Array,
+): void {
+  const what = `zip entry ${entry.name}`
+  const flags = head.getUint16(6, true)
+  if ((flags & 9) !== (entry.flags & 9))
+    throw badFormat(
+      path,
+      `${what}: the local header's flags ${flags} disagree with the directory's ${entry.flags}`,
+    )
+  const method = head.getUint16(8, true)
+  if (method !== entry.method) {
+    throw badFormat(
+      path,
+      `${what}: the local header says compression method ${method}, the central directory ${entry.method}`,
+    )
+  }
+  // With a data descriptor (flag bit 3) the local header's CRC and sizes may be zero.
+  if (entry.flags & 8) return
+  const z64 = findExtra(extra, ZIP64_EXTRA)
+  let slot = 0
+  const wide = (value: number, name: string) => {
+    if (value !== U32_MAX || !z64) return value
+    if (slot + 8 > z64[1]) throw badFormat(path, `${what}: a zip64 extra field is truncated`)
+    slot += 8
+    return checkCount(path, name, dv(extra).getBigUint64(z64[0] + slot - 8, true))
+  }
+  const size = wide(head.getUint32(22, true), `${what} size`)
+  const compressedSize = wide(head.getUint32(18, true), `${what} size`)
+  checkAgrees(path, entry, 'local header', {
+    crc32: head.getUint32(14, true),
+    compressedSize,
+    size,
+  })
 }
 
 function checkDisjoint(path: string, entries: ZipEntry[]): void {
@@ -227,7 +299,21 @@ function checkDisjoint(path: string, entries: ZipEntry[]): void {
   }
 }
 
-/** Reads the central directory and every local header; checks that all of it lies in the file. */
+/** Two entries of one name are read as the first by some tools and the last by others. */
+function checkUniqueEntries(path: string, entries: readonly ZipEntry[]): void {
+  const seen = new Set<string>()
+  for (const e of entries) {
+    if (seen.has(e.name))
+      throw badFormat(path, `two zip entries are named ${JSON.stringify(e.name)}`)
+    seen.add(e.name)
+  }
+}
+
+/**
+ * Reads the central directory and every local header; checks that all of it lies in the file,
+ * that no two entries share a name or bytes, and that the local headers and data descriptors agree
+ * with the directory. Entry data is not read (see checkEntryCrc).
+ */
 export async function readZipDirectory(src: ByteSource, maxBytes: number): Promise<ZipDirectory> {
   const eocdOffset = await findEocd(src)
   const bounds = await readBounds(src, eocdOffset, maxBytes)
@@ -252,6 +338,7 @@ export async function readZipDirectory(src: ByteSource, maxBytes: number): Promi
     at += record.length
   }
   checkDisjoint(src.path, entries)
+  checkUniqueEntries(src.path, entries)
   return {
     entries,
     cdStart: bounds.cdStart,
@@ -260,35 +347,4 @@ export async function readZipDirectory(src: ByteSource, maxBytes: number): Promi
     zip64LocatorOffset: bounds.zip64LocatorOffset,
     eocdOffset,
   }
-}
-
-/** The whole content of a small entry (a pickle, a header), stored or inflated. */
-export async function readZipEntry(
-  src: ByteSource,
-  entry: ZipEntry,
-  maxBytes: number,
-): Promise<Uint8Array> {
-  const what = `zip entry ${entry.name}`
-  if (entry.size > maxBytes)
-    throw badFormat(
-      src.path,
-      `${what} holds ${entry.size} bytes, more than the ${maxBytes} mlvc reads`,
-    )
-  if (entry.flags & 1) throw badFormat(src.path, `${what} is encrypted`)
-  if (entry.method === 0) {
-    if (entry.size !== entry.compressedSize)
-      throw badFormat(src.path, `${what}: a stored entry's sizes differ`)
-    return src.read(entry.dataStart, entry.size)
-  }
-  if (entry.method !== 8)
-    throw badFormat(src.path, `${what} uses compression method ${entry.method}`)
-  const parts: Uint8Array[] = []
-  for await (const chunk of inflateRange(
-    src,
-    { start: entry.dataStart, end: entry.dataEnd, size: entry.size },
-    what,
-  )) {
-    parts.push(chunk)
-  }
-  return Buffer.concat(parts)
 }

@@ -57,7 +57,13 @@ export {
   manifestReferences,
   type PartManifest,
 } from './manifest.ts'
-export { blocks, type MaterializeOptions, materialize, readBlob } from './materialize.ts'
+export {
+  blocks,
+  type MaterializeOptions,
+  materialize,
+  readBlob,
+  streamContent,
+} from './materialize.ts'
 export { createPackFile, type PackFileBuilder } from './pack-file.ts'
 export { MAX_PACK_BYTES, RECORD_HEADER } from './pack-format.ts'
 export { listPins, pin, unpin } from './pins.ts'

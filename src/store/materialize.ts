@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto'
-import { closeSync, copyFileSync, openSync, renameSync, rmSync, unlinkSync } from 'node:fs'
+import { closeSync, copyFileSync, openSync, rmSync, unlinkSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import {
+  checkWriteTarget,
   fsError,
   isErrno,
   MlvcError,
   type ProgressOptions,
+  placeFile,
+  type ReplaceRule,
   uniqueName,
   writeAllSync,
 } from '../core/index.ts'
@@ -24,6 +27,8 @@ export interface MaterializeOptions extends ProgressOptions, ContentOptions {
    * the user's files). @default the target's folder
    */
   tmpDir?: string | undefined
+  /** What may be at the target already (see ReplaceRule). @default 'file' */
+  replace?: ReplaceRule | undefined
 }
 
 /** After a whole-file mismatch: names the first chunk whose bytes do not match its id. */
@@ -104,15 +109,20 @@ async function writeContent(
   })
 }
 
-function placeFile(tmp: string, path: string): void {
+function placeContent(tmp: string, path: string, rule: ReplaceRule): void {
   try {
-    renameSync(tmp, path)
+    placeFile(tmp, path, rule)
   } catch (err) {
     if (!isErrno(err, 'EXDEV')) throw err
-    // tmpDir turned out to be on another file system: copy beside the target, then rename.
+    // tmpDir turned out to be on another file system: copy beside the target, then place.
     const beside = join(dirname(path), `.${basename(path)}.${uniqueName('mlvc')}`)
     copyFileSync(tmp, beside)
-    renameSync(beside, path)
+    try {
+      placeFile(beside, path, rule)
+    } catch (inner) {
+      rmSync(beside, { force: true })
+      throw inner
+    }
     unlinkSync(tmp)
   }
 }
@@ -120,7 +130,8 @@ function placeFile(tmp: string, path: string): void {
 /**
  * Writes the content an id names to `path`, atomically: a temporary file is checked against the
  * file's sha-256 (blob and file manifests; a bare part is checked chunk by chunk), then renamed
- * over `path`. A ready file of the id (see ready.ts) is moved there instead.
+ * over `path` (only over what `options.replace` allows). A ready file of the id (see ready.ts) is
+ * moved there instead.
  */
 export async function materialize(
   store: Store,
@@ -128,11 +139,13 @@ export async function materialize(
   path: string,
   options: MaterializeOptions = {},
 ): Promise<Manifest> {
+  const rule = options.replace ?? 'file'
+  checkWriteTarget(path, rule)
   const manifest = await readManifest(store, id)
   const ready = claimReady(store, id, manifest.size)
   if (ready) {
     try {
-      placeFile(ready, path)
+      placeContent(ready, path, rule)
     } catch (err) {
       rmSync(ready, { force: true })
       throw fsError(err, 'writing', path)
@@ -167,7 +180,7 @@ export async function materialize(
         },
       )
     }
-    placeFile(tmp, path)
+    placeContent(tmp, path, rule)
   } catch (err) {
     try {
       unlinkSync(tmp)
@@ -196,6 +209,38 @@ export async function readBlob(
     )
   }
   return data
+}
+
+/**
+ * The content an id names, front to back, for a consumer that cannot take bytes back (a pipe):
+ * every chunk is checked against its id before any of its bytes are yielded, and the whole
+ * against the file's sha-256 after the last block. A failure throws CORRUPT; the consumer has
+ * then received a correct prefix of the content.
+ */
+export async function* streamContent(
+  store: Store,
+  id: string,
+  options: ContentOptions & { signal?: AbortSignal | undefined } = {},
+): AsyncIterable<Uint8Array> {
+  const manifest = await readManifest(store, id)
+  const source = contentSource(store, manifest, { deltas: options.deltas, verifyChunks: true })
+  const hash = createHash('sha256')
+  let done = 0
+  for await (const block of blocks(source)) {
+    if (options.signal?.aborted)
+      throw new MlvcError('INTERRUPTED', `interrupted while reading ${id}`)
+    hash.update(block)
+    done += block.length
+    yield block
+  }
+  const digest = hash.digest('hex')
+  if (done !== manifest.size || ('sha256' in manifest && digest !== manifest.sha256)) {
+    throw new MlvcError(
+      'CORRUPT',
+      `${id}: the ${done} bytes read back do not match the stored file: ${await findBadChunk(store, manifest)}`,
+      { hint: 'run mlvc fsck; fetch the object again from a remote' },
+    )
+  }
 }
 
 export { blocks }

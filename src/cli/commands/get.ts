@@ -1,27 +1,43 @@
-import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { tensorDeltas } from '../../checkpoint/index.ts'
-import { MlvcError } from '../../core/index.ts'
-import { materialize } from '../../store/index.ts'
+import { checkWriteTarget, MlvcError } from '../../core/index.ts'
+import { materialize, streamContent } from '../../store/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
-import type { CommandResult, Io } from '../io.ts'
+import { type CommandResult, type Io, writeToStdout } from '../io.ts'
 
-/** Writes the file an id names to OUT, verified; an existing OUT is replaced only with --force. */
+/** `-`: the content goes to standard output, each chunk verified before it is written. */
+async function getToStdout(id: string, io: Io): Promise<CommandResult> {
+  if (io.json) {
+    throw new MlvcError('USAGE', 'mlvc get ID - writes the file to standard output, not JSON', {
+      hint: 'drop --json, or name an output file',
+    })
+  }
+  await withRepoStore(await repoContext(io.cwd), (store) =>
+    writeToStdout(streamContent(store, id, { deltas: tensorDeltas(), signal: io.signal })),
+  )
+  return { data: { id, path: '-' }, text: '' }
+}
+
+/**
+ * Writes the file an id names to OUT, verified. OUT must be a new path, or with --force a regular
+ * file; `-` is standard output.
+ */
 export async function get(
   id: string,
   out: string,
   options: { force: boolean },
   io: Io,
 ): Promise<CommandResult> {
+  if (out === '-') return getToStdout(id, io)
   const path = resolve(io.cwd, out)
-  if (existsSync(path) && !options.force) {
-    throw new MlvcError('USAGE', `${out} already exists`, { hint: 'pass --force to replace it' })
-  }
+  const replace = options.force ? 'file' : 'none'
+  checkWriteTarget(path, replace)
   const manifest = await withRepoStore(await repoContext(io.cwd), (store) =>
     materialize(store, id, path, {
       signal: io.signal,
       onProgress: io.onProgress,
       deltas: tensorDeltas(),
+      replace,
     }),
   )
   return {

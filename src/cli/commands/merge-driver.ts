@@ -2,7 +2,14 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { isMlvcError, MlvcError } from '../../core/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
-import { mergeStubs, parseStubText, summarize } from '../merge-support.ts'
+import {
+  externalDataGroup,
+  externalDataReason,
+  keepOneSide,
+  mergeStubs,
+  parseStubText,
+  summarize,
+} from '../merge-support.ts'
 import { requireGit } from '../repo.ts'
 
 function conflictHint(path: string): string {
@@ -50,8 +57,9 @@ export async function mergeDriver(
         io.warn(`mlvc: merged ${path} tensor by tensor: ${summarize(report.outcome)}`)
         return { data: { path, result: 'merged' }, text: '' }
       }
+      const hint = report.together ? `  ${keepOneSide(report.together)}` : conflictHint(path)
       io.warn(
-        `mlvc: conflict in ${path}: the work tree has our version.\n${report.lines.join('\n')}\n${conflictHint(path)}`,
+        `mlvc: conflict in ${path}: the work tree has our version.\n${report.lines.join('\n')}\n${hint}`,
       )
       return { data: { path, result: 'conflict', conflicts: report.lines }, text: '', exitCode: 1 }
     } catch (err) {
@@ -67,6 +75,13 @@ export async function mergeDriver(
       )
       return { data: { path, result: 'conflict' }, text: '', exitCode: 1 }
     }
+  }
+  const group = await externalDataGroup(ctx.workTree, path)
+  if (group.length > 0) {
+    io.warn(
+      `mlvc: conflict in ${path}: both sides changed it; ${externalDataReason(group)}; the work tree has our version.\n  ${keepOneSide(group)}`,
+    )
+    return { data: { path, result: 'conflict' }, text: '', exitCode: 1 }
   }
   io.warn(
     `mlvc: conflict in ${path}: both sides changed it; the work tree has our version.\n${conflictHint(path)}`,

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { tensorDeltas } from '../../checkpoint/index.ts'
-import { MlvcError } from '../../core/index.ts'
+import { checkNoLinkedParents, checkWriteTarget, MlvcError } from '../../core/index.ts'
 import {
   fileIdentity,
   git,
@@ -13,7 +13,13 @@ import {
 import { materialize } from '../../store/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
-import { mergeStubs, summarize } from '../merge-support.ts'
+import {
+  externalDataGroup,
+  externalDataReason,
+  keepOneSide,
+  mergeStubs,
+  summarize,
+} from '../merge-support.ts'
 import { requireGit } from '../repo.ts'
 
 /**
@@ -38,6 +44,10 @@ export async function resolve(path: string, strategy: string, io: Io): Promise<C
       },
     )
   }
+  // Checked before the merge's work as well as when the file is written.
+  const abs = `${ctx.workTree}/${path}`
+  checkNoLinkedParents(ctx.workTree, path)
+  checkWriteTarget(abs, 'file')
   const blobs = await readObjects(
     ctx.workTree,
     [...stages.values()].map((s) => s.sha),
@@ -51,6 +61,14 @@ export async function resolve(path: string, strategy: string, io: Io): Promise<C
     return parsed
   }
   const stubs = { base: stub('1', 'base'), ours: stub('2', 'ours'), theirs: stub('3', 'theirs') }
+  if (!stubs.ours.extra || !stubs.theirs.extra) {
+    const group = await externalDataGroup(ctx.workTree, path)
+    if (group.length > 0) {
+      throw new MlvcError('USAGE', `${path}: ${externalDataReason(group)}`, {
+        hint: keepOneSide(group),
+      })
+    }
+  }
   const result = await withRepoStore(ctx, async (store) => {
     const report = await mergeStubs(ctx, store, stubs, path, io, strategy)
     if (report.kind === 'conflict') {
@@ -58,13 +76,14 @@ export async function resolve(path: string, strategy: string, io: Io): Promise<C
         'USAGE',
         `${path}: still conflicts with ${strategy}:\n${report.lines.join('\n')}`,
         {
-          hint: 'choose another strategy, or keep one side with git checkout --ours/--theirs',
+          hint: report.together
+            ? keepOneSide(report.together)
+            : 'choose another strategy, or keep one side with git checkout --ours/--theirs',
         },
       )
     }
     const merged = parseStub(Buffer.from(report.stub), path)
     if (!merged) throw new Error('merged stub does not parse')
-    const abs = `${ctx.workTree}/${path}`
     await materialize(store, merged.id, abs, {
       deltas: tensorDeltas(),
       signal: io.signal,

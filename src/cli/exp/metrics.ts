@@ -93,7 +93,7 @@ export async function expPlot(
     height: options.height === undefined ? undefined : Number(options.height),
   })
   const out = resolve(io.cwd, options.output ?? `${options.metric.replace(/[^\w.-]+/g, '_')}.svg`)
-  await writeFileAtomic(out, plot.svg, { fsync: false })
+  await writeFileAtomic(out, plot.svg, { fsync: false, replace: 'file' })
   const points = plot.series.reduce((n, s) => n + s.points.length, 0)
   const empty = plot.series.filter((s) => s.points.length === 0).map((s) => s.id)
   if (empty.length > 0) io.warn(`warning: no ${options.metric} values in ${empty.join(', ')}`)

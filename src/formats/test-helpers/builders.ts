@@ -123,6 +123,8 @@ export interface ZipInput {
   method?: 0 | 8
   /** Write CRC and sizes in a data descriptor (flag bit 3) instead of the local header. */
   descriptor?: boolean
+  /** The CRC-32 recorded everywhere, instead of the data's. */
+  crc?: number
 }
 
 export interface ZipOptions {
@@ -152,7 +154,7 @@ export function buildZip(entries: ZipInput[], options: ZipOptions = {}): Buffer 
   for (const e of entries) {
     const method = e.method ?? 0
     const data = method === 8 ? deflateRawSync(e.data) : Buffer.from(e.data)
-    const crc = crc32(e.data)
+    const crc = e.crc ?? crc32(e.data)
     const name = Buffer.from(e.name)
     const flags = (e.descriptor ? 8 : 0) | 0x800
     const offset = pos
@@ -380,4 +382,66 @@ export function torchStatePickle(tensors: TorchTensorSpec[]): Buffer {
 /** The data.pkl of torch.save(tensor). */
 export function torchTensorPickle(t: TorchTensorSpec): Buffer {
   return Buffer.concat([Buffer.from([0x80, 0x02]), tensorOps(t), Buffer.from([0x2e])])
+}
+
+// ------------------------------------------------------------------ onnx
+
+function protoVarint(v: number): Buffer {
+  const out: number[] = []
+  let n = v
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80)
+    n = Math.floor(n / 0x80)
+  }
+  out.push(n)
+  return Buffer.from(out)
+}
+
+const protoLen = (field: number, payload: Uint8Array) =>
+  Buffer.concat([protoVarint(field * 8 + 2), protoVarint(payload.length), payload])
+const protoInt = (field: number, v: number) =>
+  Buffer.concat([protoVarint(field * 8), protoVarint(v)])
+
+export interface OnnxTensorInput {
+  name: string
+  dims: number[]
+  /** F32 raw_data in the model file. */
+  data?: Uint8Array
+  /** Data in an external file, relative to the model's folder. */
+  external?: { location: string; offset?: number; length?: number }
+}
+
+/** An ONNX ModelProto (ir_version 8) whose graph has these F32 initializers. */
+export function buildOnnx(tensors: OnnxTensorInput[]): Buffer {
+  const entry = (k: string, v: string) =>
+    protoLen(13, Buffer.concat([protoLen(1, Buffer.from(k)), protoLen(2, Buffer.from(v))]))
+  const initializers = tensors.map((t) => {
+    const ext = t.external
+    return protoLen(
+      5,
+      Buffer.concat([
+        ...t.dims.map((d) => protoInt(1, d)),
+        protoInt(2, 1),
+        protoLen(8, Buffer.from(t.name)),
+        ...(t.data ? [protoLen(9, t.data)] : []),
+        ...(ext
+          ? [
+              entry('location', ext.location),
+              ...(ext.offset !== undefined ? [entry('offset', String(ext.offset))] : []),
+              ...(ext.length !== undefined ? [entry('length', String(ext.length))] : []),
+              protoInt(14, 1),
+            ]
+          : []),
+      ]),
+    )
+  })
+  return Buffer.concat([
+    protoInt(1, 8),
+    protoLen(7, Buffer.concat([protoLen(2, Buffer.from('g')), ...initializers])),
+  ])
+}
+
+/** An ONNX model whose one F32 initializer keeps all its data in the external file `location`. */
+export function buildExternalOnnx(name: string, dims: number[], location: string): Buffer {
+  return buildOnnx([{ name, dims, external: { location } }])
 }
