@@ -23,11 +23,17 @@ describe('the throwaway RADOS Gateway', () => {
       requestChecksumCalculation: 'WHEN_REQUIRED',
     })
     await s3.send(new CreateBucketCommand({ Bucket: 'mlvc-test' }))
-    await s3.send(new PutObjectCommand({ Bucket: 'mlvc-test', Key: 'k', Body: 'hello', IfNoneMatch: '*' }))
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'mlvc-test', Key: 'k', Body: 'hello', IfNoneMatch: '*' }),
+    )
     await expect(
-      s3.send(new PutObjectCommand({ Bucket: 'mlvc-test', Key: 'k', Body: 'other', IfNoneMatch: '*' })),
+      s3.send(
+        new PutObjectCommand({ Bucket: 'mlvc-test', Key: 'k', Body: 'other', IfNoneMatch: '*' }),
+      ),
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } })
-    const got = await s3.send(new GetObjectCommand({ Bucket: 'mlvc-test', Key: 'k', Range: 'bytes=1-3' }))
+    const got = await s3.send(
+      new GetObjectCommand({ Bucket: 'mlvc-test', Key: 'k', Range: 'bytes=1-3' }),
+    )
     expect(await got.Body?.transformToString()).toBe('ell')
     const wrong = new S3Client({
       endpoint: server.endpoint,
@@ -35,10 +41,10 @@ describe('the throwaway RADOS Gateway', () => {
       forcePathStyle: true,
       credentials: { accessKeyId: server.accessKeyId, secretAccessKey: 'wrong' },
     })
-    await expect(wrong.send(new GetObjectCommand({ Bucket: 'mlvc-test', Key: 'k' }))).rejects.toMatchObject(
-      {
-        name: 'SignatureDoesNotMatch',
-      },
-    )
+    await expect(
+      wrong.send(new GetObjectCommand({ Bucket: 'mlvc-test', Key: 'k' })),
+    ).rejects.toMatchObject({
+      name: 'SignatureDoesNotMatch',
+    })
   })
 })

@@ -9,7 +9,7 @@ import {
   writeSync,
   writevSync,
 } from 'node:fs'
-import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises'
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { fsError, isErrno } from './errors.ts'

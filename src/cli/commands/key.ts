@@ -59,7 +59,8 @@ export async function keyImport(file: string, io: Io): Promise<CommandResult> {
   const where = file === '-' ? 'standard input' : file
   let content: string
   try {
-    content = file === '-' ? await text(process.stdin) : await readFile(resolve(io.cwd, file), 'utf8')
+    content =
+      file === '-' ? await text(process.stdin) : await readFile(resolve(io.cwd, file), 'utf8')
   } catch (err) {
     throw fsError(err, 'reading', where)
   }
