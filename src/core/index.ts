@@ -1,3 +1,4 @@
+export { maxOf, minOf, pushAll } from './arrays.ts'
 export {
   type ConfigSources,
   type ConfigTree,

@@ -1,10 +1,12 @@
 import pc from 'picocolors'
 import type { Range, TensorDiff } from '../../checkpoint/index.ts'
+import { pushAll } from '../../core/index.ts'
 import { formatNumber } from '../../tensors/index.ts'
 import { formatBytes } from '../io.ts'
+import { columnWidths } from '../text.ts'
 import type { FileReport } from './diff-report.ts'
 
-type Colors = ReturnType<typeof pc.createColors>
+export type Colors = ReturnType<typeof pc.createColors>
 
 /**
  * Colors only for a terminal, never in pipes or files, nor with NO_COLOR. `viaGitPager`: git's
@@ -78,7 +80,7 @@ function figureCells(d: TensorDiff): string[] {
 const HEADER = ['', 'tensor', 'dtype', 'shape', 'changed', '‖Δ‖', '‖Δ‖/‖A‖', 'max|Δ|', 'cos']
 
 function table(rows: string[][], plain: string[][], c: Colors): string[] {
-  const widths = HEADER.map((h, i) => Math.max(h.length, ...plain.map((r) => (r[i] ?? '').length)))
+  const widths = columnWidths(HEADER, plain)
   const line = (cells: readonly string[], raw: readonly string[]) =>
     `  ${cells
       .map((cell, i) => cell + ' '.repeat((widths[i] ?? 0) - (raw[i] ?? '').length))
@@ -127,7 +129,7 @@ export function renderReport(r: FileReport, c: Colors): string[] {
   if (shown.length > 0) {
     const plain = shown.map((d) => [d.status, d.name, ...layoutCells(d), ...figureCells(d)])
     const colored = shown.map((d, i) => [statusCell(d, c), ...(plain[i] ?? []).slice(1)])
-    lines.push(...table(colored, plain, c))
+    pushAll(lines, table(colored, plain, c))
   }
   if (shown.some((d) => d.bounds && !d.exact)) {
     lines.push(

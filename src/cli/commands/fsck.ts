@@ -1,3 +1,4 @@
+import { pushAll } from '../../core/index.ts'
 import { findStubs, indexBlobs, treeBlobs } from '../../git/index.ts'
 import { type FsckIssue, fsckStore } from '../../store/index.ts'
 import { type RepoContext, repoContext, withRepoStore } from '../context.ts'
@@ -26,7 +27,7 @@ export async function fsck(io: Io): Promise<CommandResult> {
   const report = await withRepoStore(ctx, (store) =>
     fsckStore(store, { roots, onProgress: io.onProgress }),
   )
-  report.issues.push(...issues)
+  pushAll(report.issues, issues)
   const errors = report.issues.filter((i) => i.severity === 'error')
   const lines = report.issues.map((i) => `${i.severity}: ${i.message}`)
   lines.push(

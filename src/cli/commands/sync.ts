@@ -1,3 +1,4 @@
+import { pushAll } from '../../core/index.ts'
 import {
   describeRaw,
   type FoundStub,
@@ -93,7 +94,7 @@ export async function fetch(
   const ctx = requireGit(await repoContext(io.cwd))
   const stubs: FoundStub[] = []
   for (const rev of await tipTrees(ctx, revs, options.all)) {
-    stubs.push(...(await findStubs(ctx.workTree, await treeBlobs(ctx.workTree, rev))).stubs)
+    pushAll(stubs, (await findStubs(ctx.workTree, await treeBlobs(ctx.workTree, rev))).stubs)
   }
   const { remote, report } = await fetchStubs(ctx, remoteName, stubs, io)
   for (const id of report.missing) io.warn(`mlvc: ${id} is not on remote ${remote}`)

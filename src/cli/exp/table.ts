@@ -1,4 +1,5 @@
 import pc from 'picocolors'
+import { columnWidths } from '../text.ts'
 
 export interface TableOptions {
   /** Right-align these columns (numbers). */
@@ -22,7 +23,7 @@ export function renderTable(
 ): string {
   const max = options.maxWidth ?? 48
   const cells = [header, ...rows].map((row) => row.map((c) => clip(c, max)))
-  const widths = header.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)))
+  const widths = columnWidths(cells[0] ?? [], cells.slice(1))
   const lines = cells.map((row, r) => {
     const text = row
       .map((c, i) =>
