@@ -5,6 +5,7 @@ import {
   findStubs,
   git,
   historyBlobs,
+  type RevSelection,
   treeBlobs,
 } from '../../git/index.ts'
 import { fetchObjects, pushObjects } from '../../remote/index.ts'
@@ -23,9 +24,9 @@ export interface PushOptions {
   all: boolean
 }
 
-/** Stubs in the history of the given revisions (rev-list arguments). */
-async function historyStubs(ctx: GitContext, revArgs: string[]): Promise<FoundStub[]> {
-  const { stubs, raw } = await findStubs(ctx.workTree, await historyBlobs(ctx.workTree, revArgs))
+/** Stubs in the history of the selected revisions. */
+async function historyStubs(ctx: GitContext, selection: RevSelection): Promise<FoundStub[]> {
+  const { stubs, raw } = await findStubs(ctx.workTree, await historyBlobs(ctx.workTree, selection))
   if (raw.length > 0) throw describeRaw(raw)
   return stubs
 }
@@ -38,7 +39,11 @@ export async function push(
   io: Io,
 ): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
-  const stubs = await historyStubs(ctx, revs.length > 0 ? revs : options.all ? ['--all'] : ['HEAD'])
+  const selection =
+    revs.length > 0 || !options.all
+      ? { revs: revs.length > 0 ? revs : ['HEAD'] }
+      : { options: ['--all'] }
+  const stubs = await historyStubs(ctx, selection)
   return pushStubs(ctx, remoteName, stubs, io)
 }
 
