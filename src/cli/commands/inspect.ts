@@ -5,6 +5,7 @@ import {
   combineVersions,
   inspectVersion,
   openVersion,
+  whyNotCheckpoint,
 } from '../../checkpoint/index.ts'
 import { MlvcError } from '../../core/index.ts'
 import { parseShardIndex, readShardIndex } from '../../formats/index.ts'
@@ -92,7 +93,8 @@ async function openAll(ctx: RepoContext, files: FileVersion[], target: string, i
       const source = { id: f.stub?.id, stubLines: f.stub?.extra, file: f.file }
       const version = await openVersion(source, { store })
       if (!version) {
-        throw new MlvcError('BAD_FORMAT', `${f.path}: not a checkpoint mlvc can read`, {
+        const why = await whyNotCheckpoint(source, f.path)
+        throw new MlvcError('BAD_FORMAT', `${f.path}: not a checkpoint mlvc can read: ${why}`, {
           hint: 'mlvc inspect reads safetensors, PyTorch, ONNX, GGUF, .npy and .npz files',
         })
       }
