@@ -3,7 +3,7 @@ import type { Range, TensorDiff } from '../../checkpoint/index.ts'
 import { pushAll } from '../../core/index.ts'
 import { formatNumber } from '../../tensors/index.ts'
 import { formatBytes } from '../io.ts'
-import { columnWidths } from '../text.ts'
+import { columnWidths, quote } from '../text.ts'
 import type { FileReport } from './diff-report.ts'
 
 export type Colors = ReturnType<typeof pc.createColors>
@@ -49,7 +49,8 @@ function statusCell(d: TensorDiff, c: Colors): string {
 function layoutCells(d: TensorDiff): [string, string] {
   const a = d.old
   const b = d.new
-  const dtype = a && b && d.dtypeChanged ? `${a.dtype}→${b.dtype}` : ((b ?? a)?.dtype ?? '')
+  const dtype =
+    a && b && d.dtypeChanged ? `${quote(a.dtype)}→${quote(b.dtype)}` : quote((b ?? a)?.dtype ?? '')
   const shape =
     a && b && d.shapeChanged
       ? `${shapeText(a.shape)}→${shapeText(b.shape)}`
@@ -119,7 +120,7 @@ function headline(r: FileReport, c: Colors): string {
       : size(r.size.new ?? r.size.old)
   const what = r.kind === 'file' ? 'file' : r.kind === 'sharded' ? `${r.format}, sharded` : r.format
   const shards = r.shards ? `, ${r.shards.new.length || r.shards.old.length} shards` : ''
-  return `${c.bold(r.path)}  ${r.status} (${what}${shards}, ${sizes})`
+  return `${c.bold(quote(r.path))}  ${r.status} (${what}${shards}, ${sizes})`
 }
 
 /** The per-tensor report of one path: changed, added and removed tensors; unchanged ones counted. */
@@ -127,7 +128,7 @@ export function renderReport(r: FileReport, c: Colors): string[] {
   const lines = [headline(r, c)]
   const shown = (r.tensors ?? []).filter((d) => d.status !== 'unchanged')
   if (shown.length > 0) {
-    const plain = shown.map((d) => [d.status, d.name, ...layoutCells(d), ...figureCells(d)])
+    const plain = shown.map((d) => [d.status, quote(d.name), ...layoutCells(d), ...figureCells(d)])
     const colored = shown.map((d, i) => [statusCell(d, c), ...(plain[i] ?? []).slice(1)])
     pushAll(lines, table(colored, plain, c))
   }

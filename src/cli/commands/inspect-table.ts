@@ -1,7 +1,7 @@
 import type { TensorRow } from '../../checkpoint/index.ts'
 import { formatNumber } from '../../tensors/index.ts'
 import { formatBytes } from '../io.ts'
-import { columnWidths } from '../text.ts'
+import { columnWidths, quote } from '../text.ts'
 import type { Colors } from './diff-render.ts'
 
 const num = (x: number | null | undefined) =>
@@ -18,8 +18,8 @@ function rowCells(r: TensorRow): string[] {
       ]
     : ['n/a']
   return [
-    r.name,
-    r.dtype,
+    quote(r.name),
+    quote(r.dtype),
     `[${r.shape.join(',')}]`,
     r.bytes === null ? '?' : formatBytes(r.bytes),
     num(s?.mean),

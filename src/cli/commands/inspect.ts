@@ -20,6 +20,7 @@ import {
 import { openRepoStore, type RepoContext, repoContext } from '../context.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
 import { type GitContext, requireGit } from '../repo.ts'
+import { quote } from '../text.ts'
 import { group, terminalColors } from './diff-render.ts'
 import { type FileVersion, workTreeVersion } from './diff-sides.ts'
 import { renderTensorTable } from './inspect-table.ts'
@@ -127,7 +128,7 @@ export async function inspect(target: string, io: Io): Promise<CommandResult> {
   const parameters = rows.reduce((sum, r) => sum + r.elements, 0)
   const bytes = rows.reduce((sum, r) => sum + (r.bytes ?? 0), 0)
   const shards = files.length > 1 || isIndex(target) ? files.map((f) => f.path) : undefined
-  const head = `${target}: ${format}${shards ? ` (${shards.length} shards)` : ''}, ${rows.length} tensors, ${group(parameters)} parameters, ${formatBytes(bytes)}`
+  const head = `${quote(target)}: ${format}${shards ? ` (${shards.length} shards)` : ''}, ${rows.length} tensors, ${group(parameters)} parameters, ${formatBytes(bytes)}`
   const lines = [head, ...renderTensorTable(rows, terminalColors())]
   if (rows.some((r) => r.rounded)) lines.push('  (statistics as the stub records them: 4 digits)')
   return {

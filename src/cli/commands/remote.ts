@@ -3,6 +3,7 @@ import { ensureDir, MlvcError, updateConfigFile } from '../../core/index.ts'
 import { chooseRemote, listRemotes, openRemote } from '../../remote/index.ts'
 import { type RepoContext, repoContext } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
+import { quote } from '../text.ts'
 
 function configRoot(ctx: RepoContext): string {
   if (!ctx.root) {
@@ -90,6 +91,6 @@ export async function remoteList(io: Io): Promise<CommandResult> {
   const rows = remotes.map((r) => ({ ...r, default: r.name === fallback }))
   return {
     data: rows,
-    text: rows.map((r) => `${r.default ? '*' : ' '} ${r.name}\t${r.url}`).join('\n'),
+    text: rows.map((r) => `${r.default ? '*' : ' '} ${r.name}\t${quote(r.url)}`).join('\n'),
   }
 }

@@ -19,6 +19,7 @@ import {
   requireGit,
   warnIfNotInstalled,
 } from '../repo.ts'
+import { quote } from '../text.ts'
 
 export interface PushOptions {
   all: boolean
@@ -115,7 +116,7 @@ export async function pull(remoteName: string | undefined, io: Io): Promise<Comm
   const { remote, report } = await fetchStubs(ctx, remoteName, stubs, io)
   const written = await withRepoStore(ctx, (store) => materializeWorkTree(ctx, store, stubs, io))
   for (const path of written.missing)
-    io.warn(`mlvc: ${path}: content is not on remote ${remote}; left as a stub`)
+    io.warn(`mlvc: ${quote(path)}: content is not on remote ${remote}; left as a stub`)
   const text = `fetched ${formatBytes(report.fetchedBytes)} from ${remote}; wrote ${written.written.length} files`
   return {
     data: { remote, fetch: report, ...written },

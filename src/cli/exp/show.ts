@@ -15,11 +15,13 @@ import {
   readVersion,
 } from '../../experiments/index.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
+import { quote } from '../text.ts'
 import { openExpContext, type RepoOption, warnProblems } from './context.ts'
 import { formatNumber, renderTable } from './table.ts'
 
-function section(title: string, rows: Array<[string, string]>): string {
-  if (rows.length === 0) return ''
+function section(title: string, given: Array<[string, string]>): string {
+  if (given.length === 0) return ''
+  const rows = given.map(([k, v]) => [quote(k), quote(v)] as const)
   const width = maxOf(rows.map(([k]) => k.length))
   return [title, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join('\n')
 }
