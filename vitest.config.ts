@@ -11,7 +11,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'services/**/*.test.ts'],
+          include: [
+            'src/**/*.test.ts',
+            'bench/**/*.test.ts',
+            'lint/**/*.test.ts',
+            'services/**/*.test.ts',
+          ],
           exclude: ['**/*.e2e.test.ts', 'node_modules/**', 'dist/**'],
           testTimeout: 30_000,
         },

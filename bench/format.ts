@@ -1,3 +1,4 @@
+import { maxOf } from '../src/core/index.ts'
 import { formatSize } from './sizes.ts'
 import { range } from './stats.ts'
 import { statusOf } from './targets.ts'
@@ -68,7 +69,7 @@ export function rowCells(row: ResultRow): string[] {
 /** A plain-text table with aligned columns (display width by code points). */
 export function renderTextTable(header: readonly string[], body: string[][]): string {
   const width = (s: string) => [...s].length
-  const widths = header.map((h, i) => Math.max(width(h), ...body.map((r) => width(r[i] ?? ''))))
+  const widths = header.map((h, i) => Math.max(width(h), maxOf(body.map((r) => width(r[i] ?? '')))))
   const line = (cells: readonly string[]) =>
     cells
       .map((c, i) => c + ' '.repeat((widths[i] ?? 0) - width(c)))

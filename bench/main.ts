@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { maxOf } from '../src/core/index.ts'
 import { type CliArgs, parseCli, USAGE } from './args.ts'
 import type { BenchContext, Scenario } from './context.ts'
 import { describeMachine, loadAverage, machineLines } from './machine.ts'
@@ -120,7 +121,7 @@ async function main(): Promise<number> {
     return 0
   }
   if (args.list) {
-    const width = Math.max(...SCENARIOS.map((s) => s.name.length))
+    const width = maxOf(SCENARIOS.map((s) => s.name.length))
     for (const s of SCENARIOS)
       process.stdout.write(`${s.name.padEnd(width)}  ${s.title} (issue ${s.issue})\n`)
     return 0

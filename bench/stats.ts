@@ -1,3 +1,4 @@
+import { maxOf, minOf } from '../src/core/index.ts'
 /** The median of a non-empty list (the mean of the middle two for an even length). */
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of an empty list')
@@ -14,7 +15,7 @@ export interface Range {
 
 export function range(values: readonly number[]): Range {
   if (values.length === 0) throw new RangeError('range of an empty list')
-  return { min: Math.min(...values), max: Math.max(...values) }
+  return { min: minOf(values), max: maxOf(values) }
 }
 
 /** MB/s with MB = 10^6 bytes. */

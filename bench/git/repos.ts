@@ -41,7 +41,7 @@ export async function initRepo(
       await exec(sb.mlvc(dir, ['track', ...patterns]))
       break
     case 'git-lfs':
-      await git(sb, dir, 'lfs', 'track', ...patterns)
+      await exec(sb.git(dir, ['lfs', 'track', ...patterns]))
       break
     case 'git-annex':
       await git(sb, dir, 'annex', 'init', '--quiet', 'bench')

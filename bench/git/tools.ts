@@ -1,3 +1,4 @@
+import { pushAll } from '../../src/core/index.ts'
 import type { BenchContext } from '../context.ts'
 import { removeTree } from '../fsutil.ts'
 import { peerMissing } from '../peers/repos.ts'
@@ -53,7 +54,7 @@ export async function rowsPerTool(
   for (const tool of tools.run) {
     const sb = await openSandbox(ctx, tool)
     try {
-      rows.push(...(await rowsFor(sb)))
+      pushAll(rows, await rowsFor(sb))
     } finally {
       await removeTree(sb.home)
     }

@@ -1,3 +1,4 @@
+import { pushAll } from '../../src/core/index.ts'
 import type { Scenario } from '../context.ts'
 import { changedBytes, checkpointFile, planCheckpoint } from '../data/safetensors.ts'
 import { addRatios } from '../rows.ts'
@@ -34,7 +35,7 @@ export const ckptDedup: Scenario = {
     }
     const rows = await mlvcGrowthRows(ctx, spec)
     for (const peer of PEERS.filter((p) => ctx.options.peers.includes(p))) {
-      rows.push(...(await peerGrowthRows(ctx, peer, spec)))
+      pushAll(rows, await peerGrowthRows(ctx, peer, spec))
     }
     return addRatios(rows, MLVC_SUBJECT)
   },

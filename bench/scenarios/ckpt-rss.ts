@@ -1,3 +1,4 @@
+import { maxOf, minOf, pushAll } from '../../src/core/index.ts'
 import type { BenchContext, Scenario } from '../context.ts'
 import { checkpointFile, planCheckpoint } from '../data/safetensors.ts'
 import { removeTree } from '../fsutil.ts'
@@ -64,7 +65,7 @@ async function operationRows(
   const spec: SeriesSpec = { ...(await specOf(ctx, sb, op, size)), warmup: 0 }
   const series = await measureSeries(ctx, spec)
   const who = { scenario: NAME, subject: spec.label }
-  const large = size === Math.max(...ctx.options.rssSizes)
+  const large = size === maxOf(ctx.options.rssSizes)
   const target = large ? { target: RSS_TARGET } : {}
   return [
     series.peakRssMiB.length > 0
@@ -76,7 +77,7 @@ async function operationRows(
 
 /** The larger size's peak over the smaller's, per operation: memory should not follow size. */
 function growthRows(rows: ResultRow[], sizes: number[]): ResultRow[] {
-  const [small, large] = [Math.min(...sizes), Math.max(...sizes)]
+  const [small, large] = [minOf(sizes), maxOf(sizes)]
   if (small === large) return []
   const peak = (op: Operation, size: number) =>
     rows.find((r) => r.subject === subjectOf(op, size) && r.metric === 'peak RSS')?.value ?? null
@@ -115,11 +116,11 @@ export const ckptRss: Scenario = {
         for (const op of OPERATIONS) {
           if (op === 'mlvc diff' && !hasDiff) {
             const who = { scenario: NAME, subject: subjectOf(op, size) }
-            const large = size === Math.max(...sizes)
+            const large = size === maxOf(sizes)
             const row = unavailable(who, 'peak RSS', 'MiB', NO_DIFF)
             rows.push(large ? { ...row, target: RSS_TARGET } : row)
           } else {
-            rows.push(...(await operationRows(ctx, sb, op, size)))
+            pushAll(rows, await operationRows(ctx, sb, op, size))
           }
         }
       }

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { pushAll } from '../../src/core/index.ts'
 import type { BenchContext, Scenario } from '../context.ts'
 import { randomFile } from '../data/random.ts'
 import { placeFile, removeTree } from '../fsutil.ts'
@@ -91,7 +92,7 @@ export const gitAdd: Scenario = {
     ctx.log(`${NAME}: input ${formatSize(size)} of random bytes`)
     const file = await randomFile(ctx.work.data, size)
     const rows = await limitRows(ctx, NAME, file)
-    rows.push(...(await rowsPerTool(ctx, SPEC, (sb) => toolRows(ctx, sb, { file, size }))))
+    pushAll(rows, await rowsPerTool(ctx, SPEC, (sb) => toolRows(ctx, sb, { file, size })))
     return addRatios(rows, subjectOf('git add', 'mlvc'))
   },
 }

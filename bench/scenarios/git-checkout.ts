@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { maxOf, pushAll } from '../../src/core/index.ts'
 import type { BenchContext, Scenario } from '../context.ts'
 import { randomFile } from '../data/random.ts'
 import { placeFile, removeTree } from '../fsutil.ts'
@@ -141,7 +142,7 @@ async function inputOf(ctx: BenchContext, size: number): Promise<Input> {
 
 /** mlvc once on the rss size (4 GiB; --quick: 4 × the size), for the memory bound. */
 async function largeRows(ctx: BenchContext, sb: Sandbox, size: number): Promise<ResultRow[]> {
-  const large = Math.max(...ctx.options.rssSizes)
+  const large = maxOf(ctx.options.rssSizes)
   if (large === size) return []
   ctx.log(`${NAME}: mlvc on ${formatSize(large)}, once`)
   const input = await inputOf(ctx, large)
@@ -168,12 +169,11 @@ export const gitCheckout: Scenario = {
     ctx.log(`${NAME}: input ${formatSize(input.size)} of random bytes`)
     const rows = await cpRows(ctx, input)
     const large: ResultRow[] = []
-    rows.push(
-      ...(await rowsPerTool(ctx, SPEC, async (sb) => {
-        if (sb.tool === 'mlvc') large.push(...(await largeRows(ctx, sb, input.size)))
-        return checkoutRows(ctx, sb, { input, subject: subjectOf(COMMAND, sb.tool) })
-      })),
-    )
+    const perTool = await rowsPerTool(ctx, SPEC, async (sb) => {
+      if (sb.tool === 'mlvc') pushAll(large, await largeRows(ctx, sb, input.size))
+      return checkoutRows(ctx, sb, { input, subject: subjectOf(COMMAND, sb.tool) })
+    })
+    pushAll(rows, perTool)
     const withRatios = addRatios(rows, MLVC)
     return [...withRatios, cpRatioRow(withRatios), ...large]
   },

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { pushAll } from '../../src/core/index.ts'
 import type { BenchContext, Scenario } from '../context.ts'
 import { randomFile } from '../data/random.ts'
 import { placeFile, removeTree } from '../fsutil.ts'
@@ -90,7 +91,7 @@ export const put: Scenario = {
     ctx.log(`put: input ${formatSize(size)} of random bytes`)
     const file = await randomFile(ctx.work.data, size)
     const rows = [...(await limitRows(ctx, NAME, file)), ...(await mlvcRows(ctx, file, size))]
-    for (const peer of ctx.options.peers) rows.push(...(await peerRows(ctx, peer, file, size)))
+    for (const peer of ctx.options.peers) pushAll(rows, await peerRows(ctx, peer, file, size))
     return addRatios(rows, MLVC_PUT)
   },
 }

@@ -1,3 +1,4 @@
+import { maxOf, minOf, pushAll } from '../../src/core/index.ts'
 import type { BenchContext, Scenario } from '../context.ts'
 import { randomFile } from '../data/random.ts'
 import { removeTree } from '../fsutil.ts'
@@ -52,8 +53,8 @@ export const rss: Scenario = {
   async run(ctx) {
     const sizes = ctx.options.rssSizes
     const rows: ResultRow[] = []
-    for (const size of sizes) rows.push(...(await putRows(ctx, size)))
-    const [small, large] = [Math.min(...sizes), Math.max(...sizes)]
+    for (const size of sizes) pushAll(rows, await putRows(ctx, size))
+    const [small, large] = [minOf(sizes), maxOf(sizes)]
     if (small === large) return rows
     const who = { scenario: NAME, subject: 'mlvc put' }
     const metric = `peak RSS ${formatSize(large)} / ${formatSize(small)}`

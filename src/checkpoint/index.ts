@@ -39,4 +39,5 @@ export {
   stubStats,
   type VersionSource,
   type VersionTensor,
+  whyNotCheckpoint,
 } from './version.ts'

@@ -210,6 +210,31 @@ export async function openVersion(
   return { format: layout.format, ids: undefined, tensors, close: async () => undefined }
 }
 
+const PLAIN_NOTE = 'stored as a plain file: '
+
+/**
+ * Why `openVersion` finds no checkpoint in `source`, without the file's name: what the format
+ * reader says of the local copy, else the note its stub carries (written when it was added), else
+ * that it was stored as a plain file. `path` is the name the note gives the file.
+ */
+export async function whyNotCheckpoint(source: VersionSource, path = ''): Promise<string> {
+  const withoutName = (text: string, name: string) =>
+    name && text.startsWith(`${name}: `) ? text.slice(name.length + 2) : text
+  if (source.file) {
+    try {
+      await readLayout(source.file)
+    } catch (err) {
+      if (isMlvcError(err, 'BAD_FORMAT')) return withoutName(err.message, source.file)
+      throw err
+    }
+  }
+  const note = source.stubLines?.find((line) => line.startsWith('note: '))?.slice(6)
+  if (note?.startsWith(PLAIN_NOTE)) {
+    return `${PLAIN_NOTE}${withoutName(note.slice(PLAIN_NOTE.length), path)}`
+  }
+  return note ?? 'stored as a plain file (not a checkpoint format mlvc reads)'
+}
+
 function attachReaders(tensors: VersionTensor[], layouts: TensorLayout[], file: string): void {
   const byName = new Map(layouts.map((l) => [l.name, l]))
   for (const t of tensors) {

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { diffFigures } from '../checkpoint/test-helpers/index.ts'
@@ -184,14 +184,13 @@ describe('a fine-tune that changes a few tensors', () => {
     expect(text).toMatch(/added to the store$/m)
   })
 
-  test('--no-data in a clone without the data: content ids and bounds that hold, fast', async () => {
+  test('--no-data in a clone without the data: content ids and bounds that hold', async () => {
     const clone = join(root, `clone-${n++}`)
     await bob.git(root, 'clone', '-q', dir, clone)
-    const started = performance.now()
     const result = await bob.mlvc(clone, '--json', 'diff', '--no-data', 'HEAD~1', 'HEAD')
-    const elapsed = performance.now() - started
     expect(result.code, result.stderr).toBe(0)
-    expect(elapsed).toBeLessThan(3000)
+    // Answered from the stubs: nothing was fetched into a store (the speed is bench ckpt-diff's).
+    expect(existsSync(join(clone, '.git/mlvc'))).toBe(false)
     const [file] = JSON.parse(result.stdout).files
     const byName = new Map(file.tensors.map((t: { name: string }) => [t.name, t]))
     expect(byName.get('b')).toMatchObject({ status: 'unchanged', basis: 'content' })
@@ -331,7 +330,7 @@ describe('shapes, added and removed tensors, other files, sharded checkpoints', 
 })
 
 describe('--no-data on a 1,000-tensor model', () => {
-  test('answers from the stubs well under a second', async () => {
+  test('answers from the stubs alone, though the data is in the store', async () => {
     const dir = await newRepo()
     const model: Model = {}
     for (let i = 0; i < 1000; i++)
@@ -343,19 +342,21 @@ describe('--no-data on a 1,000-tensor model', () => {
       model[`layers.${i}.weight`] = { data: f32(16, 5000 + i), shape: [4, 4] }
     writeModel(join(dir, 'big.safetensors'), model)
     await ada.git(dir, 'commit', '-qam', 'v2')
-    const times: number[] = []
-    let out = ''
-    for (let i = 0; i < 3; i++) {
-      const started = performance.now()
-      const result = await ada.mlvc(dir, 'diff', '--no-data', 'HEAD~1', 'HEAD')
-      times.push(performance.now() - started)
-      expect(result.code, result.stderr).toBe(0)
-      out = result.stdout
-    }
-    expect(out).toContain('100 of 1000 tensors changed')
-    console.log(
-      `mlvc diff --no-data, 1,000 tensors: ${times.map((t) => t.toFixed(0)).join(', ')} ms`,
-    )
-    expect(Math.min(...times)).toBeLessThan(1000)
+    // The data is in the store, yet --no-data answers from the stubs: bounds, never exact figures
+    // (which only reading the data gives). How fast is measured by bench ckpt-diff, not here.
+    const result = await ada.mlvc(dir, 'diff', '--no-data', 'HEAD~1', 'HEAD')
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toContain('100 of 1000 tensors changed')
+    expect(result.stdout).toMatch(/bounds from the statistics in the stubs/)
+    const changed = async (...args: string[]) =>
+      (await mlvcJson(dir, 'diff', ...args, 'HEAD~1', 'HEAD')).files[0].tensors.filter(
+        (t: { status: string }) => t.status === 'changed',
+      )
+    const fromStubs = await changed('--no-data')
+    const fromData = await changed()
+    expect(fromStubs).toHaveLength(100)
+    expect(fromData).toHaveLength(100)
+    for (const t of fromStubs) expect(t).toMatchObject({ basis: 'content' })
+    for (const t of fromData) expect(t).toMatchObject({ basis: 'data' })
   })
 })

@@ -108,6 +108,29 @@ describe('mlvc exp on a dbxlogger repository', () => {
   })
 })
 
+describe('mlvc exp on a 200,000-step run', () => {
+  // Each command once overflowed the stack ("Maximum call stack size exceeded") on such a log.
+  it('prints its metrics, sorts by them, checks and plots it', async () => {
+    const repo = copyFixture(tempDir('mlvc-exp'))
+    const lines = Array.from({ length: 200_000 }, (_, i) =>
+      JSON.stringify({ event: 'train', step: i + 1, loss: 1 + 1 / (i + 1) }),
+    )
+    writeFileSync(join(repo, 'cifar10/simple_idea/uv89_kxzfQ0a/log.jsonl'), `${lines.join('\n')}\n`)
+    const metrics = await mlvc(repo, 'exp', 'metrics', 'uv89', '-k', 'loss')
+    expect(metrics.stderr).toBe('')
+    expect(metrics.stdout.trim().split('\n')).toHaveLength(200_001)
+    const list = await mlvc(repo, '--json', 'exp', 'list', 'cifar10/', '--sort=min(loss)')
+    expect((list.json() as Array<{ id: string }>).map((e) => e.id)).toEqual([
+      'fjd08ayvu_xk2',
+      'uv89_kxzfQ0a',
+    ])
+    expect((await mlvc(repo, 'exp', 'fsck')).stdout).toMatch(/^ok: 3 experiments/m)
+    const plot = await mlvc(repo, 'exp', 'plot', 'uv89', '-m', 'train:loss', '-o', 'loss.svg')
+    expect(plot.stderr).toBe('')
+    expect(readFileSync(join(repo, 'loss.svg'), 'utf8').match(/<polyline /g)).toHaveLength(1)
+  })
+})
+
 describe('mlvc exp from shell scripts, and sync', () => {
   it('creates, logs, attaches, syncs with conflicts and deletions, fetches RepoFiles later', async () => {
     const tmp = tempDir('mlvc-exp')

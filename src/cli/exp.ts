@@ -2,10 +2,8 @@ import type { Command } from '@commander-js/extra-typings'
 import { run, type Shell } from './shell.ts'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
-const REPO = [
-  '-r, --repo <dir>',
-  'the experiment repository (default: $DBX_REPO, or the nearest .dbx/ above)',
-] as const
+const REPO = '-r, --repo <dir>'
+const REPO_HELP = 'the experiment repository (default: $DBX_REPO, or the nearest .dbx/ above)'
 
 /**
  * `mlvc exp …`: a dbx experiment repository (`.dbx/`, `<name>/<id>/meta.json` and `log.jsonl`,
@@ -32,7 +30,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .alias('ls')
     .description('experiments as a table; filter and sort by params, meta fields and metrics')
     .argument('[prefix]', 'only experiments whose name starts with this')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .option('-k, --kind <kind>', 'only experiments of this kind')
     .option(
       '-w, --where <expr>',
@@ -55,7 +53,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .command('show')
     .description('one experiment: meta, params, files, RepoFiles, logs and last values')
     .argument('<id>', 'an id or a unique prefix of one')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .action((id, options) =>
       run(shell(), async (io) => (await import('./exp/show.ts')).expShow(id, options, io)),
     )
@@ -64,7 +62,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .command('compare')
     .description('params side by side (differing ones highlighted) and last/min/max of metrics')
     .argument('<id...>', 'two or more experiments')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .option(
       '-m, --metric <metric>',
       'a metric key, or PATTERN:KEY (e.g. val/*:acc); repeatable',
@@ -80,7 +78,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .command('metrics')
     .description('the series of an experiment’s metrics, as a table or CSV')
     .argument('<id>', 'an experiment')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .option(
       '-e, --event <pattern>',
       'events to read: "train" (and below), "train/*/end", "eval/**"',
@@ -105,7 +103,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .description('an SVG chart of a metric over steps, one line per experiment, written to a file')
     .argument('[id...]', 'experiments (default: those matching --where, or all)')
     .requiredOption('-m, --metric <metric>', 'the metric: a key, or PATTERN:KEY (e.g. train:loss)')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .option(
       '-o, --output <file>',
       'where to write the SVG (default: <metric>.svg); a regular file there is replaced, anything else refused',
@@ -129,7 +127,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .command('rm')
     .description('delete experiments; the deletion is recorded so sync carries it to other copies')
     .argument('<id...>', 'experiments')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .action((ids, options) =>
       run(shell(), async (io) => (await import('./exp/maintain.ts')).expRm(ids, options, io)),
     )
@@ -137,7 +135,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
   exp
     .command('gc')
     .description('remove RepoFiles no experiment links to (keeping those in .dbx/attachments)')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .option('-n, --dry-run', 'report what would be removed')
     .option('--grace <seconds>', 'keep RepoFiles younger than this (default 3600)')
     .action((options) =>
@@ -149,7 +147,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .description(
       'verify meta.json, ExpFiles (files.json), RepoFile links and bytes, log lines; exit 1 on errors',
     )
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .action((options) =>
       run(shell(), async (io) => (await import('./exp/maintain.ts')).expFsck(options, io)),
     )
@@ -161,7 +159,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     )
     .argument('<src>', 'a repository folder, a file:// URL, or (alone) a remote name')
     .argument('[dst]', 'a repository folder or a file:// URL')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .option('--no-repofiles', 'leave RepoFile bytes behind (mlvc exp fetch gets them later)')
     .option('-n, --dry-run', 'report what would change')
     .option('--prefer <side>', 'settle conflicts: "src" or "dst" wins')
@@ -181,7 +179,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
       .command(name)
       .description(`${what} (default remote: origin)`)
       .argument('[remote]', 'a name from mlvc exp remote, a folder or a file:// URL')
-      .option(...REPO)
+      .option(REPO, REPO_HELP)
       .option('--no-repofiles', 'leave RepoFile bytes behind (mlvc exp fetch gets them later)')
       .option('-n, --dry-run', 'report what would change')
       .option('--prefer <side>', 'settle conflicts: "local" or "remote" wins')
@@ -196,7 +194,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .command('fetch')
     .description('get the RepoFiles experiments link to but this machine lacks')
     .argument('[id...]', 'only for these experiments')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .option(
       '--from <source>',
       'where to look (a remote name, folder or URL), repeatable',
@@ -219,7 +217,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
   remote
     .command('list', { isDefault: true })
     .description('list remotes')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .action((options) =>
       run(shell(), async (io) =>
         (await import('./exp/init.ts')).expRemote('list', {}, options, io),
@@ -230,7 +228,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .description('add or change a remote')
     .argument('<name>')
     .argument('<url>', 'a folder (a repository) or a file:// URL (object layout)')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .action((name, url, options) =>
       run(shell(), async (io) =>
         (await import('./exp/init.ts')).expRemote('add', { name, url }, options, io),
@@ -241,7 +239,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .alias('rm')
     .description('remove a remote')
     .argument('<name>')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .action((name, options) =>
       run(shell(), async (io) =>
         (await import('./exp/init.ts')).expRemote('remove', { name }, options, io),
@@ -251,7 +249,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
   exp
     .command('create')
     .description('create an experiment (for shell scripts); prints its id')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .option('--name <name>', 'group name, may hold "/"')
     .option('--kind <kind>', 'the kind of run (default: shell)')
     .option(
@@ -271,7 +269,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .argument('<id>', 'the experiment')
     .argument('<event>', 'event name, e.g. train/epoch/3')
     .argument('[values...]', 'key=value pairs; values are JSON when they parse')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .option('--stream <name>', 'write to <name>.log.jsonl instead of log.jsonl')
     .action((id, event, values, options) =>
       run(shell(), async (io) =>
@@ -286,7 +284,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     )
     .argument('<id>', 'the experiment, or "-"')
     .argument('<file>', 'the file')
-    .option(...REPO)
+    .option(REPO, REPO_HELP)
     .option('--name <name>', 'its name in the experiment (default: the file name)')
     .action((id, file, options) =>
       run(shell(), async (io) => (await import('./exp/write.ts')).expAttach(id, file, options, io)),

@@ -16,6 +16,7 @@ import { isComplete, type Store } from '../store/index.ts'
 import type { Io } from './io.ts'
 import { openTerminal } from './prompt.ts'
 import { freshConfig, type GitContext, openConfiguredRemote } from './repo.ts'
+import { quote } from './text.ts'
 
 function globToRegExp(glob: string): RegExp {
   const escaped = glob
@@ -77,7 +78,7 @@ async function ensureLocal(
   try {
     await fetchObjects(store, await openConfiguredRemote(ctx), missing, { signal: io.signal })
   } catch (err) {
-    io.warn(`mlvc: could not fetch the versions of ${path}: ${(err as Error).message}`)
+    io.warn(`mlvc: could not fetch the versions of ${quote(path)}: ${(err as Error).message}`)
   }
   for (const [side, stub] of Object.entries(stubs)) {
     if (!(await isComplete(store, stub.id))) {
@@ -123,7 +124,9 @@ export async function mergeStubs(
     if (askStrategies(path, outcome, answers)) outcome = await mergeCheckpoints(store, input)
   }
   if (outcome.conflicts.length > 0 || !outcome.result) {
-    const lines = outcome.conflicts.map((c) => `  ${c.name === '*' ? '(file)' : c.name}: ${c.why}`)
+    const lines = outcome.conflicts.map(
+      (c) => `  ${c.name === '*' ? '(file)' : quote(c.name)}: ${c.why}`,
+    )
     const together = outcome.external && [
       path,
       ...outcome.external.map((f) => posix.join(posix.dirname(path), f)),
@@ -166,7 +169,7 @@ function askStrategies(
     for (const conflict of open) {
       for (;;) {
         const reply = terminal.ask(
-          `${path}: ${conflict.name} changed on both sides. [o]urs [t]heirs [b]ase [a]verage task-a[r]ithmetic t[i]es [f]ail (or a spec like average:weights=3/1)? `,
+          `${quote(path)}: ${quote(conflict.name)} changed on both sides. [o]urs [t]heirs [b]ase [a]verage task-a[r]ithmetic t[i]es [f]ail (or a spec like average:weights=3/1)? `,
         )
         const text = ANSWERS[reply] ?? reply
         try {

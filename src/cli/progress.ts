@@ -1,13 +1,14 @@
 import cliProgress from 'cli-progress'
 import type { ProgressEvent, ProgressHandler } from '../core/index.ts'
 import { formatBytes } from './io.ts'
+import { quote } from './text.ts'
 
 function label(event: ProgressEvent): string {
   switch (event.type) {
     case 'ingest':
-      return `storing ${event.path}`
+      return `storing ${quote(event.path)}`
     case 'materialize':
-      return `writing ${event.path}`
+      return `writing ${quote(event.path)}`
     case 'verify':
       return 'verifying'
     case 'transfer':
@@ -38,18 +39,23 @@ export function createProgress(enabled: boolean): {
         current = name
         bar = new cliProgress.SingleBar(
           {
-            format: `${name} [{bar}] {percentage}% {doneText} / {totalText}`,
+            // The label goes in as a value: a path in the format string could hold {placeholders}.
+            format: '{label} [{bar}] {percentage}% {doneText} / {totalText}',
             stream: process.stderr,
             clearOnComplete: true,
             hideCursor: true,
           },
           cliProgress.Presets.shades_classic,
         )
-        bar.start(Math.max(event.total, 1), 0, { doneText: '', totalText: '' })
+        bar.start(Math.max(event.total, 1), 0, { label: name, doneText: '', totalText: '' })
       }
       const total = Math.max(event.total, event.done, 1)
       bar.setTotal(total)
-      bar.update(event.done, { doneText: formatBytes(event.done), totalText: formatBytes(total) })
+      bar.update(event.done, {
+        label: name,
+        doneText: formatBytes(event.done),
+        totalText: formatBytes(total),
+      })
     },
     stop() {
       bar?.stop()

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs'
 import { isErrno } from '../core/index.ts'
+import { safeForTerminal } from './text.ts'
 
 /**
  * Asks questions on the controlling terminal (/dev/tty), not on stdin/stdout: under `git merge`
@@ -15,7 +16,7 @@ export function openTerminal(): { ask(question: string): string; close(): void }
   }
   return {
     ask(question) {
-      writeSync(fd, question)
+      writeSync(fd, safeForTerminal(question))
       const bytes: number[] = []
       const one = Buffer.alloc(1)
       while (readSync(fd, one, 0, 1, null) === 1 && one[0] !== 0x0a) bytes.push(one[0] as number)

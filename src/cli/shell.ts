@@ -1,6 +1,7 @@
 import { isMlvcError } from '../core/index.ts'
 import type { CommandResult, Io } from './io.ts'
 import { createProgress } from './progress.ts'
+import { safeForTerminal } from './text.ts'
 
 export interface Shell {
   json: boolean
@@ -23,7 +24,10 @@ function exitCodeFor(err: unknown): number {
   }
 }
 
-/** One line: what went wrong and where, then what to do. Stack traces only with --debug. */
+/**
+ * One line: what went wrong and where, then what to do. Stack traces only with --debug. Messages
+ * name files and tensors: the caller makes the text safe for a terminal.
+ */
 export function formatError(err: unknown, debug: boolean): string {
   if (debug && err instanceof Error) return err.stack ?? err.message
   if (isMlvcError(err)) return `mlvc: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`
@@ -60,7 +64,7 @@ export async function run(
     signal: controller.signal,
     onProgress: progress.onProgress,
     warn(message) {
-      if (!shell.quiet) process.stderr.write(`${message}\n`)
+      if (!shell.quiet) process.stderr.write(`${safeForTerminal(message)}\n`)
     },
   }
   try {
@@ -70,11 +74,11 @@ export async function run(
     // the filter process, which speaks pkt-lines on fd 1 itself.
     if (shell.json || result.text) quietOnClosedPipe()
     if (shell.json) process.stdout.write(`${JSON.stringify(result.data, null, 2)}\n`)
-    else if (result.text) process.stdout.write(`${result.text}\n`)
+    else if (result.text) process.stdout.write(`${safeForTerminal(result.text)}\n`)
     process.exitCode = result.exitCode ?? 0
   } catch (err) {
     progress.stop()
-    process.stderr.write(`${formatError(err, shell.debug)}\n`)
+    process.stderr.write(`${safeForTerminal(formatError(err, shell.debug))}\n`)
     process.exitCode = exitCodeFor(err)
   } finally {
     process.off('SIGINT', onSigint)

@@ -1,3 +1,4 @@
+export { maxOf, minOf, pushAll } from './arrays.ts'
 export { base32Decode, base32Encode } from './base32.ts'
 export {
   type ConfigSources,

@@ -62,6 +62,22 @@ export function parseDbxJson(text: string): DbxValue {
   }
 }
 
+/**
+ * True when arrays and objects nest more than `max` levels deep. Walked with an explicit stack:
+ * JSON.parse reads any depth, but the recursive code after it (JSON.stringify, walks over params)
+ * overflows the call stack at a few thousand levels.
+ */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [v, depth] = top
+    if (typeof v !== 'object' || v === null) continue
+    if (depth >= max) return true
+    for (const child of Object.values(v)) stack.push([child, depth + 1])
+  }
+  return false
+}
+
 export function isDbxObject(value: unknown): value is DbxObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

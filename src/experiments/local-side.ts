@@ -59,16 +59,16 @@ async function stage(
   const final = joinInside(repo.root, version.path, `experiment ${version.id}`)
   const files: FileEntry[] = []
   for (const file of version.files) {
-    const to = join(staging, ...checkRelPath(file.name, `file of ${version.id}`).split('/'))
+    const to = join(staging, checkRelPath(file.name, `file of ${version.id}`))
     await mkdir(dirname(to), { recursive: true })
     const { sha256, size } = await fill(file.name)(to)
     files.push({ name: file.name, sha256, size })
   }
   for (const r of version.repofiles) {
     const rel = checkRelPath(r.name, `RepoFile of ${version.id}`)
-    const link = join(staging, ...rel.split('/'))
+    const link = join(staging, rel)
     await mkdir(dirname(link), { recursive: true })
-    await symlink(repoLinkTarget(repo, join(final, ...rel.split('/')), r.sha256), link)
+    await symlink(repoLinkTarget(repo, join(final, rel), r.sha256), link)
   }
   const meta = await readMeta(staging)
   if (meta.id !== version.id) {

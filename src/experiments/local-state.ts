@@ -1,6 +1,6 @@
 import { open, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { fsError, isErrno, mapConcurrent, writeFileAtomic } from '../core/index.ts'
+import { fsError, isErrno, mapConcurrent, pushAll, writeFileAtomic } from '../core/index.ts'
 import { loadHashCache } from './hash-cache.ts'
 import { DBX, type ExpRepo } from './repo.ts'
 import { type Experiment, loadExperiments, type Problem } from './scan.ts'
@@ -71,7 +71,7 @@ function brokenByPath(
 ): Map<string, string> {
   const out = new Map<string, string>()
   for (const entry of old.values()) {
-    const metaPath = join(root, ...entry.path.split('/'), 'meta.json')
+    const metaPath = join(root, entry.path, 'meta.json')
     const hit = problems.find((p) => p.path === metaPath)
     if (hit) out.set(entry.id, hit.message)
   }
@@ -91,7 +91,7 @@ export async function refreshLocalState(
   const { records: history, problems } = await readHistory(repo)
   const old = await readOldIndex(repo, history)
   const loaded = await loadExperiments(repo)
-  problems.push(...loaded.problems)
+  pushAll(problems, loaded.problems)
   const broken = brokenByPath(old, loaded.problems, repo.root)
   const counts = new Map<string, number>()
   for (const exp of loaded.experiments) counts.set(exp.id, (counts.get(exp.id) ?? 0) + 1)

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fsError, isErrno } from '../core/index.ts'
+import { fsError, isErrno, pushAll } from '../core/index.ts'
 import { type DbxObject, isDbxObject, parseDbxJson } from './dbx-json.ts'
 import type { Problem } from './scan.ts'
 
@@ -99,8 +99,8 @@ export async function readAllLogs(dir: string): Promise<LogRead> {
   const out: LogRead = { events: [], problems: [] }
   for (const stream of await listStreams(dir)) {
     const read = await readLog(dir, stream)
-    out.events.push(...read.events)
-    out.problems.push(...read.problems)
+    pushAll(out.events, read.events)
+    pushAll(out.problems, read.problems)
   }
   return out
 }

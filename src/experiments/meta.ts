@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fsError, MlvcError } from '../core/index.ts'
-import { type DbxObject, isDbxObject, parseDbxJson } from './dbx-json.ts'
+import { type DbxObject, isDbxObject, nestedDeeperThan, parseDbxJson } from './dbx-json.ts'
 import { isSafeId } from './ids.ts'
 
 /** Git state at creation. dbxlogger's field is spelled `uncommited_changes`; both are read. */
@@ -43,9 +43,15 @@ function metaError(path: string, message: string, cause?: unknown): MlvcError {
   })
 }
 
+/** How deep meta.json may nest (params of real runs nest a few levels). */
+const MAX_META_DEPTH = 100
+
 /** Validates parsed meta.json; trims what dbxlogger leaves untrimmed (the branch's newline). */
 export function checkMeta(value: unknown, path: string): ExpMeta {
   if (!isDbxObject(value)) throw metaError(path, 'expected a JSON object')
+  if (nestedDeeperThan(value, MAX_META_DEPTH)) {
+    throw metaError(path, `nested deeper than ${MAX_META_DEPTH} levels`)
+  }
   const { id, name, kind, createdAt, params } = value
   if (typeof id !== 'string' || !isSafeId(id)) throw metaError(path, 'missing or invalid "id"')
   if (name !== undefined && name !== null && typeof name !== 'string') {

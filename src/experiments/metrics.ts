@@ -1,3 +1,4 @@
+import { maxOf, minOf } from '../core/index.ts'
 import { dbxNumber } from './dbx-json.ts'
 import type { LogEvent } from './log-read.ts'
 
@@ -81,7 +82,7 @@ export function aggregate(points: readonly Point[], how: Aggregate): number | un
   if (how === 'first') return points[0]?.y
   const finite = points.map((p) => p.y).filter((y) => Number.isFinite(y))
   if (finite.length === 0) return undefined
-  return how === 'min' ? Math.min(...finite) : Math.max(...finite)
+  return how === 'min' ? minOf(finite) : maxOf(finite)
 }
 
 /** Numeric keys found in the matching events, in first-seen order. */

@@ -45,7 +45,7 @@ export function isInside(root: string, path: string): boolean {
 
 /** `root/rel` for a checked relative path; never leaves root. */
 export function joinInside(root: string, rel: string, what: string): string {
-  const path = resolve(root, ...checkRelPath(rel, what).split('/'))
+  const path = resolve(root, checkRelPath(rel, what))
   if (!isInside(root, path)) {
     throw new MlvcError('UNSAFE_PATH', `${what}: "${rel}" leaves ${root}`)
   }

@@ -3,6 +3,8 @@
  * per series (broken at NaN and infinities), point markers for short series, and a legend.
  */
 
+import { maxOf, minOf } from '../core/index.ts'
+
 export interface ChartSeries {
   label: string
   points: ReadonlyArray<readonly [number, number]>
@@ -91,7 +93,7 @@ export function escapeXml(s: string): string {
 const fmt = (n: number) => String(Math.round(n * 100) / 100)
 
 function extent(values: number[]): [number, number] {
-  return values.length === 0 ? [0, 1] : [Math.min(...values), Math.max(...values)]
+  return values.length === 0 ? [0, 1] : [minOf(values), maxOf(values)]
 }
 
 /** Splits a series where a value cannot be drawn (NaN, ±Infinity, ≤0 on a log axis). */
@@ -131,7 +133,15 @@ export function renderLineChart(
   const yv = (v: number) => (logY ? Math.log10(v) : v)
   const ymin = Math.min(y0, yv(yTicks[0] ?? 10 ** y0))
   const ymax = Math.max(y1, yv(yTicks.at(-1) ?? 10 ** y1))
-  const legendWidth = Math.min(300, 40 + Math.max(0, ...series.map((s) => s.label.length)) * 7)
+  const legendWidth = Math.min(
+    300,
+    40 +
+      maxOf(
+        series.map((s) => s.label.length),
+        0,
+      ) *
+        7,
+  )
   const m = { top: options.title ? 48 : 24, right: legendWidth + 24, bottom: 56, left: 72 }
   const pw = width - m.left - m.right
   const ph = height - m.top - m.bottom

@@ -1,4 +1,4 @@
-import { MlvcError } from '../core/index.ts'
+import { MlvcError, pushAll } from '../core/index.ts'
 import type { DType } from './dtype.ts'
 import type { LengthField } from './onnx.ts'
 import { encodeVarint } from './protobuf.ts'
@@ -63,9 +63,9 @@ export async function writeOnnx(o: WriteOnnxOptions): Promise<void> {
         `${o.src.path}: tensor ${tensor.name} has no data field to rewrite`,
       )
     edits.push({ start: tensor.start, end: tensor.end, data, length: data.length })
-    fields.push(...chain)
+    pushAll(fields, chain)
   }
-  edits.push(...lengthEdits(edits, fields))
+  pushAll(edits, lengthEdits(edits, fields))
   let pos = 0
   let srcPos = 0
   for (const e of edits.toSorted((a, b) => a.start - b.start)) {

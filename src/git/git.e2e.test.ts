@@ -11,7 +11,13 @@ import {
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { gitSandbox } from '../test-helpers/git.ts'
-import { interruptWhen, pseudoRandomBytes, runCommand, tempDir } from '../test-helpers/index.ts'
+import {
+  CLI,
+  interruptWhen,
+  pseudoRandomBytes,
+  runCommand,
+  tempDir,
+} from '../test-helpers/index.ts'
 
 const MiB = 1024 * 1024
 const root = tempDir('mlvc-git')
@@ -244,6 +250,31 @@ describe('remotes, clones and pushes', () => {
     expect(pull.code, pull.stderr).toBe(0)
     expect(fileSha(join(clone, 'model.bin'))).toBe(sha(data))
     await bob.git(clone, 'status', '--porcelain').then((s) => expect(s).toBe(''))
+  })
+
+  test('the pre-push hook takes 100,000 refs in one push (git push --tags)', async () => {
+    const { dir } = await newRepo()
+    const base = (await user.git(dir, 'rev-parse', 'HEAD')).trim()
+    writeModel(join(dir, 'model.bin'), MiB, 70)
+    await user.git(dir, 'add', 'model.bin')
+    await user.git(dir, 'commit', '-qm', 'model')
+    const head = (await user.git(dir, 'rev-parse', 'HEAD')).trim()
+    const zero = '0'.repeat(40)
+    // What git writes on the hook's stdin: one line per ref; the remote's side is known for some.
+    const remoteSide = (i: number) => (i % 1000 === 0 ? base : i === 1 ? 'f'.repeat(40) : zero)
+    const lines = Array.from(
+      { length: 100_000 },
+      (_, i) => `refs/tags/t${i} ${head} refs/tags/t${i} ${remoteSide(i)}\n`,
+    )
+    const hook = await runCommand(process.execPath, [CLI, 'hook', 'pre-push', 'origin', 'url'], {
+      cwd: dir,
+      env: user.env,
+      input: lines.join(''),
+    })
+    expect(hook.stderr).toMatch(/^mlvc: pushed \d+ objects .* to origin/)
+    expect(hook.code).toBe(0)
+    const status = await user.mlvc(dir, 'status')
+    expect(status.stdout).toMatch(/^materialized +1\.0 MiB {2}model\.bin$/m)
   })
 
   test('a file committed raw (no filter) is detected, and git push refuses to publish it', async () => {

@@ -25,6 +25,7 @@ export {
   historyBlobs,
   indexBlobs,
   type PathBlob,
+  type RevSelection,
   type ScanResult,
   trackedPaths,
   treeBlobs,

@@ -87,13 +87,31 @@ export async function indexBlobs(cwd: string): Promise<PathBlob[]> {
   return blobs
 }
 
-/**
- * Blobs that the commits selected by `revArgs` (rev-list syntax: tips, ^exclusions, --not, --all)
- * introduce, with the path each was first seen at.
- */
-export async function historyBlobs(cwd: string, revArgs: readonly string[]): Promise<PathBlob[]> {
-  if (revArgs.length === 0) return []
-  const out = await git(['rev-list', '--objects', ...revArgs], { cwd })
+/** The commits whose history `historyBlobs` walks. */
+export interface RevSelection {
+  /**
+   * Revisions to start from, or `^REV` to exclude: any number of them (a push of 100,000 tags),
+   * since they reach git on its stdin, never on a command line the OS limits (E2BIG).
+   */
+  revs?: readonly string[]
+  /** rev-list options and pseudo-revisions (--all, --not --remotes=origin); `--not` does not apply to `revs`. */
+  options?: readonly string[]
+}
+
+/** Blobs that the selected commits introduce, with the path each was first seen at. */
+export async function historyBlobs(cwd: string, selection: RevSelection): Promise<PathBlob[]> {
+  const revs = selection.revs ?? []
+  const options = selection.options ?? []
+  if (revs.length === 0 && options.length === 0) return []
+  for (const rev of revs) {
+    // git reads stdin line by line: an empty line ends the list, a "-" line is an option.
+    if (rev === '' || rev.startsWith('-') || /[\n\r]/.test(rev))
+      throw new MlvcError('USAGE', `${JSON.stringify(rev)}: not a revision`)
+  }
+  const out = await git(['rev-list', '--objects', ...options, '--stdin'], {
+    cwd,
+    input: revs.map((r) => `${r}\n`).join(''),
+  })
   const entries: PathBlob[] = []
   for (const line of out.split('\n')) {
     const space = line.indexOf(' ')

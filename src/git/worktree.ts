@@ -55,12 +55,18 @@ export async function writeContentOverStub(
  * Makes git look at these files' content again. Git trusts a changed size in the index's stat data
  * without reading the file, so after replacing stubs it would list them as modified. Re-adding the
  * same blobs with --index-info clears their stat data; git then runs the clean filter once (a stat
- * cache hit) and records the new stat data itself.
+ * cache hit) and records the new stat data itself. The whole index is listed and filtered here:
+ * the paths as pathspecs could exceed the OS's limit on a command line (E2BIG with a checkout of
+ * 100,000 files), and git would take `*`, `?` and `[` in them as wildcards.
  */
 export async function recheckInIndex(workTree: string, paths: readonly string[]): Promise<void> {
   if (paths.length === 0) return
-  const listed = await git(['ls-files', '-s', '-z', '--', ...paths], { cwd: workTree })
-  const entries = listed.split('\0').filter((e) => / 0\t/.test(e))
+  const wanted = new Set(paths)
+  const listed = await git(['ls-files', '-s', '-z'], { cwd: workTree })
+  const entries = listed.split('\0').filter((e) => {
+    const tab = e.indexOf('\t')
+    return tab > 0 && e.endsWith(' 0', tab) && wanted.has(e.slice(tab + 1))
+  })
   if (entries.length === 0) return
   const result = await runGit(['update-index', '-z', '--index-info'], {
     cwd: workTree,

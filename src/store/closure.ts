@@ -1,3 +1,4 @@
+import { pushAll } from '../core/index.ts'
 import { hex, parseId } from './cid.ts'
 import { decodeManifest, manifestReferences } from './manifest.ts'
 import type { Store } from './store.ts'
@@ -34,7 +35,7 @@ export async function closure(store: Store, roots: Iterable<string>): Promise<Cl
       continue
     }
     if (kind === 'manifest')
-      stack.push(...manifestReferences(decodeManifest(await store.readObject(id), id)))
+      pushAll(stack, manifestReferences(decodeManifest(await store.readObject(id), id)))
   }
   return { objects, missing }
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { fsError, type ProgressOptions } from '../core/index.ts'
+import { fsError, type ProgressOptions, pushAll } from '../core/index.ts'
 import { formatId, parseId, sha256Digest } from './cid.ts'
 import { isComplete } from './closure.ts'
 import { decodeIdx, type IdxEntry } from './idx.ts'
@@ -124,7 +124,7 @@ export async function fsckStore(store: Store, options: FsckOptions = {}): Promis
   const manifests: string[] = []
   for (const name of files.indexed) {
     report.packs++
-    manifests.push(...(await checkPack(store, name, report, options)))
+    pushAll(manifests, await checkPack(store, name, report, options))
   }
   for (const id of new Set(manifests)) await checkManifest(store, id, report)
   const roots = [...(options.roots ?? [])]

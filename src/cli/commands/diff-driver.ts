@@ -13,6 +13,7 @@ import {
 import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
 import { type GitContext, requireGit } from '../repo.ts'
+import { quote } from '../text.ts'
 import { renderReport, terminalColors } from './diff-render.ts'
 import { reportUnit } from './diff-report.ts'
 import { type FileVersion, workTreeVersion } from './diff-sides.ts'
@@ -72,7 +73,7 @@ async function sideVersion(
 export async function diffDriver(args: readonly string[], io: Io): Promise<CommandResult> {
   const [path = '', oldFile = '', oldHex = '', , newFile = '', newHex = '', , newPath] = args
   const to = newPath ?? path
-  const header = `mlvc diff a/${path} b/${to}`
+  const header = `mlvc diff ${quote(`a/${path}`)} ${quote(`b/${to}`)}`
   const c = terminalColors(true)
   if (args.length < 7) return { data: { path, unmerged: true }, text: `${header}\n  unmerged` }
   try {
@@ -88,7 +89,7 @@ export async function diffDriver(args: readonly string[], io: Io): Promise<Comma
   } catch (err) {
     if (isMlvcError(err, 'INTERRUPTED')) throw err
     const message = (err as Error).message
-    io.warn(`mlvc: ${path}: ${message}`)
+    io.warn(`mlvc: ${quote(path)}: ${message}`)
     return { data: { path, error: message }, text: `${header}\n  could not compare: ${message}` }
   }
 }

@@ -1,10 +1,12 @@
 import pc from 'picocolors'
 import type { Range, TensorDiff } from '../../checkpoint/index.ts'
+import { pushAll } from '../../core/index.ts'
 import { formatNumber } from '../../tensors/index.ts'
 import { formatBytes } from '../io.ts'
+import { columnWidths, quote } from '../text.ts'
 import type { FileReport } from './diff-report.ts'
 
-type Colors = ReturnType<typeof pc.createColors>
+export type Colors = ReturnType<typeof pc.createColors>
 
 /**
  * Colors only for a terminal, never in pipes or files, nor with NO_COLOR. `viaGitPager`: git's
@@ -47,7 +49,8 @@ function statusCell(d: TensorDiff, c: Colors): string {
 function layoutCells(d: TensorDiff): [string, string] {
   const a = d.old
   const b = d.new
-  const dtype = a && b && d.dtypeChanged ? `${a.dtype}→${b.dtype}` : ((b ?? a)?.dtype ?? '')
+  const dtype =
+    a && b && d.dtypeChanged ? `${quote(a.dtype)}→${quote(b.dtype)}` : quote((b ?? a)?.dtype ?? '')
   const shape =
     a && b && d.shapeChanged
       ? `${shapeText(a.shape)}→${shapeText(b.shape)}`
@@ -78,7 +81,7 @@ function figureCells(d: TensorDiff): string[] {
 const HEADER = ['', 'tensor', 'dtype', 'shape', 'changed', '‖Δ‖', '‖Δ‖/‖A‖', 'max|Δ|', 'cos']
 
 function table(rows: string[][], plain: string[][], c: Colors): string[] {
-  const widths = HEADER.map((h, i) => Math.max(h.length, ...plain.map((r) => (r[i] ?? '').length)))
+  const widths = columnWidths(HEADER, plain)
   const line = (cells: readonly string[], raw: readonly string[]) =>
     `  ${cells
       .map((cell, i) => cell + ' '.repeat((widths[i] ?? 0) - (raw[i] ?? '').length))
@@ -117,7 +120,7 @@ function headline(r: FileReport, c: Colors): string {
       : size(r.size.new ?? r.size.old)
   const what = r.kind === 'file' ? 'file' : r.kind === 'sharded' ? `${r.format}, sharded` : r.format
   const shards = r.shards ? `, ${r.shards.new.length || r.shards.old.length} shards` : ''
-  return `${c.bold(r.path)}  ${r.status} (${what}${shards}, ${sizes})`
+  return `${c.bold(quote(r.path))}  ${r.status} (${what}${shards}, ${sizes})`
 }
 
 /** The per-tensor report of one path: changed, added and removed tensors; unchanged ones counted. */
@@ -125,9 +128,9 @@ export function renderReport(r: FileReport, c: Colors): string[] {
   const lines = [headline(r, c)]
   const shown = (r.tensors ?? []).filter((d) => d.status !== 'unchanged')
   if (shown.length > 0) {
-    const plain = shown.map((d) => [d.status, d.name, ...layoutCells(d), ...figureCells(d)])
+    const plain = shown.map((d) => [d.status, quote(d.name), ...layoutCells(d), ...figureCells(d)])
     const colored = shown.map((d, i) => [statusCell(d, c), ...(plain[i] ?? []).slice(1)])
-    lines.push(...table(colored, plain, c))
+    pushAll(lines, table(colored, plain, c))
   }
   if (shown.some((d) => d.bounds && !d.exact)) {
     lines.push(

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { relative, resolve, sep } from 'node:path'
-import { MlvcError } from '../../core/index.ts'
+import { MlvcError, pushAll } from '../../core/index.ts'
 import { indexBlobs, openStatCache, runGit, treeBlobs } from '../../git/index.ts'
 import type { Store } from '../../store/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
@@ -43,7 +43,7 @@ async function parseOperands(ctx: GitContext, args: readonly string[], paths: re
   for (const arg of args) {
     if (await isCommit(ctx, arg)) revs.push(arg)
     else if (existsSync(resolve(ctx.cwd, arg))) specs.push(arg)
-    else revs.push(...(await revisionRange(ctx, arg)))
+    else pushAll(revs, await revisionRange(ctx, arg))
   }
   if (revs.length > 2) {
     throw new MlvcError('USAGE', `at most two revisions, not ${revs.length}`, {

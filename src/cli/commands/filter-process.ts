@@ -11,6 +11,7 @@ import { fetchObjects } from '../../remote/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
 import { type GitContext, mlvcCommand, openConfiguredRemote, requireGit } from '../repo.ts'
+import { safeForTerminal } from '../text.ts'
 
 const MiB = 1024 * 1024
 
@@ -58,7 +59,7 @@ export async function filterProcess(io: Io): Promise<CommandResult> {
       inlineSmudgeLimit: inlineLimit(ctx),
       missing: configBoolean(ctx.config.tree, 'git.missingIsError') ? 'error' : 'warn',
       fetch: fetcher(ctx, io, store),
-      warn: (message) => process.stderr.write(`${message}\n`),
+      warn: (message) => process.stderr.write(`${safeForTerminal(message)}\n`),
     })
     await runFilterProtocol({ input: readFd(0), outputFd: 1 }, handlers)
   })

@@ -1,7 +1,9 @@
+import { pushAll } from '../../core/index.ts'
 import { findStubs, indexBlobs, treeBlobs } from '../../git/index.ts'
 import { type FsckIssue, fsckStore } from '../../store/index.ts'
 import { type RepoContext, repoContext, withRepoStore } from '../context.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
+import { quote } from '../text.ts'
 
 /** Files that HEAD and the index need: each must be in the store with all its chunks. */
 async function headRoots(
@@ -15,7 +17,7 @@ async function headRoots(
     roots: stubs.map((s) => ({ id: s.stub.id, from: s.path })),
     issues: raw.map((r) => ({
       severity: 'error',
-      message: `${r.path}: tracked by mlvc but committed raw (run mlvc install, then git add --renormalize .)`,
+      message: `${quote(r.path)}: tracked by mlvc but committed raw (run mlvc install, then git add --renormalize .)`,
     })),
   }
 }
@@ -26,7 +28,7 @@ export async function fsck(io: Io): Promise<CommandResult> {
   const report = await withRepoStore(ctx, (store) =>
     fsckStore(store, { roots, onProgress: io.onProgress }),
   )
-  report.issues.push(...issues)
+  pushAll(report.issues, issues)
   const errors = report.issues.filter((i) => i.severity === 'error')
   const lines = report.issues.map((i) => `${i.severity}: ${i.message}`)
   lines.push(

@@ -12,7 +12,7 @@ export async function gitRoots(ctx: RepoContext): Promise<string[]> {
   const workTree = ctx.git?.workTree
   if (!workTree) return []
   const blobs = [
-    ...(await historyBlobs(workTree, ['--all', '--indexed-objects'])),
+    ...(await historyBlobs(workTree, { options: ['--all', '--indexed-objects'] })),
     ...(await indexBlobs(workTree)),
   ]
   const { stubs } = await findStubs(workTree, blobs)

@@ -1,6 +1,6 @@
 import { text } from 'node:stream/consumers'
 import { MlvcError } from '../../core/index.ts'
-import { describeRaw, findStubs, historyBlobs, runGit } from '../../git/index.ts'
+import { describeRaw, findStubs, historyBlobs, objectInfo } from '../../git/index.ts'
 import { listRemotes } from '../../remote/index.ts'
 import { repoContext } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
@@ -17,19 +17,24 @@ const ZERO = /^0+$/
 export async function prePush(gitRemote: string, io: Io): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
   const lines = (await text(process.stdin)).split('\n').filter(Boolean)
-  const revArgs: string[] = []
+  const revs: string[] = []
+  const remoteShas: string[] = []
   for (const line of lines) {
     const [, localSha, , remoteSha] = line.split(' ')
     if (!localSha || ZERO.test(localSha)) continue
-    revArgs.push(localSha)
-    if (remoteSha && !ZERO.test(remoteSha)) {
-      const known = await runGit(['cat-file', '-e', `${remoteSha}^{commit}`], { cwd: ctx.workTree })
-      if (known.code === 0) revArgs.push(`^${remoteSha}`)
-    }
+    revs.push(localSha)
+    if (remoteSha && !ZERO.test(remoteSha)) remoteShas.push(remoteSha)
   }
-  if (revArgs.length === 0) return { data: null, text: '' }
-  revArgs.push('--not', `--remotes=${gitRemote}`)
-  const { stubs, raw } = await findStubs(ctx.workTree, await historyBlobs(ctx.workTree, revArgs))
+  if (revs.length === 0) return { data: null, text: '' }
+  // What the remote has and we know need not be sent; one cat-file for every ref (a push can
+  // carry 100,000 tags), not a process each.
+  const known = await objectInfo(ctx.workTree, [...new Set(remoteShas)])
+  for (const [sha, info] of known) {
+    if (info.type === 'commit' || info.type === 'tag') revs.push(`^${sha}`)
+  }
+  const options = ['--not', `--remotes=${gitRemote}`]
+  const blobs = await historyBlobs(ctx.workTree, { revs: [...new Set(revs)], options })
+  const { stubs, raw } = await findStubs(ctx.workTree, blobs)
   if (raw.length > 0) {
     await warnIfNotInstalled(ctx, io)
     throw describeRaw(raw)

@@ -5,7 +5,7 @@ import {
   combineVersions,
   inspectVersion,
   openVersion,
-  type TensorRow,
+  whyNotCheckpoint,
 } from '../../checkpoint/index.ts'
 import { MlvcError } from '../../core/index.ts'
 import { parseShardIndex, readShardIndex } from '../../formats/index.ts'
@@ -17,12 +17,13 @@ import {
   readObjects,
   runGit,
 } from '../../git/index.ts'
-import { formatNumber } from '../../tensors/index.ts'
 import { openRepoStore, type RepoContext, repoContext } from '../context.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
 import { type GitContext, requireGit } from '../repo.ts'
+import { quote } from '../text.ts'
 import { group, terminalColors } from './diff-render.ts'
 import { type FileVersion, workTreeVersion } from './diff-sides.ts'
+import { renderTensorTable } from './inspect-table.ts'
 
 const isIndex = (path: string) => path.endsWith('.index.json')
 
@@ -93,7 +94,8 @@ async function openAll(ctx: RepoContext, files: FileVersion[], target: string, i
       const source = { id: f.stub?.id, stubLines: f.stub?.extra, file: f.file }
       const version = await openVersion(source, { store })
       if (!version) {
-        throw new MlvcError('BAD_FORMAT', `${f.path}: not a checkpoint mlvc can read`, {
+        const why = await whyNotCheckpoint(source, f.path)
+        throw new MlvcError('BAD_FORMAT', `${f.path}: not a checkpoint mlvc can read: ${why}`, {
           hint: 'mlvc inspect reads safetensors, PyTorch, ONNX, GGUF, .npy and .npz files',
         })
       }
@@ -111,50 +113,6 @@ async function openAll(ctx: RepoContext, files: FileVersion[], target: string, i
   }
 }
 
-const num = (x: number | null | undefined) =>
-  x === null || x === undefined ? '' : formatNumber(x, 4)
-
-function rowCells(r: TensorRow): string[] {
-  const s = r.stats
-  const counts = s
-    ? [
-        s.zeros ? `zeros=${s.zeros}` : '',
-        s.nan ? `nan=${s.nan}` : '',
-        s.posInf ? `+inf=${s.posInf}` : '',
-        s.negInf ? `-inf=${s.negInf}` : '',
-      ]
-    : ['n/a']
-  return [
-    r.name,
-    r.dtype,
-    `[${r.shape.join(',')}]`,
-    r.bytes === null ? '?' : formatBytes(r.bytes),
-    num(s?.mean),
-    num(s?.std),
-    num(s?.min),
-    num(s?.max),
-    num(s?.l2),
-    counts.filter(Boolean).join(' '),
-  ]
-}
-
-const HEADER = ['tensor', 'dtype', 'shape', 'size', 'mean', 'std', 'min', 'max', 'l2', '']
-
-function renderTable(rows: TensorRow[]): string[] {
-  const c = terminalColors()
-  const cells = rows.map(rowCells)
-  const widths = HEADER.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)))
-  const right = new Set([3, 4, 5, 6, 7, 8])
-  const line = (r: readonly string[]) =>
-    `  ${r
-      .map((cell, i) =>
-        right.has(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0),
-      )
-      .join('  ')
-      .trimEnd()}`
-  return [c.dim(line(HEADER)), ...cells.map(line)]
-}
-
 /** `mlvc inspect FILE|REV:PATH`: a checkpoint's tensors with their statistics. */
 export async function inspect(target: string, io: Io): Promise<CommandResult> {
   const ctx = await repoContext(io.cwd)
@@ -170,8 +128,8 @@ export async function inspect(target: string, io: Io): Promise<CommandResult> {
   const parameters = rows.reduce((sum, r) => sum + r.elements, 0)
   const bytes = rows.reduce((sum, r) => sum + (r.bytes ?? 0), 0)
   const shards = files.length > 1 || isIndex(target) ? files.map((f) => f.path) : undefined
-  const head = `${target}: ${format}${shards ? ` (${shards.length} shards)` : ''}, ${rows.length} tensors, ${group(parameters)} parameters, ${formatBytes(bytes)}`
-  const lines = [head, ...renderTable(rows)]
+  const head = `${quote(target)}: ${format}${shards ? ` (${shards.length} shards)` : ''}, ${rows.length} tensors, ${group(parameters)} parameters, ${formatBytes(bytes)}`
+  const lines = [head, ...renderTensorTable(rows, terminalColors())]
   if (rows.some((r) => r.rounded)) lines.push('  (statistics as the stub records them: 4 digits)')
   return {
     data: { target, format, ...(shards ? { shards } : {}), parameters, bytes, tensors: rows },

@@ -12,10 +12,12 @@ import {
 } from '../merge-support.ts'
 import { requireGit } from '../repo.ts'
 
-function conflictHint(path: string): string {
+export function conflictHint(path: string): string {
+  // Commands to copy into a shell: the path in single quotes, its own quotes closed and escaped.
+  const arg = `'${path.replaceAll("'", "'\\''")}'`
   return (
-    `  resolve: mlvc resolve '${path}' --strategy average   (or ours, theirs, task-arithmetic:lambda=0.5, ties)\n` +
-    `  or keep one side: git checkout --theirs -- '${path}' && git add '${path}'`
+    `  resolve: mlvc resolve ${arg} --strategy average   (or ours, theirs, task-arithmetic:lambda=0.5, ties)\n` +
+    `  or keep one side: git checkout --theirs -- ${arg} && git add ${arg}`
   )
 }
 

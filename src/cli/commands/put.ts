@@ -3,6 +3,7 @@ import { ingestCheckpoint } from '../../checkpoint/index.ts'
 import { pin } from '../../store/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
+import { quote } from '../text.ts'
 
 export interface PutOptions {
   pin: boolean
@@ -25,7 +26,7 @@ export async function put(files: string[], options: PutOptions, io: Io): Promise
           onProgress: io.onProgress,
         },
       )
-      if (note) io.warn(`mlvc: ${file}: stored as a plain file: ${note}`)
+      if (note) io.warn(`mlvc: ${quote(file)}: stored as a plain file: ${note}`)
       stored.push({
         path: file,
         ...result,
@@ -43,7 +44,7 @@ export async function put(files: string[], options: PutOptions, io: Io): Promise
     io.warn(`stored ${formatBytes(total)} in ${results.length} file(s); ${formatBytes(added)} new`)
   }
   const lines = results.map(
-    (r) => `${r.id}  ${r.path}${r.format ? ` (${r.format}, ${r.tensors} tensors)` : ''}`,
+    (r) => `${r.id}  ${quote(r.path)}${r.format ? ` (${r.format}, ${r.tensors} tensors)` : ''}`,
   )
   return { data: results, text: lines.join('\n') }
 }

@@ -12,6 +12,7 @@ import {
 } from '../../remote/index.ts'
 import { type RepoContext, repoContext } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
+import { quote } from '../text.ts'
 
 function configRoot(ctx: RepoContext): string {
   if (!ctx.root) {
@@ -178,7 +179,7 @@ export async function remoteList(options: { check: boolean }, io: Io): Promise<C
     const state =
       'reachable' in r ? (r.reachable ? '  reachable' : `  UNREACHABLE: ${r.problem}`) : ''
     const crypt = r.encryption ? `  encrypted (${r.encryption})` : ''
-    return `${r.default ? '*' : ' '} ${r.name}\t${r.kind}\t${r.url}${crypt}${state}`
+    return `${r.default ? '*' : ' '} ${r.name}\t${r.kind}\t${quote(r.url)}${crypt}${state}`
   })
   return { data: rows, text: text.join('\n') }
 }

@@ -21,6 +21,7 @@ import {
   summarize,
 } from '../merge-support.ts'
 import { requireGit } from '../repo.ts'
+import { quote } from '../text.ts'
 
 /**
  * Finishes a conflicted merge of a checkpoint: merges the index's three stages with the given
@@ -107,7 +108,7 @@ export async function resolve(path: string, strategy: string, io: Io): Promise<C
   await recheckInIndex(ctx.workTree, [path])
   return {
     data: { path, strategy, summary: result.summary },
-    text: `resolved ${path}: ${result.summary}`,
+    text: `resolved ${quote(path)}: ${result.summary}`,
   }
 }
 

@@ -16,6 +16,7 @@ import { isComplete, parseId, type Store, sha256File } from '../../store/index.t
 import { repoContext, withRepoStore } from '../context.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
 import { type GitContext, openConfiguredRemote, requireGit, warnIfNotInstalled } from '../repo.ts'
+import { quote } from '../text.ts'
 
 export type FileState = 'materialized' | 'stub' | 'modified' | 'absent'
 
@@ -92,11 +93,11 @@ export async function status(io: Io): Promise<CommandResult> {
       f.local ? '' : 'not in local store',
       f.remote === false ? 'not on remote' : '',
     ].filter(Boolean)
-    return `${flags.join(', ').padEnd(34)} ${formatBytes(f.size).padStart(10)}  ${f.path}`
+    return `${flags.join(', ').padEnd(34)} ${formatBytes(f.size).padStart(10)}  ${quote(f.path)}`
   })
   for (const r of raw)
     lines.push(
-      `${'committed raw (run git add --renormalize)'.padEnd(34)} ${''.padStart(10)}  ${r.path}`,
+      `${'committed raw (run git add --renormalize)'.padEnd(34)} ${''.padStart(10)}  ${quote(r.path)}`,
     )
   if (lines.length === 0) lines.push('no files tracked by mlvc in the index')
   return {
@@ -125,7 +126,7 @@ export async function lsFiles(rev: string | undefined, io: Io): Promise<CommandR
   const text = rows
     .map(
       (r) =>
-        `${r.id.slice(0, 16)}… ${r.local ? '*' : '-'} ${formatBytes(r.size).padStart(10)}  ${r.path}`,
+        `${r.id.slice(0, 16)}… ${r.local ? '*' : '-'} ${formatBytes(r.size).padStart(10)}  ${quote(r.path)}`,
     )
     .join('\n')
   return { data: rows, text }

@@ -1,9 +1,11 @@
+import { pushAll } from '../../core/index.ts'
 import {
   describeRaw,
   type FoundStub,
   findStubs,
   git,
   historyBlobs,
+  type RevSelection,
   treeBlobs,
 } from '../../git/index.ts'
 import { fetchObjects, pushObjects } from '../../remote/index.ts'
@@ -17,14 +19,15 @@ import {
   requireGit,
   warnIfNotInstalled,
 } from '../repo.ts'
+import { quote } from '../text.ts'
 
 export interface PushOptions {
   all: boolean
 }
 
-/** Stubs in the history of the given revisions (rev-list arguments). */
-async function historyStubs(ctx: GitContext, revArgs: string[]): Promise<FoundStub[]> {
-  const { stubs, raw } = await findStubs(ctx.workTree, await historyBlobs(ctx.workTree, revArgs))
+/** Stubs in the history of the selected revisions. */
+async function historyStubs(ctx: GitContext, selection: RevSelection): Promise<FoundStub[]> {
+  const { stubs, raw } = await findStubs(ctx.workTree, await historyBlobs(ctx.workTree, selection))
   if (raw.length > 0) throw describeRaw(raw)
   return stubs
 }
@@ -37,7 +40,11 @@ export async function push(
   io: Io,
 ): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
-  const stubs = await historyStubs(ctx, revs.length > 0 ? revs : options.all ? ['--all'] : ['HEAD'])
+  const selection =
+    revs.length > 0 || !options.all
+      ? { revs: revs.length > 0 ? revs : ['HEAD'] }
+      : { options: ['--all'] }
+  const stubs = await historyStubs(ctx, selection)
   return pushStubs(ctx, remoteName, stubs, io)
 }
 
@@ -93,7 +100,7 @@ export async function fetch(
   const ctx = requireGit(await repoContext(io.cwd))
   const stubs: FoundStub[] = []
   for (const rev of await tipTrees(ctx, revs, options.all)) {
-    stubs.push(...(await findStubs(ctx.workTree, await treeBlobs(ctx.workTree, rev))).stubs)
+    pushAll(stubs, (await findStubs(ctx.workTree, await treeBlobs(ctx.workTree, rev))).stubs)
   }
   const { remote, report } = await fetchStubs(ctx, remoteName, stubs, io)
   for (const id of report.missing) io.warn(`mlvc: ${id} is not on remote ${remote}`)
@@ -109,7 +116,7 @@ export async function pull(remoteName: string | undefined, io: Io): Promise<Comm
   const { remote, report } = await fetchStubs(ctx, remoteName, stubs, io)
   const written = await withRepoStore(ctx, (store) => materializeWorkTree(ctx, store, stubs, io))
   for (const path of written.missing)
-    io.warn(`mlvc: ${path}: content is not on remote ${remote}; left as a stub`)
+    io.warn(`mlvc: ${quote(path)}: content is not on remote ${remote}; left as a stub`)
   const text = `fetched ${formatBytes(report.fetchedBytes)} from ${remote}; wrote ${written.written.length} files`
   return {
     data: { remote, fetch: report, ...written },

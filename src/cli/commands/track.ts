@@ -2,6 +2,7 @@ import { runGit, trackedPatterns, trackPatterns, untrackPatterns } from '../../g
 import { repoContext } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
 import { requireGit, warnIfNotInstalled } from '../repo.ts'
+import { quote } from '../text.ts'
 
 /** Adds patterns to .gitattributes; with none, lists the tracked patterns. */
 export async function track(patterns: string[], io: Io): Promise<CommandResult> {
@@ -12,14 +13,15 @@ export async function track(patterns: string[], io: Io): Promise<CommandResult> 
       data: tracked,
       text:
         tracked.length > 0
-          ? tracked.join('\n')
+          ? tracked.map((p) => quote(p)).join('\n')
           : 'no patterns tracked (mlvc track "*.safetensors")',
     }
   }
   await warnIfNotInstalled(ctx, io)
   const added = await trackPatterns(ctx.workTree, patterns)
-  for (const p of patterns.filter((p) => !added.includes(p))) io.warn(`"${p}" was already tracked`)
-  const text = added.map((p) => `tracking "${p}"`).join('\n')
+  for (const p of patterns.filter((p) => !added.includes(p)))
+    io.warn(`${quote(p, { always: true })} was already tracked`)
+  const text = added.map((p) => `tracking ${quote(p, { always: true })}`).join('\n')
   const hasCommits =
     (await runGit(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: ctx.workTree })).code === 0
   if (added.length > 0 && hasCommits) {
@@ -33,6 +35,10 @@ export async function track(patterns: string[], io: Io): Promise<CommandResult> 
 export async function untrack(patterns: string[], io: Io): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
   const removed = await untrackPatterns(ctx.workTree, patterns)
-  for (const p of patterns.filter((p) => !removed.includes(p))) io.warn(`"${p}" was not tracked`)
-  return { data: removed, text: removed.map((p) => `untracked "${p}"`).join('\n') }
+  for (const p of patterns.filter((p) => !removed.includes(p)))
+    io.warn(`${quote(p, { always: true })} was not tracked`)
+  return {
+    data: removed,
+    text: removed.map((p) => `untracked ${quote(p, { always: true })}`).join('\n'),
+  }
 }

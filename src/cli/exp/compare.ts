@@ -5,6 +5,7 @@ import {
   pickExperiment,
 } from '../../experiments/index.ts'
 import type { CommandResult, Io } from '../io.ts'
+import { quote } from '../text.ts'
 import { openExpContext, type RepoOption } from './context.ts'
 import { formatNumber, renderTable } from './table.ts'
 
@@ -30,7 +31,10 @@ export async function expCompare(
   const parts = [
     renderTable(
       header,
-      params.map((p) => [`${p.differs ? '*' : ' '} ${p.key}`, ...p.values.map((v) => display(v))]),
+      params.map((p) => [
+        `${p.differs ? '*' : ' '} ${quote(p.key)}`,
+        ...p.values.map((v) => display(v)),
+      ]),
       { highlight },
     ),
   ]
@@ -47,6 +51,6 @@ export async function expCompare(
       }),
     )
   }
-  const names = chosen.map((e) => `${e.id}  ${e.name ?? ''}`).join('\n')
+  const names = chosen.map((e) => `${e.id}  ${quote(e.name ?? '')}`).join('\n')
   return { data: c, text: [names, ...parts].join('\n\n') }
 }

@@ -9,6 +9,7 @@ import {
 import type { Store } from '../../store/index.ts'
 import { type RepoContext, repoContext, withRepoStore } from '../context.ts'
 import type { Io } from '../io.ts'
+import { quote } from '../text.ts'
 
 export interface RepoOption {
   /** --repo DIR */
@@ -64,6 +65,6 @@ export function warnProblems(
   problems: ReadonlyArray<{ path: string; message: string }>,
 ): void {
   for (const p of problems) {
-    io.warn(`warning: ${p.message.includes(p.path) ? p.message : `${p.path}: ${p.message}`}`)
+    io.warn(`warning: ${p.message.includes(p.path) ? p.message : `${quote(p.path)}: ${p.message}`}`)
   }
 }

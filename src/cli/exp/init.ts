@@ -3,6 +3,7 @@ import { MlvcError } from '../../core/index.ts'
 import { initExpRepo, resolveRemote, saveConfig } from '../../experiments/index.ts'
 import { findGitRepo } from '../../git/index.ts'
 import type { CommandResult, Io } from '../io.ts'
+import { quote } from '../text.ts'
 import { openExpContext, type RepoOption } from './context.ts'
 
 /** Creates `.dbx/` in DIR (default: here); inside Git also `.dbx/.gitignore`. */
@@ -37,6 +38,6 @@ export async function expRemote(
     delete remotes[args.name]
     await saveConfig(repo, { ...repo.config, remotes })
   }
-  const lines = Object.entries(remotes).map(([name, url]) => `${name}\t${url}`)
+  const lines = Object.entries(remotes).map(([name, url]) => `${quote(name)}\t${quote(url)}`)
   return { data: remotes, text: action === 'list' ? lines.join('\n') : '' }
 }

@@ -1,13 +1,17 @@
 import { MlvcError } from '../../core/index.ts'
 import { fsckRepo, gcRepoFiles, removeExperiments } from '../../experiments/index.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
+import { quote } from '../text.ts'
 import { openExpContext, type RepoOption } from './context.ts'
 
 /** Deletes experiments; each deletion is recorded in history so sync carries it elsewhere. */
 export async function expRm(ids: string[], options: RepoOption, io: Io): Promise<CommandResult> {
   const { repo } = await openExpContext(io, options)
   const removed = await removeExperiments(repo, ids)
-  return { data: removed, text: removed.map((e) => `removed ${e.id} (${e.path})`).join('\n') }
+  return {
+    data: removed,
+    text: removed.map((e) => `removed ${e.id} (${quote(e.path)})`).join('\n'),
+  }
 }
 
 export interface GcCliOptions extends RepoOption {
@@ -38,7 +42,8 @@ export async function expFsck(options: RepoOption, io: Io): Promise<CommandResul
   const report = await fsckRepo(repo, { onProgress: io.onProgress, signal: io.signal })
   const errors = report.issues.filter((i) => i.severity === 'error').length
   const lines = report.issues.map(
-    (i) => `${i.severity}: ${i.message.includes(i.path) ? i.message : `${i.path}: ${i.message}`}`,
+    (i) =>
+      `${i.severity}: ${i.message.includes(i.path) ? i.message : `${quote(i.path)}: ${i.message}`}`,
   )
   lines.push(
     `${errors === 0 ? 'ok' : 'CORRUPT'}: ${report.experiments} experiments, ${report.repofiles} RepoFiles (${formatBytes(report.bytes)}), ${errors} errors, ${report.issues.length - errors} warnings`,

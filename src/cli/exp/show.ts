@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { maxOf } from '../../core/index.ts'
 import {
   dbxNumber,
   display,
@@ -14,12 +15,14 @@ import {
   readVersion,
 } from '../../experiments/index.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
+import { quote } from '../text.ts'
 import { openExpContext, type RepoOption, warnProblems } from './context.ts'
 import { formatNumber, renderTable } from './table.ts'
 
-function section(title: string, rows: Array<[string, string]>): string {
-  if (rows.length === 0) return ''
-  const width = Math.max(...rows.map(([k]) => k.length))
+function section(title: string, given: Array<[string, string]>): string {
+  if (given.length === 0) return ''
+  const rows = given.map(([k, v]) => [quote(k), quote(v)] as const)
+  const width = maxOf(rows.map(([k]) => k.length))
   return [title, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join('\n')
 }
 
@@ -63,7 +66,7 @@ export async function expShow(id: string, options: RepoOption, io: Io): Promise<
   })
   const last: Record<string, number | undefined> = {}
   for (const key of numericKeys(logs.events)) {
-    const hit = [...logs.events].reverse().find((e) => e.values[key] !== undefined)
+    const hit = logs.events.findLast((e) => e.values[key] !== undefined)
     last[key] = dbxNumber(hit?.values[key])
   }
   const m = exp.meta

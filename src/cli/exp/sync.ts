@@ -14,6 +14,7 @@ import {
   syncAndClose,
 } from '../../experiments/index.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
+import { quote } from '../text.ts'
 import {
   machineRoots,
   openExpContext,
@@ -36,15 +37,17 @@ function renderReport(report: SyncReport): string {
   const lines: string[] = []
   const would = report.dryRun ? 'would be ' : ''
   for (const c of report.changes)
-    lines.push(`${would}${VERB[c.action]}  ${c.id}  ${c.path}  (in ${c.on})`)
+    lines.push(`${would}${VERB[c.action]}  ${quote(c.id)}  ${quote(c.path)}  (in ${c.on})`)
   for (const c of report.pending)
-    lines.push(`not ${VERB[c.action]} (other direction)  ${c.id}  ${c.path}  (in ${c.on})`)
+    lines.push(
+      `not ${VERB[c.action]} (other direction)  ${quote(c.id)}  ${quote(c.path)}  (in ${c.on})`,
+    )
   for (const c of report.conflicts)
-    lines.push(`CONFLICT  ${c.id}  ${c.a?.path ?? c.b?.path ?? ''}: ${c.reason}`)
-  for (const s of report.skipped) lines.push(`skipped  ${s.id}: ${s.reason}`)
-  for (const e of report.errors) lines.push(`error  ${e.id}: ${e.message}`)
+    lines.push(`CONFLICT  ${quote(c.id)}  ${quote(c.a?.path ?? c.b?.path ?? '')}: ${c.reason}`)
+  for (const s of report.skipped) lines.push(`skipped  ${quote(s.id)}: ${s.reason}`)
+  for (const e of report.errors) lines.push(`error  ${quote(e.id)}: ${e.message}`)
   for (const u of report.repofiles.unavailable)
-    lines.push(`RepoFile not found on either side: ${u}`)
+    lines.push(`RepoFile not found on either side: ${quote(u)}`)
   const rf = report.repofiles
   const count = (action: keyof typeof VERB) =>
     report.changes.filter((c) => c.action === action).length
@@ -156,8 +159,8 @@ export async function expFetch(
     }),
   )
   const lines = [
-    ...report.fetched.map((f) => `fetched  ${f.where}  from ${f.from}`),
-    ...report.failed.map((f) => `FAILED  ${f.where}: ${f.message}`),
+    ...report.fetched.map((f) => `fetched  ${quote(f.where)}  from ${quote(f.from)}`),
+    ...report.failed.map((f) => `FAILED  ${quote(f.where)}: ${f.message}`),
     `${report.fetched.length} RepoFiles fetched, ${report.present} already here, ${report.failed.length} not found`,
   ]
   return { data: report, text: lines.join('\n'), exitCode: report.failed.length > 0 ? 1 : 0 }

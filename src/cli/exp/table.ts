@@ -1,4 +1,5 @@
 import pc from 'picocolors'
+import { columnWidths, quote } from '../text.ts'
 
 export interface TableOptions {
   /** Right-align these columns (numbers). */
@@ -14,15 +15,18 @@ function clip(s: string, max: number): string {
   return one.length > max ? `${one.slice(0, max - 1)}…` : one
 }
 
-/** A plain-text table: a bold header, columns padded to their widest cell, two spaces apart. */
+/**
+ * A plain-text table: a bold header, columns padded to their widest cell, two spaces apart. Cells
+ * come from experiments' files: each is quoted (`quote`) when it holds control characters.
+ */
 export function renderTable(
   header: readonly string[],
   rows: readonly (readonly string[])[],
   options: TableOptions = {},
 ): string {
   const max = options.maxWidth ?? 48
-  const cells = [header, ...rows].map((row) => row.map((c) => clip(c, max)))
-  const widths = header.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)))
+  const cells = [header, ...rows].map((row) => row.map((c) => clip(quote(c), max)))
+  const widths = columnWidths(cells[0] ?? [], cells.slice(1))
   const lines = cells.map((row, r) => {
     const text = row
       .map((c, i) =>

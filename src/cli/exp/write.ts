@@ -9,6 +9,7 @@ import {
   pickExperiment,
 } from '../../experiments/index.ts'
 import type { CommandResult, Io } from '../io.ts'
+import { quote } from '../text.ts'
 import { openExpContext, type RepoOption, withOptionalStore } from './context.ts'
 
 /** `key=value` pairs; values parse as JSON when they can (numbers, true, lists), else stay text. */
@@ -91,11 +92,11 @@ export async function expAttach(
   return withOptionalStore(ctx, async (store) => {
     if (id === '-') {
       const kept = await keepAttachment(ctx.repo, source, name, { store })
-      return { data: { ...kept, name }, text: `kept ${name} as SHA256-${kept.sha256}` }
+      return { data: { ...kept, name }, text: `kept ${quote(name)} as SHA256-${kept.sha256}` }
     }
     const exp = pickExperiment((await loadExperiments(ctx.repo)).experiments, id)
     const handle = await openExperiment(ctx.repo, exp.id)
     const ref = await handle.attach(source, name, { store })
-    return { data: ref, text: `attached ${name} to ${exp.id} as SHA256-${ref.sha256}` }
+    return { data: ref, text: `attached ${quote(name)} to ${exp.id} as SHA256-${ref.sha256}` }
   })
 }
