@@ -7,7 +7,7 @@ import {
   type StrategySpec,
 } from '../checkpoint/index.ts'
 import { configString, configValue, MlvcError } from '../core/index.ts'
-import { formatStub, git, parseStub, type Stub } from '../git/index.ts'
+import { formatStub, git, readStub, type Stub } from '../git/index.ts'
 import { fetchObjects } from '../remote/index.ts'
 import { isComplete, type Store } from '../store/index.ts'
 import type { Io } from './io.ts'
@@ -191,10 +191,23 @@ export function summarize(outcome: MergeOutcome): string {
   return [...counts].map(([label, n]) => `${n} ${label}`).join(', ')
 }
 
-export function parseStubText(text: Buffer, path: string, side: string): Stub | undefined {
-  try {
-    return parseStub(text, `${path} (${side})`)
-  } catch {
-    return undefined
+export type Side = 'base' | 'ours' | 'theirs'
+
+/** Each side's stub; a side that is not a stub is undefined. */
+export type SideStubs = Record<Side, Stub | undefined>
+
+/**
+ * Reads the three sides of a merge as stubs. Throws BAD_STUB when a side is an unusable stub
+ * (malformed, or from a newer mlvc), naming the side ("their side: malformed mlvc stub (…)").
+ */
+export function readSides(texts: Record<Side, Buffer>): SideStubs {
+  const label = { base: 'the merge base', ours: 'our side', theirs: 'their side' } as const
+  const sides = {} as SideStubs
+  for (const side of ['ours', 'theirs', 'base'] as const) {
+    const reading = readStub(texts[side], label[side])
+    if (reading && 'problem' in reading)
+      throw new MlvcError('BAD_STUB', reading.problem.message, { hint: reading.problem.hint })
+    sides[side] = reading?.stub
   }
+  return sides
 }

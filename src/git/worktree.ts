@@ -6,6 +6,7 @@ import { materialize, type Store } from '../store/index.ts'
 import { git, runGit } from './exec.ts'
 import { fileIdentity, type StatCache, statEntry } from './stat-cache.ts'
 import { formatStub, type Stub } from './stub.ts'
+import { checkStubContent } from './stub-check.ts'
 
 export interface WorkTreeWriter {
   workTree: string
@@ -28,7 +29,8 @@ async function holdsStub(path: string, text: string): Promise<boolean> {
 /**
  * Replaces the stub at `path` in the work tree with the content it names (verified, atomic, file
  * mode kept) and records the result in the stat cache. Does nothing and returns false unless the
- * file holds exactly that stub: a file the user changed meanwhile is never overwritten.
+ * file holds exactly that stub: a file the user changed meanwhile is never overwritten. Throws
+ * BAD_STUB when the stub's size or sha256 disagree with the content its id names.
  */
 export async function writeContentOverStub(
   writer: WorkTreeWriter,
@@ -39,6 +41,7 @@ export async function writeContentOverStub(
   const abs = join(writer.workTree, path)
   const text = formatStub(stub)
   if (!(await holdsStub(abs, text))) return false
+  await checkStubContent(writer.store, stub, path)
   const { mode } = await stat(abs)
   const tmpDir = join(writer.gitDir, 'mlvc-tmp')
   await mkdir(tmpDir, { recursive: true })

@@ -12,10 +12,10 @@ import {
 import { blocks, type ContentOptions, contentSource, readChunk, readManifest } from './content.ts'
 import { SLOT_DATA, SLOT_HEAD, SLOTS, withIngestPool } from './ingest-pool.ts'
 import type { IngestReply } from './ingest-worker.ts'
-import type { Manifest } from './manifest.ts'
+import type { ChunkRef, Manifest } from './manifest.ts'
 import { claimReady } from './ready.ts'
 import type { ByteSource } from './source.ts'
-import type { Store } from './store.ts'
+import { REPAIR_HINT, type Store } from './store.ts'
 
 export interface MaterializeOptions extends ProgressOptions, ContentOptions {
   /**
@@ -24,24 +24,44 @@ export interface MaterializeOptions extends ProgressOptions, ContentOptions {
    * the user's files). @default the target's folder
    */
   tmpDir?: string | undefined
+  /**
+   * Moves the verified temporary file into place instead of a rename to the target path; returns
+   * false to leave it (it is then removed). For writers that check the target right before
+   * replacing it (a work tree the user may change meanwhile).
+   */
+  place?: ((tmp: string) => boolean) | undefined
 }
 
-/** After a whole-file mismatch: names the first chunk whose bytes do not match its id. */
-async function findBadChunk(store: Store, manifest: Manifest): Promise<string> {
-  const refs =
-    'chunks' in manifest
-      ? manifest.chunks
-      : 'parts' in manifest
-        ? manifest.parts.flatMap((p) => ('chunks' in p ? p.chunks : []))
-        : []
-  for (const chunk of refs) {
-    try {
-      readChunk(store, chunk)
-    } catch (err) {
-      return (err as Error).message
-    }
+/** Every chunk a manifest's content is made of, through parts and deltas (patches and bases). */
+async function* chunksOf(store: Store, manifest: Manifest): AsyncIterable<ChunkRef> {
+  switch (manifest.type) {
+    case 'blob':
+    case 'part':
+      yield* manifest.chunks
+      return
+    case 'delta':
+      yield* manifest.patch
+      yield* chunksOf(store, await readManifest(store, manifest.base))
+      return
+    case 'file':
+      for (const part of manifest.parts) {
+        if ('chunks' in part) yield* part.chunks
+        else yield* chunksOf(store, await readManifest(store, part.ref))
+      }
   }
-  return 'every chunk checks out, so a part or delta it uses is damaged'
+}
+
+/**
+ * After a whole-file mismatch: the first damaged object the content is built from (a manifest it
+ * uses, or a chunk), named with its pack and offset; reading it records the damage for repair.
+ */
+async function findDamage(store: Store, manifest: Manifest): Promise<string> {
+  try {
+    for await (const chunk of chunksOf(store, manifest)) readChunk(store, chunk)
+  } catch (err) {
+    return (err as Error).message
+  }
+  return 'every object it is built from checks out, so the manifest itself is inconsistent'
 }
 
 function checkWrite(reply: Extract<IngestReply, { type: 'write' }>): void {
@@ -104,17 +124,18 @@ async function writeContent(
   })
 }
 
-function placeFile(tmp: string, path: string): void {
+/** Renames `tmp` to `path`; when tmp is on another file system, copies it beside `path` first. */
+export function placeFile(tmp: string, path: string): true {
   try {
     renameSync(tmp, path)
   } catch (err) {
     if (!isErrno(err, 'EXDEV')) throw err
-    // tmpDir turned out to be on another file system: copy beside the target, then rename.
     const beside = join(dirname(path), `.${basename(path)}.${uniqueName('mlvc')}`)
     copyFileSync(tmp, beside)
     renameSync(beside, path)
     unlinkSync(tmp)
   }
+  return true
 }
 
 /**
@@ -129,10 +150,11 @@ export async function materialize(
   options: MaterializeOptions = {},
 ): Promise<Manifest> {
   const manifest = await readManifest(store, id)
+  const place = options.place ?? ((tmp: string) => placeFile(tmp, path))
   const ready = claimReady(store, id, manifest.size)
   if (ready) {
     try {
-      placeFile(ready, path)
+      if (!place(ready)) rmSync(ready, { force: true })
     } catch (err) {
       rmSync(ready, { force: true })
       throw fsError(err, 'writing', path)
@@ -161,13 +183,11 @@ export async function materialize(
     if (expected !== undefined && sha256 !== expected) {
       throw new MlvcError(
         'CORRUPT',
-        `${path}: reconstructed bytes do not match ${id}: ${await findBadChunk(store, manifest)}`,
-        {
-          hint: 'run mlvc fsck; fetch the object again from a remote',
-        },
+        `${path}: reconstructed bytes do not match ${id}: ${await findDamage(store, manifest)}`,
+        { hint: REPAIR_HINT },
       )
     }
-    placeFile(tmp, path)
+    if (!place(tmp)) unlinkSync(tmp)
   } catch (err) {
     try {
       unlinkSync(tmp)
@@ -189,10 +209,8 @@ export async function readBlob(
   if ('sha256' in manifest && createHash('sha256').update(data).digest('hex') !== manifest.sha256) {
     throw new MlvcError(
       'CORRUPT',
-      `${id}: reconstructed bytes do not match: ${await findBadChunk(store, manifest)}`,
-      {
-        hint: 'run mlvc fsck; fetch the object again from a remote',
-      },
+      `${id}: reconstructed bytes do not match: ${await findDamage(store, manifest)}`,
+      { hint: REPAIR_HINT },
     )
   }
   return data

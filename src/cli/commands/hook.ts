@@ -1,6 +1,6 @@
 import { text } from 'node:stream/consumers'
 import { MlvcError } from '../../core/index.ts'
-import { describeRaw, findStubs, historyBlobs, runGit } from '../../git/index.ts'
+import { describeBad, describeRaw, findStubs, historyBlobs, runGit } from '../../git/index.ts'
 import { listRemotes } from '../../remote/index.ts'
 import { repoContext } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
@@ -29,11 +29,16 @@ export async function prePush(gitRemote: string, io: Io): Promise<CommandResult>
   }
   if (revArgs.length === 0) return { data: null, text: '' }
   revArgs.push('--not', `--remotes=${gitRemote}`)
-  const { stubs, raw } = await findStubs(ctx.workTree, await historyBlobs(ctx.workTree, revArgs))
+  const { stubs, raw, bad } = await findStubs(
+    ctx.workTree,
+    await historyBlobs(ctx.workTree, revArgs),
+  )
   if (raw.length > 0) {
     await warnIfNotInstalled(ctx, io)
     throw describeRaw(raw)
   }
+  // New commits only: a stub nobody could use is refused before others receive it.
+  if (bad.length > 0) throw describeBad(bad)
   if (stubs.length === 0) return { data: null, text: '' }
   const named = listRemotes(await freshConfig(ctx)).some((r) => r.name === gitRemote)
   try {

@@ -2,7 +2,7 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { isMlvcError, MlvcError } from '../../core/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
-import { mergeStubs, parseStubText, summarize } from '../merge-support.ts'
+import { mergeStubs, readSides, type SideStubs, summarize } from '../merge-support.ts'
 import { requireGit } from '../repo.ts'
 
 function conflictHint(path: string): string {
@@ -36,10 +36,15 @@ export async function mergeDriver(
     await copyFile(theirs, ours)
     return { data: { path, result: 'theirs' }, text: '' }
   }
-  const stubs = {
-    base: parseStubText(o, path, 'base'),
-    ours: parseStubText(a, path, 'ours'),
-    theirs: parseStubText(b, path, 'theirs'),
+  let stubs: SideStubs
+  try {
+    stubs = readSides({ base: o, ours: a, theirs: b })
+  } catch (err) {
+    if (!isMlvcError(err, 'BAD_STUB')) throw err
+    io.warn(
+      `mlvc: conflict in ${path}: ${err.message}; the work tree has our version.\n${conflictHint(path)}`,
+    )
+    return { data: { path, result: 'conflict', reason: err.message }, text: '', exitCode: 1 }
   }
   if (stubs.base && stubs.ours && stubs.theirs && stubs.ours.extra && stubs.theirs.extra) {
     const sides = { base: stubs.base, ours: stubs.ours, theirs: stubs.theirs }
