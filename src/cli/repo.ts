@@ -99,12 +99,9 @@ export async function materializeWorkTree(
   const options = { signal: io.signal, onProgress: io.onProgress }
   try {
     for (const { path, stub } of stubs) {
-      if (!(await isComplete(store, stub.id))) {
-        report.missing.push(path)
-        continue
-      }
       try {
-        if (await writeContentOverStub(writer, path, stub, options)) report.written.push(path)
+        if (!(await isComplete(store, stub.id))) report.missing.push(path)
+        else if (await writeContentOverStub(writer, path, stub, options)) report.written.push(path)
       } catch (err) {
         if (!(err instanceof MlvcError && PER_FILE.has(err.code))) throw err
         const message = err.message.startsWith(path) ? err.message : `${path}: ${err.message}`

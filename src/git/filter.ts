@@ -256,13 +256,14 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
     }
   }
 
-  async function produce(
+  /** The content to give git for a stub, or 'delayed'; throws when it cannot be produced. */
+  async function content(
     path: string,
     smudging: Smudging,
     canDelay: boolean,
   ): Promise<Uint8Array | 'delayed'> {
-    const { stub, text } = smudging
-    if (!(await isAvailable(stub.id))) {
+    const { stub } = smudging
+    if (!(await repairing(stub.id, () => isAvailable(stub.id)))) {
       if (canDelay) {
         delayed.set(path, smudging)
         return 'delayed'
@@ -271,33 +272,37 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
       available.delete(stub.id)
       if (missing.length > 0 || !(await isAvailable(stub.id))) return missingContent(path, smudging)
     }
+    await repairing(stub.id, () => checkStubContent(store, stub, path))
+    if (stub.size > ctx.inlineSmudgeLimit) {
+      deferred.push({ path, stub })
+      return Buffer.from(formatStub(stub))
+    }
+    const bytes = await repairing(stub.id, () =>
+      readBlob(store, stub.id, { deltas: tensorDeltas() }),
+    )
+    // Written out by a merge, but small enough to come from the store: nobody will move it.
+    dropReady(store, stub.id)
+    return bytes
+  }
+
+  /** `content`, or the stub left as it is when the stub is unusable or the content damaged. */
+  async function produce(
+    path: string,
+    smudging: Smudging,
+    canDelay: boolean,
+  ): Promise<Uint8Array | 'delayed'> {
     try {
-      await repairing(stub.id, () => checkStubContent(store, stub, path))
-      if (stub.size > ctx.inlineSmudgeLimit) {
-        deferred.push({ path, stub })
-        return Buffer.from(formatStub(stub))
-      }
-      const bytes = await repairing(stub.id, () =>
-        readBlob(store, stub.id, { deltas: tensorDeltas() }),
-      )
-      // Written out by a merge, but small enough to come from the store: nobody will move it.
-      dropReady(store, stub.id)
-      return bytes
+      return await content(path, smudging, canDelay)
     } catch (err) {
-      if (isMlvcError(err, 'BAD_STUB'))
-        return leaveStub(
-          path,
-          text,
-          err,
-          'left as it is in the work tree (mlvc fsck lists every such stub)',
-        )
-      if (isMlvcError(err, 'CORRUPT'))
-        return leaveStub(
-          path,
-          text,
-          err,
-          'left as a stub. Run `mlvc fsck --repair`, then `mlvc pull`.',
-        )
+      const { text } = smudging
+      if (isMlvcError(err, 'BAD_STUB')) {
+        const why = 'left as it is in the work tree (mlvc fsck lists every such stub)'
+        return leaveStub(path, text, err, why)
+      }
+      if (isMlvcError(err, 'CORRUPT')) {
+        const why = 'left as a stub. Run `mlvc fsck --repair`, then `mlvc pull`.'
+        return leaveStub(path, text, err, why)
+      }
       throw err
     }
   }

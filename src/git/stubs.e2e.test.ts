@@ -290,6 +290,10 @@ describe('a damaged local store', () => {
     const pack = onlyPack(join(dir, '.git', 'mlvc'))
     damageFile(pack, 3 * MiB)
     damageFile(pack, 7 * MiB - 100)
+    // model.bin's manifest too: what the file is made of has to be fetched before the rest.
+    const manifest = readFileSync(pack).indexOf(`"size":${6 * MiB},"sha256"`)
+    expect(manifest).toBeGreaterThan(0)
+    damageFile(pack, manifest + 2)
     rmSync(join(dir, 'model.bin'))
     rmSync(join(dir, 'small.pt'))
     const checkout = await user.gitResult(dir, 'checkout', '--', '.')
