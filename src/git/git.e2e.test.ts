@@ -10,7 +10,7 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { gitSandbox, mlvcRepo } from '../test-helpers/git.ts'
+import { commitRaw, gitSandbox, mlvcRepo } from '../test-helpers/git.ts'
 import { interruptWhen, pseudoRandomBytes, runCommand, tempDir } from '../test-helpers/index.ts'
 
 const MiB = 1024 * 1024
@@ -244,16 +244,7 @@ describe('remotes, clones and pushes', () => {
     await user.git(root, 'init', '-q', '--bare', bare)
     await user.git(dir, 'remote', 'add', 'origin', bare)
     writeModel(join(dir, 'raw.bin'), MiB, 60)
-    await user.git(
-      dir,
-      '-c',
-      'filter.mlvc.process=',
-      '-c',
-      'filter.mlvc.required=false',
-      'add',
-      'raw.bin',
-    )
-    await user.git(dir, 'commit', '-qm', 'raw')
+    await commitRaw(user, dir, 'raw.bin')
     const status = await user.mlvc(dir, 'status')
     expect(status.code).toBe(1)
     expect(status.stdout).toMatch(/committed raw .*raw\.bin/)

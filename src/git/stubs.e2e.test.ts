@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { type GitSandbox, gitSandbox, mlvcRepo, stageBlob } from '../test-helpers/git.ts'
+import { commitRaw, type GitSandbox, gitSandbox, mlvcRepo, stageBlob } from '../test-helpers/git.ts'
 import { damageFile, onlyPack, pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
 
 // Hand-edited, malformed and lying stubs, and a damaged local store, through real git.
@@ -306,16 +306,7 @@ describe('a damaged local store', () => {
   test('fsck reports a raw commit and a missing object once each, with accurate labels', async () => {
     const { dir } = await pushedRepo({ 'model.bin': MiB })
     writeFileSync(join(dir, 'raw.bin'), pseudoRandomBytes(MiB, 5))
-    await user.git(
-      dir,
-      '-c',
-      'filter.mlvc.process=',
-      '-c',
-      'filter.mlvc.required=false',
-      'add',
-      'raw.bin',
-    )
-    await user.git(dir, 'commit', '-qm', 'raw')
+    await commitRaw(user, dir, 'raw.bin')
     for (const f of readdirSync(join(dir, '.git', 'mlvc', 'packs')))
       rmSync(join(dir, '.git', 'mlvc', 'packs', f))
     const fsck = await user.mlvc(dir, 'fsck')

@@ -6,7 +6,13 @@ import { isErrno, type ProgressOptions } from '../core/index.ts'
 import { materialize, placeFile, type Store } from '../store/index.ts'
 import { git, runGit } from './exec.ts'
 import { openWorkTreeFile } from './safe-dir.ts'
-import { type FileIdentity, type StatCache, sameIdentity, statEntry } from './stat-cache.ts'
+import {
+  type FileIdentity,
+  identityOf,
+  type StatCache,
+  sameIdentity,
+  statEntry,
+} from './stat-cache.ts'
 import { formatStub, type Stub } from './stub.ts'
 import { checkStubContent } from './stub-check.ts'
 
@@ -22,14 +28,7 @@ export interface WorkTreeWriter {
 function linkIdentity(path: string): (FileIdentity & { mode: number }) | undefined {
   try {
     const st = lstatSync(path, { bigint: true })
-    if (!st.isFile()) return undefined
-    return {
-      size: Number(st.size),
-      ino: st.ino.toString(),
-      mtimeNs: st.mtimeNs.toString(),
-      ctimeNs: st.ctimeNs.toString(),
-      mode: Number(st.mode),
-    }
+    return st.isFile() ? { ...identityOf(st), mode: Number(st.mode) } : undefined
   } catch (err) {
     if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return undefined
     throw err

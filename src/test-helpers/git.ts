@@ -86,3 +86,10 @@ export async function stageBlob(
     `100644,${written.stdout.trim()},${path}`,
   )
 }
+
+/** Adds and commits `path` without mlvc's filter, as on a machine where mlvc is not installed. */
+export async function commitRaw(user: GitSandbox, dir: string, path: string): Promise<void> {
+  const bypass = ['-c', 'filter.mlvc.process=', '-c', 'filter.mlvc.required=false']
+  await user.git(dir, ...bypass, 'add', path)
+  await user.git(dir, 'commit', '-qm', `${path}, raw`)
+}
