@@ -65,8 +65,19 @@ program
 
 program
   .command('fsck')
-  .description('verify every object in the store; exit 1 on corruption')
-  .action(() => run(shell(), async (io) => (await import('./commands/fsck.ts')).fsck(io)))
+  .description(
+    'verify every object in the store and the stubs of HEAD and the index; exit 1 on any problem',
+  )
+  .option('--repair', 'replace damaged and missing objects with good copies from a remote')
+  .option('--remote <name>', 'the remote to repair from (default: the default remote)')
+  .action((o) =>
+    run(shell(), async (io) =>
+      (await import('./commands/fsck.ts')).fsck(
+        { repair: o.repair === true, remote: o.remote },
+        io,
+      ),
+    ),
+  )
 
 program
   .command('gc')

@@ -10,7 +10,7 @@ import {
 } from '../checkpoint/index.ts'
 import { configString, configValue, MlvcError } from '../core/index.ts'
 import { readOnnxExternalFiles } from '../formats/index.ts'
-import { formatStub, git, parseStub, type Stub } from '../git/index.ts'
+import { formatStub, git, readStub, type Stub } from '../git/index.ts'
 import { fetchObjects } from '../remote/index.ts'
 import { isComplete, type Store } from '../store/index.ts'
 import type { Io } from './io.ts'
@@ -235,16 +235,34 @@ export function externalDataReason(group: readonly string[]): string {
   return `it holds tensors of ${models} (ONNX external data), which mlvc does not merge tensor by tensor`
 }
 
+/** `text` as one word for a POSIX shell: single-quoted, its own quotes closed and escaped. */
+export function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`
+}
+
 /** For an ONNX model and its external data: only one side of all the files is consistent. */
 export function keepOneSide(files: readonly string[]): string {
-  const quoted = files.map((f) => `'${f}'`).join(' ')
+  const quoted = files.map(shellQuote).join(' ')
   return `keep one side of all of them: git checkout --theirs -- ${quoted} && git add ${quoted}   (or --ours)`
 }
 
-export function parseStubText(text: Buffer, path: string, side: string): Stub | undefined {
-  try {
-    return parseStub(text, `${path} (${side})`)
-  } catch {
-    return undefined
+export type Side = 'base' | 'ours' | 'theirs'
+
+/** Each side's stub; a side that is not a stub is undefined. */
+export type SideStubs = Record<Side, Stub | undefined>
+
+/**
+ * Reads the three sides of a merge as stubs. Throws BAD_STUB when a side is an unusable stub
+ * (malformed, or from a newer mlvc), naming the side ("their side: malformed mlvc stub (…)").
+ */
+export function readSides(texts: Record<Side, Buffer>): SideStubs {
+  const label = { base: 'the merge base', ours: 'our side', theirs: 'their side' } as const
+  const sides = {} as SideStubs
+  for (const side of ['ours', 'theirs', 'base'] as const) {
+    const reading = readStub(texts[side], label[side])
+    if (reading && 'problem' in reading)
+      throw new MlvcError('BAD_STUB', reading.problem.message, { hint: reading.problem.hint })
+    sides[side] = reading?.stub
   }
+  return sides
 }

@@ -11,6 +11,7 @@ import {
   openStatCache,
   recheckInIndex,
   runGit,
+  type ScanResult,
   writeContentOverStub,
 } from '../git/index.ts'
 import { chooseRemote, openRemote, type Remote } from '../remote/index.ts'
@@ -66,16 +67,24 @@ export async function openConfiguredRemote(ctx: GitContext, name?: string): Prom
 }
 
 /** The stubs in the index at tracked paths (what the checked-out commit plus staged changes need). */
-export async function indexStubs(ctx: GitContext): Promise<FoundStub[]> {
-  const { stubs } = await findStubs(ctx.workTree, await indexBlobs(ctx.workTree))
-  return stubs
+export async function indexStubs(ctx: GitContext): Promise<Pick<ScanResult, 'stubs' | 'bad'>> {
+  const { stubs, bad } = await findStubs(ctx.workTree, await indexBlobs(ctx.workTree))
+  return { stubs, bad }
 }
 
 export interface MaterializeReport {
   written: string[]
   /** Paths whose content is not in the local store. */
   missing: string[]
+  /**
+   * Paths not written, and why: a stub that names other content, damaged content, an unsafe
+   * path. One such file never stops the others.
+   */
+  failed: Array<{ path: string; code: string; message: string }>
 }
+
+/** Errors that concern one file; any other (a full disk, Ctrl-C) stops the whole command. */
+const PER_FILE = new Set(['BAD_STUB', 'CORRUPT', 'MISSING_OBJECT', 'BAD_DELTA', 'UNSAFE_PATH'])
 
 /** Replaces work-tree files that are still stubs with their content, where the store has it. */
 export async function materializeWorkTree(
@@ -85,23 +94,18 @@ export async function materializeWorkTree(
   io: Io,
 ): Promise<MaterializeReport> {
   const statCache = await openStatCache(ctx.git.gitDir)
-  const report: MaterializeReport = { written: [], missing: [] }
+  const report: MaterializeReport = { written: [], missing: [], failed: [] }
+  const writer = { workTree: ctx.workTree, gitDir: ctx.git.gitDir, store, statCache }
+  const options = { signal: io.signal, onProgress: io.onProgress }
   try {
     for (const { path, stub } of stubs) {
-      if (!(await isComplete(store, stub.id))) {
-        report.missing.push(path)
-        continue
-      }
-      const options = { signal: io.signal, onProgress: io.onProgress }
-      if (
-        await writeContentOverStub(
-          { workTree: ctx.workTree, gitDir: ctx.git.gitDir, store, statCache },
-          path,
-          stub,
-          options,
-        )
-      ) {
-        report.written.push(path)
+      try {
+        if (!(await isComplete(store, stub.id))) report.missing.push(path)
+        else if (await writeContentOverStub(writer, path, stub, options)) report.written.push(path)
+      } catch (err) {
+        if (!(err instanceof MlvcError && PER_FILE.has(err.code))) throw err
+        const message = err.message.startsWith(path) ? err.message : `${path}: ${err.message}`
+        report.failed.push({ path, code: err.code, message })
       }
     }
   } finally {

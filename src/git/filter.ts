@@ -12,6 +12,7 @@ import {
   readBlob,
   type Store,
 } from '../store/index.ts'
+import { runGit } from './exec.ts'
 import type { FilterHandlers } from './filter-process.ts'
 import {
   type FileIdentity,
@@ -20,7 +21,15 @@ import {
   sameIdentity,
   statEntry,
 } from './stat-cache.ts'
-import { formatStub, looksLikeStub, MAX_STUB_BYTES, parseStub, type Stub } from './stub.ts'
+import {
+  formatStub,
+  looksLikeStub,
+  MAX_STUB_BYTES,
+  parseStub,
+  readStub,
+  type Stub,
+} from './stub.ts'
+import { checkStubContent } from './stub-check.ts'
 import { recheckInIndex, writeContentOverStub } from './worktree.ts'
 
 export interface FilterContext {
@@ -34,10 +43,17 @@ export interface FilterContext {
    * output in memory. @default 16 MiB
    */
   inlineSmudgeLimit: number
-  /** Content missing locally and on the remote: leave the stub with a warning, or fail. */
+  /**
+   * A file whose content cannot be written (missing locally and on the remote, a stub that is
+   * malformed or names other content, damaged content no remote repairs): leave its stub in the
+   * work tree with a warning, or fail (git then stops the checkout: `git.missingIsError`).
+   */
   missing: 'warn' | 'error'
-  /** Fetches the given file ids from the default remote; resolves with the ids still missing. */
-  fetch(ids: string[]): Promise<string[]>
+  /**
+   * Fetches the given file ids from the default remote, and good copies of damaged objects they
+   * use; resolves with the ids still missing and how many damaged objects were replaced.
+   */
+  fetch(ids: string[]): Promise<{ missing: string[]; repaired: number }>
   warn(message: string): void
   /** Ctrl-C: files not yet written are left as stubs (consistent; `mlvc pull` completes them). */
   signal?: AbortSignal | undefined
@@ -62,6 +78,14 @@ async function drainCount(source: ByteSource): Promise<number> {
   return size
 }
 
+/** True when git's object database holds a blob with exactly these bytes. */
+async function knownToGit(workTree: string, data: Uint8Array): Promise<boolean> {
+  const hashed = await runGit(['hash-object', '--stdin'], { cwd: workTree, input: data })
+  if (hashed.code !== 0) return false
+  const oid = hashed.stdout.toString().trim()
+  return (await runGit(['cat-file', '-e', oid], { cwd: workTree })).code === 0
+}
+
 /** The file id a cached stub names, if it still parses. */
 function previousId(stub: string, path: string): string | undefined {
   try {
@@ -71,13 +95,21 @@ function previousId(stub: string, path: string): string | undefined {
   }
 }
 
+/** A stub being smudged, with its bytes as git gave them (a stub left in place keeps them). */
+interface Smudging {
+  stub: Stub
+  text: Uint8Array
+}
+
 /** The clean and smudge operations behind `mlvc filter-process`. */
 export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
   const { store, statCache } = ctx
   const deferred: Array<{ path: string; stub: Stub }> = []
-  const delayed = new Map<string, Stub>()
+  const delayed = new Map<string, Smudging>()
   const ready = new Set<string>()
   const available = new Map<string, boolean>()
+  /** Stubs left in the work tree as they are (their content could not be written), by path. */
+  const left = new Map<string, string>()
 
   async function isAvailable(id: string): Promise<boolean> {
     let known = available.get(id)
@@ -98,6 +130,25 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
     if (identity && identity.size === size) statCache.set(path, statEntry(identity, sha256, stub))
   }
 
+  /**
+   * A stub cleans to itself when it is usable and agrees with the content it names. One that is
+   * not (malformed, from a newer mlvc, or naming other content) is refused, unless git has those
+   * very bytes already: a stub checked out as it is (left in place with a warning) must clean to
+   * itself, because git re-cleans files it has just written and `git status` must not fail.
+   */
+  async function cleanStub(path: string, head: Buffer): Promise<string> {
+    const text = head.toString('utf8')
+    if (left.get(path) === text) return text
+    try {
+      const stub = parseStub(head, path) as Stub
+      if (await store.has(stub.id)) await checkStubContent(store, stub, path)
+      return formatStub(stub)
+    } catch (err) {
+      if (isMlvcError(err, 'BAD_STUB') && (await knownToGit(ctx.workTree, head))) return text
+      throw err
+    }
+  }
+
   async function cleanChanged(
     path: string,
     source: ByteSource,
@@ -105,8 +156,9 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
   ): Promise<string> {
     const head = await readHead(source)
     if (head.length <= MAX_STUB_BYTES && looksLikeStub(head)) {
-      // Already a stub (a stub checked out without its data, or merge.renormalize): clean is idempotent.
-      return formatStub(parseStub(head, path) as Stub)
+      // Already a stub (a stub checked out without its data, or merge.renormalize): clean is
+      // idempotent, but only for a stub that tells the truth about the content it names.
+      return cleanStub(path, head)
     }
     const cached = statCache.get(path)
     const previous = cached ? previousId(cached.stub, path) : undefined
@@ -171,39 +223,88 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
     return stub
   }
 
-  function missingContent(path: string, stub: Stub): Uint8Array {
-    const message = `${path}: its content (${stub.id}) is not in the local store and could not be fetched`
-    if (ctx.missing === 'error') {
-      throw new MlvcError('MISSING_OBJECT', message, {
-        hint: 'run mlvc pull once a remote is reachable',
-      })
-    }
-    ctx.warn(`mlvc: ${message}; left as a stub. Run \`mlvc pull\` when a remote is reachable.`)
-    return Buffer.from(formatStub(stub))
+  /** Leaves a stub in the work tree as it is, with one warning; or fails (git.missingIsError). */
+  function leaveStub(path: string, text: Uint8Array, err: MlvcError, why: string): Uint8Array {
+    if (ctx.missing === 'error') throw err
+    left.set(path, Buffer.from(text).toString('utf8'))
+    const message = err.message.startsWith(path) ? err.message : `${path}: ${err.message}`
+    ctx.warn(`mlvc: ${message}; ${why}`)
+    return text
   }
 
-  async function produce(
+  function missingContent(path: string, { stub, text }: Smudging): Uint8Array {
+    const err = new MlvcError(
+      'MISSING_OBJECT',
+      `${path}: its content (${stub.id}) is not in the local store and could not be fetched`,
+      { hint: 'run mlvc pull once a remote is reachable' },
+    )
+    return leaveStub(path, text, err, 'left as a stub. Run `mlvc pull` when a remote is reachable.')
+  }
+
+  /**
+   * Runs a read of a file's content; when it finds damaged objects (recorded by the store as it
+   * reads), fetches good copies from the remote and runs it once more.
+   */
+  async function repairing<T>(id: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read()
+    } catch (err) {
+      if (!isMlvcError(err, 'CORRUPT')) throw err
+      const { repaired } = await ctx.fetch([id])
+      if (repaired === 0) throw err
+      return read()
+    }
+  }
+
+  /** The content to give git for a stub, or 'delayed'; throws when it cannot be produced. */
+  async function content(
     path: string,
-    stub: Stub,
+    smudging: Smudging,
     canDelay: boolean,
   ): Promise<Uint8Array | 'delayed'> {
-    if (!(await isAvailable(stub.id))) {
+    const { stub } = smudging
+    if (!(await repairing(stub.id, () => isAvailable(stub.id)))) {
       if (canDelay) {
-        delayed.set(path, stub)
+        delayed.set(path, smudging)
         return 'delayed'
       }
-      const still = await ctx.fetch([stub.id])
+      const { missing } = await ctx.fetch([stub.id])
       available.delete(stub.id)
-      if (still.length > 0 || !(await isAvailable(stub.id))) return missingContent(path, stub)
+      if (missing.length > 0 || !(await isAvailable(stub.id))) return missingContent(path, smudging)
     }
+    await repairing(stub.id, () => checkStubContent(store, stub, path))
     if (stub.size > ctx.inlineSmudgeLimit) {
       deferred.push({ path, stub })
       return Buffer.from(formatStub(stub))
     }
-    const bytes = await readBlob(store, stub.id, { deltas: tensorDeltas() })
+    const bytes = await repairing(stub.id, () =>
+      readBlob(store, stub.id, { deltas: tensorDeltas() }),
+    )
     // Written out by a merge, but small enough to come from the store: nobody will move it.
     dropReady(store, stub.id)
     return bytes
+  }
+
+  /** `content`, or the stub left as it is when the stub is unusable or the content damaged. */
+  async function produce(
+    path: string,
+    smudging: Smudging,
+    canDelay: boolean,
+  ): Promise<Uint8Array | 'delayed'> {
+    try {
+      return await content(path, smudging, canDelay)
+    } catch (err) {
+      const { text } = smudging
+      if (isMlvcError(err, 'BAD_STUB')) {
+        const why = 'left as it is in the work tree (mlvc fsck lists every such stub)'
+        return leaveStub(path, text, err, why)
+      }
+      if (isMlvcError(err, 'CORRUPT')) {
+        const why = 'left as a stub. Run `mlvc fsck --repair`, then `mlvc pull`.'
+        return leaveStub(path, text, err, why)
+      }
+      throw err
+    }
   }
 
   return {
@@ -241,12 +342,24 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
           rest.push(Buffer.from(block.subarray(0, n)))
         return Buffer.concat(rest)
       }
-      return produce(path, parseStub(head, path) as Stub, canDelay)
+      const reading = readStub(head, path)
+      if (reading && 'problem' in reading) {
+        const err = new MlvcError('BAD_STUB', reading.problem.message, {
+          hint: reading.problem.hint,
+        })
+        return leaveStub(
+          path,
+          head,
+          err,
+          'left as it is in the work tree (mlvc fsck lists every such stub)',
+        )
+      }
+      return produce(path, { stub: (reading as { stub: Stub }).stub, text: head }, canDelay)
     },
     async availableBlobs() {
       const pending = [...delayed.keys()].filter((p) => !ready.has(p))
       if (pending.length === 0) return []
-      const ids = [...new Set(pending.map((p) => (delayed.get(p) as Stub).id))]
+      const ids = [...new Set(pending.map((p) => (delayed.get(p) as Smudging).stub.id))]
       await ctx.fetch(ids)
       for (const id of ids) available.delete(id)
       for (const p of pending) ready.add(p)
@@ -259,27 +372,30 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
     async finish() {
       const written: string[] = []
       const writer = { workTree: ctx.workTree, gitDir: ctx.gitDir, store, statCache }
+      const interrupted = (i: number) => {
+        const rest = deferred.slice(i).map((d) => d.path)
+        ctx.warn(
+          `mlvc: interrupted; left as stubs: ${rest.join(', ')}. Run \`mlvc pull\` to finish.`,
+        )
+      }
       for (const [i, { path, stub }] of deferred.entries()) {
         if (ctx.signal?.aborted) {
-          const left = deferred.slice(i).map((d) => d.path)
-          ctx.warn(
-            `mlvc: interrupted; left as stubs: ${left.join(', ')}. Run \`mlvc pull\` to finish.`,
-          )
+          interrupted(i)
           break
         }
         try {
-          if (await writeContentOverStub(writer, path, stub, { signal: ctx.signal }))
-            written.push(path)
+          const write = () => writeContentOverStub(writer, path, stub, { signal: ctx.signal })
+          if (await repairing(stub.id, write)) written.push(path)
         } catch (err) {
           if (isMlvcError(err, 'INTERRUPTED')) {
-            const left = deferred.slice(i).map((d) => d.path)
-            ctx.warn(
-              `mlvc: interrupted; left as stubs: ${left.join(', ')}. Run \`mlvc pull\` to finish.`,
-            )
+            interrupted(i)
             break
           }
-          const reason = (err as Error).message
-          ctx.warn(`mlvc: ${path}: could not write its content: ${reason}; run \`mlvc pull\``)
+          const reason = (err as Error).message.replace(`${path}: `, '')
+          const next = isMlvcError(err, 'CORRUPT')
+            ? 'run `mlvc fsck --repair`, then `mlvc pull`'
+            : 'run `mlvc pull`'
+          ctx.warn(`mlvc: ${path}: could not write its content: ${reason}; ${next}`)
         }
       }
       await statCache.save()

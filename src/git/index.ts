@@ -19,6 +19,8 @@ export {
 } from './install.ts'
 export { findGitRepo, type GitRepo } from './repo.ts'
 export {
+  type BadStub,
+  describeBad,
   describeRaw,
   type FoundStub,
   findStubs,
@@ -38,5 +40,15 @@ export {
   sameIdentity,
   statEntry,
 } from './stat-cache.ts'
-export { formatStub, looksLikeStub, MAX_STUB_BYTES, parseStub, type Stub } from './stub.ts'
+export {
+  formatStub,
+  looksLikeStub,
+  MAX_STUB_BYTES,
+  parseStub,
+  readStub,
+  type Stub,
+  type StubProblem,
+  type StubReading,
+} from './stub.ts'
+export { checkStubContent, stubMismatch } from './stub-check.ts'
 export { recheckInIndex, type WorkTreeWriter, writeContentOverStub } from './worktree.ts'

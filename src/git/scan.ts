@@ -1,7 +1,8 @@
 import { MlvcError } from '../core/index.ts'
+import { parseId } from '../store/index.ts'
 import { objectInfo, readObjects } from './cat-file.ts'
 import { git } from './exec.ts'
-import { looksLikeStub, MAX_STUB_BYTES, parseStub, type Stub } from './stub.ts'
+import { MAX_STUB_BYTES, readStub, type Stub, type StubProblem } from './stub.ts'
 
 /** A blob at a path: what `ls-tree`, `ls-files` and `rev-list --objects` give. */
 export interface PathBlob {
@@ -13,10 +14,29 @@ export interface FoundStub extends PathBlob {
   stub: Stub
 }
 
+/** A blob that starts like a stub but cannot be used (malformed, or from a newer mlvc). */
+export interface BadStub extends PathBlob {
+  problem: StubProblem
+  /** The file id on its `id:` line when that line is readable (gc keeps it alive). */
+  id: string | undefined
+}
+
 export interface ScanResult {
   stubs: FoundStub[]
   /** Blobs at paths mlvc tracks that are not stubs: committed without the filter. */
   raw: PathBlob[]
+  /** Every unusable stub: one bad stub never hides the others, nor stops the scan. */
+  bad: BadStub[]
+}
+
+/** The id on a stub's `id:` line, if it is a valid file id. */
+function idLine(data: Buffer): string | undefined {
+  const id = /^id: (\S+)$/m.exec(data.toString('latin1'))?.[1]
+  try {
+    return id !== undefined && parseId(id).kind === 'manifest' ? id : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Paths that .gitattributes (of the work tree and index) mark `filter=mlvc`. */
@@ -35,7 +55,7 @@ export async function trackedPaths(cwd: string, paths: readonly string[]): Promi
 }
 
 /**
- * Finds the stubs among blobs, reading only candidates: blobs at tracked paths and tiny blobs
+ * Finds the stubs among blobs (and the unusable ones), reading only candidates: blobs at tracked paths and tiny blobs
  * anywhere (a stub that was moved to an untracked path still counts).
  */
 export async function findStubs(cwd: string, blobs: readonly PathBlob[]): Promise<ScanResult> {
@@ -50,12 +70,15 @@ export async function findStubs(cwd: string, blobs: readonly PathBlob[]): Promis
   }
   const contents = await readObjects(cwd, [...new Set(candidates.map((b) => b.sha))])
   const stubs: FoundStub[] = []
+  const bad: BadStub[] = []
   for (const blob of candidates) {
     const data = contents.get(blob.sha) ?? Buffer.alloc(0)
-    if (looksLikeStub(data)) stubs.push({ ...blob, stub: parseStub(data, blob.path) as Stub })
+    const reading = readStub(data, blob.path)
+    if (reading && 'stub' in reading) stubs.push({ ...blob, stub: reading.stub })
+    else if (reading) bad.push({ ...blob, problem: reading.problem, id: idLine(data) })
     else if (tracked.has(blob.path) && data.length > 0) raw.push(blob)
   }
-  return { stubs, raw }
+  return { stubs, raw, bad }
 }
 
 function parseLsTree(out: string): PathBlob[] {
@@ -131,4 +154,15 @@ export function describeRaw(raw: readonly PathBlob[]): MlvcError {
     `${names.join(', ')}${raw.length > 3 ? ` and ${raw.length - 3} more` : ''}: tracked by mlvc but committed raw (mlvc was not installed when they were added)`,
     { hint: 'run mlvc install, then git add --renormalize . and commit' },
   )
+}
+
+/** One error listing unusable stubs (the pre-push check refuses to publish them). */
+export function describeBad(bad: readonly BadStub[]): MlvcError {
+  const [first, ...rest] = bad
+  const others = rest.slice(0, 3).map((b) => b.path)
+  if (rest.length > 3) others.push('…')
+  const more = rest.length > 0 ? ` (and ${rest.length} more: ${others.join(', ')})` : ''
+  return new MlvcError('BAD_STUB', `${first?.problem.message ?? 'no unusable stub'}${more}`, {
+    hint: 'fix the commit that added it (check out a good version of the file, commit again) or skip the check with git push --no-verify',
+  })
 }

@@ -1,3 +1,4 @@
+import type { BigIntStats } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { acquireLock, fsError, isErrno, writeFileAtomic } from '../core/index.ts'
@@ -40,16 +41,20 @@ export interface StatCache {
   save(): Promise<void>
 }
 
+/** The identity in stat data (of a regular file). */
+export function identityOf(st: BigIntStats): FileIdentity {
+  return {
+    size: Number(st.size),
+    ino: st.ino.toString(),
+    mtimeNs: st.mtimeNs.toString(),
+    ctimeNs: st.ctimeNs.toString(),
+  }
+}
+
 export async function fileIdentity(path: string): Promise<FileIdentity | undefined> {
   try {
     const st = await stat(path, { bigint: true })
-    if (!st.isFile()) return undefined
-    return {
-      size: Number(st.size),
-      ino: st.ino.toString(),
-      mtimeNs: st.mtimeNs.toString(),
-      ctimeNs: st.ctimeNs.toString(),
-    }
+    return st.isFile() ? identityOf(st) : undefined
   } catch (err) {
     if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return undefined
     throw fsError(err, 'reading', path)

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { formatStub, parseStub } from './stub.ts'
+import { formatStub, parseStub, readStub } from './stub.ts'
 
 const stub = {
   size: 1073741824,
@@ -35,7 +35,15 @@ test('content that is not a stub is not parsed', () => {
 test('malformed and future stubs are clear errors naming the file', () => {
   const bad = formatStub(stub).replace('size: 1073741824', 'size: lots')
   expect(() => parseStub(Buffer.from(bad), 'model.bin')).toThrow(
-    'model.bin: malformed mlvc stub (size or sha256)',
+    'model.bin: malformed mlvc stub (size "lots" is not a byte count)',
+  )
+  for (const size of ['', '1e3', ' 12', '-1', '12.5', '99999999999999999999'])
+    expect(readStub(Buffer.from(formatStub(stub).replace('1073741824', size)), 'm')).toEqual({
+      problem: expect.objectContaining({ kind: 'malformed' }),
+    })
+  const badSha = formatStub(stub).replace('ab'.repeat(32), 'AB'.repeat(32))
+  expect(() => parseStub(Buffer.from(badSha), 'model.bin')).toThrow(
+    `model.bin: malformed mlvc stub (sha256 "${'AB'.repeat(32)}" is not 64 hex digits)`,
   )
   const future = formatStub(stub).replace('stub v1', 'stub v9')
   expect(() => parseStub(Buffer.from(future), 'model.bin')).toThrow(
@@ -45,5 +53,10 @@ test('malformed and future stubs are clear errors naming the file', () => {
     stub.id,
     'bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e',
   )
-  expect(() => parseStub(Buffer.from(badId), 'model.bin')).toThrow(/malformed mlvc stub \(id/)
+  expect(() => parseStub(Buffer.from(badId), 'model.bin')).toThrow(
+    /malformed mlvc stub \(id bafkrei\w+ names a chunk, not a file\)/,
+  )
+  expect(readStub(Buffer.from(future), 'model.bin')).toEqual({
+    problem: expect.objectContaining({ kind: 'newer' }),
+  })
 })

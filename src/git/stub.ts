@@ -49,25 +49,48 @@ export function looksLikeStub(data: Uint8Array): boolean {
   )
 }
 
+/** Why a stub cannot be used: malformed, or written by a newer mlvc (whose format is unknown). */
+export interface StubProblem {
+  kind: 'malformed' | 'newer'
+  /** Names the file and what is wrong. */
+  message: string
+  hint: string
+}
+
+export type StubReading = { stub: Stub } | { problem: StubProblem }
+
+const RESTORE_HINT =
+  'check out a good version of the file (git checkout COMMIT -- FILE) or add the real file again'
+
+function malformed(where: string, what: string): { problem: StubProblem } {
+  return {
+    problem: {
+      kind: 'malformed',
+      message: `${where}: malformed mlvc stub (${what})`,
+      hint: RESTORE_HINT,
+    },
+  }
+}
+
 /**
- * Parses a stub; throws BAD_STUB naming `where` for a malformed stub or one from a future version.
- * Returns undefined when the data is not a stub at all.
+ * Reads a stub without throwing: the stub, or why it cannot be used. Undefined when the data is not
+ * a stub at all (it does not start with the signature).
  */
-export function parseStub(data: Uint8Array, where: string): Stub | undefined {
+export function readStub(data: Uint8Array, where: string): StubReading | undefined {
   if (!looksLikeStub(data)) return undefined
   const text = Buffer.from(data).toString('utf8')
   const lines = text.split('\n')
-  const version = Number.parseInt((lines[0] ?? '').slice(SIGNATURE.length), 10)
-  if (!Number.isInteger(version))
-    throw new MlvcError('BAD_STUB', `${where}: malformed mlvc stub (bad signature line)`)
+  const versionText = /^\d+/.exec((lines[0] ?? '').slice(SIGNATURE.length))?.[0]
+  if (versionText === undefined) return malformed(where, 'bad signature line')
+  const version = Number(versionText)
   if (version > STUB_VERSION) {
-    throw new MlvcError(
-      'BAD_STUB',
-      `${where}: written by a newer mlvc (stub v${version}; this mlvc reads v${STUB_VERSION})`,
-      {
+    return {
+      problem: {
+        kind: 'newer',
+        message: `${where}: written by a newer mlvc (stub v${versionText}; this mlvc reads v${STUB_VERSION})`,
         hint: 'upgrade mlvc',
       },
-    )
+    }
   }
   const fields = new Map<string, string>()
   const extra: string[] = []
@@ -78,18 +101,29 @@ export function parseStub(data: Uint8Array, where: string): Stub | undefined {
       fields.set(match[1] as string, match[2] as string)
     else extra.push(line)
   }
-  const size = Number(fields.get('size'))
+  const sizeText = fields.get('size') ?? ''
+  const size = Number(sizeText)
   const sha256 = fields.get('sha256') ?? ''
   const id = fields.get('id') ?? ''
-  if (!Number.isSafeInteger(size) || size < 0 || !/^[0-9a-f]{64}$/.test(sha256)) {
-    throw new MlvcError('BAD_STUB', `${where}: malformed mlvc stub (size or sha256)`, {
-      hint: 'restore the file from Git history (git checkout -- FILE)',
-    })
-  }
+  if (!/^\d+$/.test(sizeText) || !Number.isSafeInteger(size))
+    return malformed(where, `size ${JSON.stringify(sizeText.slice(0, 40))} is not a byte count`)
+  if (!/^[0-9a-f]{64}$/.test(sha256))
+    return malformed(where, `sha256 ${JSON.stringify(sha256.slice(0, 80))} is not 64 hex digits`)
   try {
-    if (parseId(id).kind !== 'manifest') throw new Error('not a file id')
-  } catch (err) {
-    throw new MlvcError('BAD_STUB', `${where}: malformed mlvc stub (id "${id}")`, { cause: err })
+    if (parseId(id).kind !== 'manifest')
+      return malformed(where, `id ${id} names a chunk, not a file`)
+  } catch {
+    return malformed(where, `id ${JSON.stringify(id.slice(0, 80))} is not an mlvc file id`)
   }
-  return extra.length > 0 ? { size, sha256, id, extra } : { size, sha256, id }
+  return { stub: extra.length > 0 ? { size, sha256, id, extra } : { size, sha256, id } }
+}
+
+/**
+ * Parses a stub; throws BAD_STUB naming `where` for a malformed stub or one from a future version.
+ * Returns undefined when the data is not a stub at all.
+ */
+export function parseStub(data: Uint8Array, where: string): Stub | undefined {
+  const reading = readStub(data, where)
+  if (reading === undefined || 'stub' in reading) return reading?.stub
+  throw new MlvcError('BAD_STUB', reading.problem.message, { hint: reading.problem.hint })
 }

@@ -1,11 +1,20 @@
-import { chmod, mkdir, readFile, stat } from 'node:fs/promises'
+import { chmodSync, closeSync, constants, lstatSync, openSync, readFileSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tensorDeltas } from '../checkpoint/index.ts'
 import { isErrno, type ProgressOptions } from '../core/index.ts'
-import { materialize, type Store } from '../store/index.ts'
+import { materialize, placeContent, type Store } from '../store/index.ts'
 import { git, runGit } from './exec.ts'
-import { fileIdentity, type StatCache, statEntry } from './stat-cache.ts'
+import { openWorkTreeFile } from './safe-dir.ts'
+import {
+  type FileIdentity,
+  identityOf,
+  type StatCache,
+  sameIdentity,
+  statEntry,
+} from './stat-cache.ts'
 import { formatStub, type Stub } from './stub.ts'
+import { checkStubContent } from './stub-check.ts'
 
 export interface WorkTreeWriter {
   workTree: string
@@ -15,20 +24,46 @@ export interface WorkTreeWriter {
   statCache: StatCache
 }
 
-async function holdsStub(path: string, text: string): Promise<boolean> {
+/** Identity and mode of the file at `path` itself (a symlink is not followed). */
+function linkIdentity(path: string): (FileIdentity & { mode: number }) | undefined {
   try {
-    if ((await stat(path)).size !== Buffer.byteLength(text)) return false
-    return (await readFile(path, 'utf8')) === text
+    const st = lstatSync(path, { bigint: true })
+    return st.isFile() ? { ...identityOf(st), mode: Number(st.mode) } : undefined
   } catch (err) {
-    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return false
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return undefined
     throw err
   }
+}
+
+/** The file's identity when it is a regular file holding exactly `text` (read without following a symlink). */
+function stubFile(path: string, text: string): (FileIdentity & { mode: number }) | undefined {
+  const before = linkIdentity(path)
+  if (!before || before.size !== Buffer.byteLength(text)) return undefined
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'ELOOP')) return undefined
+    throw err
+  }
+  let content: string
+  try {
+    content = readFileSync(fd, 'utf8')
+  } finally {
+    closeSync(fd)
+  }
+  const after = linkIdentity(path)
+  return content === text && after && sameIdentity(before, after) ? after : undefined
 }
 
 /**
  * Replaces the stub at `path` in the work tree with the content it names (verified, atomic, file
  * mode kept) and records the result in the stat cache. Does nothing and returns false unless the
- * file holds exactly that stub: a file the user changed meanwhile is never overwritten.
+ * file holds exactly that stub, both before the content is written and right before it replaces
+ * the stub: a file the user changed meanwhile is never overwritten. The file is replaced inside
+ * its folder as opened without following symlinks (see safe-dir): never through a symlink, never
+ * outside the work tree. Throws BAD_STUB when the stub's size or sha256 disagree with the content
+ * its id names.
  */
 export async function writeContentOverStub(
   writer: WorkTreeWriter,
@@ -36,19 +71,38 @@ export async function writeContentOverStub(
   stub: Stub,
   options: ProgressOptions = {},
 ): Promise<boolean> {
-  const abs = join(writer.workTree, path)
-  const text = formatStub(stub)
-  if (!(await holdsStub(abs, text))) return false
-  const { mode } = await stat(abs)
-  const tmpDir = join(writer.gitDir, 'mlvc-tmp')
-  await mkdir(tmpDir, { recursive: true })
-  await materialize(writer.store, stub.id, abs, { ...options, tmpDir, deltas: tensorDeltas() })
-  await chmod(abs, mode & 0o7777)
-  const identity = await fileIdentity(abs)
-  // Written by us a moment ago: no concurrent edit can hide behind the same stat data.
-  if (identity)
-    writer.statCache.set(path, { ...statEntry(identity, stub.sha256, text), racy: false })
-  return true
+  const file = openWorkTreeFile(writer.workTree, path)
+  if (!file) return false
+  try {
+    const target = file.path
+    const text = formatStub(stub)
+    const before = stubFile(target, text)
+    if (!before) return false
+    await checkStubContent(writer.store, stub, path)
+    const tmpDir = join(writer.gitDir, 'mlvc-tmp')
+    await mkdir(tmpDir, { recursive: true })
+    let placed = false
+    const place = (tmp: string): boolean => {
+      chmodSync(tmp, before.mode & 0o7777)
+      const now = linkIdentity(target)
+      if (!now || !sameIdentity(now, before)) return false
+      placed = placeContent(tmp, target, 'file')
+      return true
+    }
+    await materialize(writer.store, stub.id, path, {
+      ...options,
+      tmpDir,
+      deltas: tensorDeltas(),
+      place,
+    })
+    const identity = placed ? linkIdentity(target) : undefined
+    // Written by us a moment ago: no concurrent edit can hide behind the same stat data.
+    if (identity)
+      writer.statCache.set(path, { ...statEntry(identity, stub.sha256, text), racy: false })
+    return placed
+  } finally {
+    file.close()
+  }
 }
 
 /**

@@ -88,9 +88,11 @@ export function folderRemote(name: string, url: string): Remote {
           done += bytesRead
         }
         if (done < length) {
+          const { size } = await handle.stat()
           throw new MlvcError(
             'REMOTE',
-            `remote ${name}: ${key} ends at ${offset + done}, wanted ${offset + length}`,
+            `remote ${name}: ${key} is truncated: it has ${size} bytes, bytes ${offset} to ${offset + length} were asked for`,
+            { hint: 'push the objects again from a clone that has them' },
           )
         }
         return data

@@ -7,9 +7,11 @@ export { checkKey } from './keys.ts'
 export { probeRemote, type RemoteKind, type RemoteStatus, remoteKind } from './probe.ts'
 export type { Remote, RemoteCallOptions, RemoteObjectInfo } from './remote.ts'
 export { loadRemoteIndex, type RemoteIndex } from './remote-index.ts'
+export { type RepairReport, repairFromRemote } from './repair.ts'
 export { type RetryPolicy, withRetries } from './retry.ts'
 export { parseS3Url, type S3Location, s3Remote } from './s3.ts'
 export {
+  type FetchOptions,
   type FetchReport,
   fetchObjects,
   type PushReport,

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ensureDir, fsError, isErrno, MlvcError, writeFileAtomic } from '../core/index.ts'
+import { ensureDir, fsError, isErrno, isMlvcError, writeFileAtomic } from '../core/index.ts'
 import {
   createObjectTable,
   decodeIdx,
+  type IdxEntry,
   type Location,
   type ObjectTable,
   type Store,
@@ -20,6 +21,11 @@ import type { Remote } from './remote.ts'
 export interface RemoteIndex {
   /** Pack names; a Location's `pack` indexes this list. */
   packs: string[]
+  /**
+   * Remote pack indexes that are damaged: their packs' objects count as absent (a fetch reports
+   * them missing, a push sends them again) instead of making the whole remote unusable.
+   */
+  unreadable: Array<{ key: string; message: string }>
   table: ObjectTable
   lookup(digest: Uint8Array): Location | undefined
 }
@@ -50,33 +56,41 @@ async function cachedNames(dir: string): Promise<Set<string>> {
   }
 }
 
+/** A cached remote index, or undefined when the cached copy is damaged (it is downloaded again). */
+async function readCached(path: string): Promise<IdxEntry[] | undefined> {
+  try {
+    return decodeIdx(await readFile(path), path, true)
+  } catch (err) {
+    if (isMlvcError(err, 'CORRUPT')) return undefined
+    throw fsError(err, 'reading', path)
+  }
+}
+
 export async function loadRemoteIndex(store: Store, remote: Remote): Promise<RemoteIndex> {
   const dir = cacheDir(store, remote)
   await ensureDir(dir)
   const cached = await cachedNames(dir)
   const packs: string[] = []
+  const unreadable: RemoteIndex['unreadable'] = []
   const table = createObjectTable()
   for await (const info of remote.list(PACKS_PREFIX)) {
     if (!info.key.endsWith('.idx')) continue
     const name = info.key.slice(PACKS_PREFIX.length, -4)
     const local = join(dir, `${name}.idx`)
-    let data: Buffer
-    if (cached.has(name)) {
-      data = await readFile(local)
-    } else {
-      data = await remote.get(info.key)
+    let entries = cached.has(name) ? await readCached(local) : undefined
+    if (!entries) {
+      const data = await remote.get(info.key)
       try {
-        decodeIdx(data, `remote ${remote.name}: ${info.key}`, true)
+        entries = decodeIdx(data, `remote ${remote.name}: ${info.key}`, true)
       } catch (err) {
-        throw new MlvcError('REMOTE', (err as Error).message, {
-          cause: err,
-          hint: `the remote's copy is damaged; push again from a clone that has the objects`,
-        })
+        if (!isMlvcError(err, 'CORRUPT')) throw err
+        unreadable.push({ key: info.key, message: err.message })
+        continue
       }
       await writeFileAtomic(local, data, { fsync: false })
     }
     const number = packs.push(name) - 1
-    for (const entry of decodeIdx(data, local)) {
+    for (const entry of entries) {
       table.add(entry.digest, {
         pack: number,
         offset: entry.offset,
@@ -86,8 +100,8 @@ export async function loadRemoteIndex(store: Store, remote: Remote): Promise<Rem
     }
   }
   // A remote that looks empty may be an encrypted one opened without its key: say so.
-  if (packs.length === 0) await refuseIfEncrypted(remote)
-  return { packs, table, lookup: (digest) => table.get(digest) }
+  if (packs.length === 0 && unreadable.length === 0) await refuseIfEncrypted(remote)
+  return { packs, unreadable, table, lookup: (digest) => table.get(digest) }
 }
 
 /** Records an index this process uploaded, so the next load does not download it again. */

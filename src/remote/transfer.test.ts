@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { ingestFile, materialize, openStore, type Store } from '../store/index.ts'
-import { tempDir, writeRandomFile } from '../test-helpers/index.ts'
+import { damageFile, tempDir, writeRandomFile } from '../test-helpers/index.ts'
 import { folderRemote } from './folder.ts'
 import { fetchObjects, pushObjects } from './transfer.ts'
 
@@ -79,6 +79,44 @@ describe('push and fetch through a folder remote', () => {
     await expect(fetchObjects(other, folderRemote('origin', root), ids)).rejects.toThrow(
       /remote origin: object \w+ in packs\/pack-[\w-]+\.pack is corrupt/,
     )
+    await Promise.all([store.close(), other.close()])
+  })
+
+  test('a truncated remote pack is reported with its real size and what was asked for', async () => {
+    const { store, ids } = await storeWith([3 * MiB])
+    const root = join(dir, 'remote-cut')
+    await pushObjects(store, folderRemote('origin', root), ids)
+    const pack = join(
+      root,
+      'packs',
+      readdirSync(join(root, 'packs')).find((f) => f.endsWith('.pack')) as string,
+    )
+    truncateSync(pack, 1000)
+    const other = await openStore(join(dir, `store-${n++}`), { create: true })
+    await expect(fetchObjects(other, folderRemote('origin', root), ids)).rejects.toThrow(
+      /^remote origin: packs\/pack-[\w-]+\.pack is truncated: it has 1000 bytes, bytes \d{4,} to \d+ were asked for$/,
+    )
+    await Promise.all([store.close(), other.close()])
+  })
+
+  test('a damaged index on the remote hides only its own pack', async () => {
+    const { store, ids, files } = await storeWith([MiB, MiB])
+    const root = join(dir, 'remote-bad-idx')
+    const remote = folderRemote('origin', root)
+    await pushObjects(store, remote, [ids[0] as string])
+    const first = readdirSync(join(root, 'packs')).find((f) => f.endsWith('.idx')) as string
+    await pushObjects(store, remote, [ids[1] as string])
+    damageFile(join(root, 'packs', first), 20)
+    const other = await openStore(join(dir, `store-${n++}`), { create: true })
+    const fetched = await fetchObjects(other, remote, ids)
+    expect(fetched.unreadable).toEqual([
+      expect.stringMatching(
+        /^remote origin: packs\/pack-[\w-]+\.idx: pack index checksum mismatch$/,
+      ),
+    ])
+    expect(fetched.missing).toEqual([ids[0]])
+    await materialize(other, ids[1] as string, join(dir, `out-${n++}`))
+    expect(readFileSync(join(dir, `out-${n - 1}`)).equals(files[1] as Buffer)).toBe(true)
     await Promise.all([store.close(), other.close()])
   })
 

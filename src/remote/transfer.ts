@@ -1,30 +1,36 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { MlvcError, mapConcurrent, type ProgressOptions, uniqueName } from '../core/index.ts'
+import { MlvcError, type ProgressOptions, uniqueName } from '../core/index.ts'
 import {
   closure,
   createPackFile,
   decodeManifest,
   type Location,
+  listDamage,
   MAX_PACK_BYTES,
   type ObjectRef,
   parseId,
-  RECORD_HEADER,
+  retireDamaged,
   type Store,
   sha256Digest,
 } from '../store/index.ts'
+import { type FetchReport, fetchRanges } from './ranges.ts'
 import type { Remote } from './remote.ts'
-import {
-  cacheUploadedIndex,
-  loadRemoteIndex,
-  type RemoteIndex,
-  remoteIdxKey,
-  remotePackKey,
-} from './remote-index.ts'
+import { cacheUploadedIndex, loadRemoteIndex, remoteIdxKey, remotePackKey } from './remote-index.ts'
+
+export type { FetchReport } from './ranges.ts'
 
 export interface TransferOptions extends ProgressOptions {
   /** Requests in flight. @default 4 */
   concurrency?: number
+}
+
+export interface FetchOptions extends TransferOptions {
+  /**
+   * Ids known to be damaged locally (an fsck found them), fetched again when the files need them,
+   * besides those recorded in the store when a read failed verification.
+   */
+  damaged?: Iterable<string>
 }
 
 export interface PushReport {
@@ -57,15 +63,8 @@ function readLocal(store: Store, want: Wanted): Buffer {
   const location = store.lookup(want.digest) as Location
   const data = Buffer.allocUnsafe(location.length)
   store.readPack(location.pack, location.offset, data)
-  if (!sha256Digest(data).equals(want.digest)) {
-    throw new MlvcError(
-      'CORRUPT',
-      `object ${want.id} is corrupt in the local store; not pushing it`,
-      {
-        hint: 'run mlvc fsck',
-      },
-    )
-  }
+  if (!sha256Digest(data).equals(want.digest))
+    throw store.damaged(want.id, location, 'its bytes do not match its id; not pushing it')
   return data
 }
 
@@ -153,107 +152,20 @@ export async function pushObjects(
   return report
 }
 
-export interface FetchReport {
-  /** Objects the files need. */
-  objects: number
-  fetchedObjects: number
-  fetchedBytes: number
-  requests: number
-  /** Ids neither local nor on the remote. */
-  missing: string[]
-}
-
-interface Range {
-  pack: number
-  start: number
-  end: number
-  objects: Array<Wanted & { location: Location }>
-}
-
-/** Groups objects of one remote pack that lie close together into one range request. */
-function planRanges(objects: Array<Wanted & { location: Location }>): Range[] {
-  const sorted = [...objects].sort(
-    (a, b) => a.location.pack - b.location.pack || a.location.offset - b.location.offset,
-  )
-  const ranges: Range[] = []
-  for (const object of sorted) {
-    const { pack, offset, length } = object.location
-    const last = ranges.at(-1)
-    const gap = last ? offset - last.end : 0
-    if (
-      last &&
-      last.pack === pack &&
-      gap >= 0 &&
-      gap <= 64 * 1024 + RECORD_HEADER &&
-      offset + length - last.start <= 16 * 1024 * 1024
-    ) {
-      last.end = offset + length
-      last.objects.push(object)
-    } else {
-      ranges.push({ pack, start: offset, end: offset + length, objects: [object] })
-    }
-  }
-  return ranges
-}
-
-async function fetchRanges(
-  store: Store,
-  remote: Remote,
-  index: RemoteIndex,
-  objects: Array<Wanted & { location: Location }>,
-  report: FetchReport,
-  options: TransferOptions,
-): Promise<void> {
-  const ranges = planRanges(objects)
-  const total = objects.reduce((sum, o) => sum + o.location.length, 0)
-  await mapConcurrent(ranges, options.concurrency ?? 4, async (range) => {
-    if (options.signal?.aborted)
-      throw new MlvcError(
-        'INTERRUPTED',
-        `fetch from ${remote.name} interrupted; run it again to get the rest`,
-      )
-    const key = remotePackKey(index.packs[range.pack] as string)
-    const data = await remote.getRange(key, range.start, range.end - range.start)
-    report.requests++
-    for (const object of range.objects) {
-      const bytes = data.subarray(
-        object.location.offset - range.start,
-        object.location.offset - range.start + object.location.length,
-      )
-      if (!sha256Digest(bytes).equals(object.digest)) {
-        throw new MlvcError(
-          'REMOTE',
-          `remote ${remote.name}: object ${object.id} in ${key} is corrupt (its bytes do not match its id)`,
-          {
-            hint: 'nothing was stored from it; push the object again from a clone that has it',
-          },
-        )
-      }
-      if (!store.lookup(object.digest))
-        store.writer().append(object.digest, object.location.kind, [bytes])
-      report.fetchedObjects++
-      report.fetchedBytes += bytes.length
-    }
-    options.onProgress?.({
-      type: 'transfer',
-      direction: 'download',
-      done: report.fetchedBytes,
-      total,
-    })
-  })
-}
-
 /**
  * Downloads what the given files (manifest ids) need and the local store lacks: first the missing
  * manifests, then the chunks they reference, in range requests that cover neighbouring objects of a
  * remote pack. Every object is verified against its id before it is stored. What was fetched is
  * committed even when a later request fails, so running it again fetches only the rest.
+ *
+ * Objects the files need whose local copy is damaged (found when a read failed verification, or by
+ * fsck) are fetched again too, and the damaged copies leave their packs' indexes.
  */
 export async function fetchObjects(
   store: Store,
   remote: Remote,
   roots: Iterable<string>,
-  options: TransferOptions = {},
+  options: FetchOptions = {},
 ): Promise<FetchReport> {
   const index = await loadRemoteIndex(store, remote)
   const report: FetchReport = {
@@ -262,29 +174,38 @@ export async function fetchObjects(
     fetchedBytes: 0,
     requests: 0,
     missing: [],
+    repaired: [],
+    unreadable: index.unreadable.map((u) => u.message),
   }
   const rootList = [...new Set(roots)]
+  const recorded = new Set([...(await listDamage(store)).keys(), ...(options.damaged ?? [])])
   const absent = new Set<string>()
+  const requested = new Set<string>()
   try {
     // Manifests name what else is needed, so they come first, a level per round (file, then the
     // parts and deltas it uses, then a delta's base…); then every chunk at once.
     for (;;) {
-      const { objects, missing } = await closure(store, rootList)
+      const { objects, missing, damaged } = await closure(store, rootList, { tolerateDamage: true })
       report.objects = objects.size
-      const wanted = missing.filter((ref) => !absent.has(ref.id))
+      const known = [...objects.values()].filter((ref) => recorded.has(ref.id))
+      const wanted = [
+        ...new Map([...missing, ...damaged, ...known].map((r) => [r.id, r])).values(),
+      ].filter((ref) => !requested.has(ref.id))
       const manifests = wanted.filter((ref) => parseId(ref.id).kind === 'manifest')
       const round = manifests.length > 0 ? manifests : wanted
+      for (const ref of round) requested.add(ref.id)
       const located = round.flatMap((ref) => {
         const location = index.lookup(ref.digest)
         if (!location) absent.add(ref.id)
         return location ? [{ ...ref, location }] : []
       })
-      await fetchRanges(store, remote, index, located, report, options)
+      await fetchRanges({ store, remote, index, report }, located, options)
       if (manifests.length === 0) break
     }
   } finally {
     await store.commit()
   }
+  if (report.repaired.length > 0) await retireDamaged(store, report.repaired)
   report.missing = [...absent]
   return report
 }

@@ -1,4 +1,4 @@
-import { pushAll } from '../core/index.ts'
+import { isMlvcError } from '../core/index.ts'
 import { hex, parseId } from './cid.ts'
 import { decodeManifest, manifestReferences } from './manifest.ts'
 import type { Store } from './store.ts'
@@ -13,15 +13,30 @@ export interface Closure {
   objects: Map<string, ObjectRef>
   /** Objects not in the store; for a missing manifest, what it references is unknown yet. */
   missing: ObjectRef[]
+  /**
+   * With `tolerateDamage`: manifests present but damaged (what they reference is unknown until a
+   * good copy is fetched).
+   */
+  damaged: ObjectRef[]
+}
+
+export interface ClosureOptions {
+  /** A damaged manifest goes to `damaged` instead of failing the walk. @default false */
+  tolerateDamage?: boolean
 }
 
 /**
  * Everything the given manifests need, following references through part, delta and file
  * manifests as far as the store holds them.
  */
-export async function closure(store: Store, roots: Iterable<string>): Promise<Closure> {
+export async function closure(
+  store: Store,
+  roots: Iterable<string>,
+  options: ClosureOptions = {},
+): Promise<Closure> {
   const objects = new Map<string, ObjectRef>()
   const missing: ObjectRef[] = []
+  const damaged: ObjectRef[] = []
   const stack = [...roots]
   while (stack.length > 0) {
     const id = stack.pop() as string
@@ -34,10 +49,18 @@ export async function closure(store: Store, roots: Iterable<string>): Promise<Cl
       missing.push(ref)
       continue
     }
-    if (kind === 'manifest')
-      pushAll(stack, manifestReferences(decodeManifest(await store.readObject(id), id)))
+    if (kind !== 'manifest') continue
+    let data: Buffer
+    try {
+      data = await store.readObject(id)
+    } catch (err) {
+      if (!options.tolerateDamage || !isMlvcError(err, 'CORRUPT')) throw err
+      damaged.push(ref)
+      continue
+    }
+    for (const child of manifestReferences(decodeManifest(data, id))) stack.push(child)
   }
-  return { objects, missing }
+  return { objects, missing, damaged }
 }
 
 /** True when the manifest and everything it needs are in the store. */

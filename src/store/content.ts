@@ -1,8 +1,10 @@
+import { fstatSync } from 'node:fs'
 import { MlvcError } from '../core/index.ts'
 import { parseId, sha256Digest } from './cid.ts'
 import { type ChunkRef, type DeltaManifest, decodeManifest, type Manifest } from './manifest.ts'
 import type { ByteSource } from './source.ts'
 import type { Store } from './store.ts'
+import type { Location } from './table.ts'
 import { verifyInPool } from './verify-pool.ts'
 
 /**
@@ -94,20 +96,21 @@ async function* pieces(
   }
 }
 
-function corruptChunk(store: Store, id: string, pack: number): MlvcError {
-  return new MlvcError('CORRUPT', `chunk ${id} in pack ${store.packs[pack]?.name} is corrupt`, {
-    hint: 'run mlvc fsck; fetch the object again from a remote',
-  })
-}
+const MISMATCH = 'its bytes do not match its id'
 
 /** A whole chunk, checked against its id. */
 export function readChunk(store: Store, chunk: ChunkRef): Buffer {
   const location = locate(store, chunk)
   const data = Buffer.allocUnsafe(location.length)
-  store.readPack(location.pack, location.offset, data)
-  if (!sha256Digest(data).equals(parseId(chunk[0]).digest)) {
-    throw corruptChunk(store, chunk[0], location.pack)
+  try {
+    store.readPack(location.pack, location.offset, data)
+  } catch (err) {
+    if (err instanceof MlvcError && err.code === 'CORRUPT')
+      throw store.damaged(chunk[0], location, err.message)
+    throw err
   }
+  if (!sha256Digest(data).equals(parseId(chunk[0]).digest))
+    throw store.damaged(chunk[0], location, MISMATCH)
   return data
 }
 
@@ -128,9 +131,11 @@ export async function readChunksVerified(
   const lengths = new Int32Array(n)
   const packs = new Int32Array(n)
   const digests = Buffer.allocUnsafe(32 * n)
+  const locations: Location[] = []
   let total = 0
   for (const [i, ref] of refs.entries()) {
     const location = locate(store, ref)
+    locations.push(location)
     packs[i] = location.pack
     fds[i] = store.packFd(location.pack)
     offsets[i] = location.offset
@@ -143,13 +148,11 @@ export async function readChunksVerified(
   const reply = await verifyInPool({ data, fds, offsets, lengths, digests })
   if (reply.error !== undefined) throw new MlvcError('IO', `reading the store: ${reply.error}`)
   if (reply.bad >= 0) {
-    const pack = packs[reply.bad] as number
-    if (reply.truncated) {
-      throw new MlvcError('CORRUPT', `pack ${store.packs[pack]?.name} is truncated`, {
-        hint: 'run mlvc fsck',
-      })
-    }
-    throw corruptChunk(store, (refs[reply.bad] as ChunkRef)[0], pack)
+    const location = locations[reply.bad] as Location
+    const why = reply.truncated
+      ? `the pack has ${fstatSync(fds[reply.bad] as number).size} bytes, the chunk ends at byte ${location.offset + location.length}`
+      : MISMATCH
+    throw store.damaged((refs[reply.bad] as ChunkRef)[0], location, why)
   }
   return data
 }

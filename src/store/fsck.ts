@@ -1,19 +1,42 @@
 import { readFile } from 'node:fs/promises'
-import { fsError, type ProgressOptions, pushAll } from '../core/index.ts'
+import { fsError, isMlvcError, type ProgressOptions } from '../core/index.ts'
 import { formatId, parseId, sha256Digest } from './cid.ts'
-import { isComplete } from './closure.ts'
+import { closure } from './closure.ts'
 import { decodeIdx, type IdxEntry } from './idx.ts'
-import { idxFilePath, listPackFiles, packFilePath } from './layout.ts'
+import { idxFilePath, listPackFiles } from './layout.ts'
 import { decodeManifest, manifestReferences } from './manifest.ts'
 import { RECORD_HEADER } from './pack-format.ts'
 import { listPins } from './pins.ts'
 import type { Store } from './store.ts'
 
-export interface FsckIssue {
-  severity: 'error' | 'warning'
-  /** What is wrong and where. */
-  message: string
-}
+/**
+ * One problem fsck found, by kind:
+ *  - corrupt: an object's stored bytes do not match its id (or cannot be read);
+ *  - bad-index: a pack's index cannot be read or fails its checksum;
+ *  - missing: an object a root needs is not in the store;
+ *  - bad-root: a root that is not a valid id;
+ *  - incomplete: a manifest whose chunks are not all here (an interrupted fetch; a warning);
+ *  - unindexed-pack: a pack without an index (being written, or left by an interrupted write).
+ * Layers above add their own kinds (Git's raw commits and unusable stubs).
+ */
+export type FsckIssue =
+  | {
+      kind: 'corrupt'
+      severity: 'error'
+      id: string
+      pack: string
+      offset: number
+      /** Roots whose content needs the object. */
+      usedBy: string[]
+      message: string
+    }
+  | { kind: 'bad-index'; severity: 'error'; pack: string; message: string }
+  | { kind: 'missing'; severity: 'error'; id: string; usedBy: string[]; message: string }
+  | { kind: 'bad-root'; severity: 'error'; id: string; usedBy: string[]; message: string }
+  | { kind: 'incomplete'; severity: 'warning'; id: string; message: string }
+  | { kind: 'unindexed-pack'; severity: 'warning'; pack: string; message: string }
+
+export type CorruptIssue = Extract<FsckIssue, { kind: 'corrupt' }>
 
 export interface FsckReport {
   packs: number
@@ -24,15 +47,18 @@ export interface FsckReport {
 }
 
 export interface FsckOptions extends ProgressOptions {
-  /** More ids that must be present with everything they reference (Git stubs, …). */
+  /**
+   * More ids that must be present with everything they reference (Git stubs, …), and what needs
+   * each (for messages). An id given more than once is checked and reported once.
+   */
   roots?: Iterable<{ id: string; from: string }>
 }
 
 function checkRecord(header: Buffer, entry: IdxEntry): string | undefined {
-  if (!header.subarray(0, 32).equals(entry.digest)) return 'record header names another object'
-  if (header.readUInt32LE(33) !== entry.length) return 'record length differs from the index'
+  if (!header.subarray(0, 32).equals(entry.digest)) return 'its record header names another object'
+  if (header.readUInt32LE(33) !== entry.length) return 'its record length differs from the index'
   if (!sha256Digest(header.subarray(RECORD_HEADER)).equals(entry.digest))
-    return 'bytes do not match their id'
+    return 'its bytes do not match its id'
   return undefined
 }
 
@@ -48,13 +74,10 @@ async function checkPack(
   try {
     entries = decodeIdx(await readFile(idxPath), idxPath, true)
   } catch (err) {
-    report.issues.push({
-      severity: 'error',
-      message: (fsError(err, 'reading', idxPath) as Error).message,
-    })
+    const message = (fsError(err, 'reading', idxPath) as Error).message
+    report.issues.push({ kind: 'bad-index', severity: 'error', pack: name, message })
     return []
   }
-  const packPath = packFilePath(store.layout, name)
   const number = store.packs.findIndex((p) => p.name === name)
   const manifests: string[] = []
   const sorted = [...entries].sort((a, b) => a.offset - b.offset)
@@ -66,11 +89,27 @@ async function checkPack(
       store.readPack(number, entry.offset - RECORD_HEADER, record)
       problem = checkRecord(record, entry)
     } catch (err) {
-      problem = (err as Error).message
+      if (!isMlvcError(err, 'CORRUPT')) throw err
+      problem = err.message
     }
-    if (problem)
-      report.issues.push({ severity: 'error', message: `${packPath}: object ${id}: ${problem}` })
-    else if (entry.kind === 'manifest') manifests.push(id)
+    if (problem) {
+      const location = {
+        pack: number,
+        offset: entry.offset,
+        length: entry.length,
+        kind: entry.kind,
+      }
+      const { message } = store.damaged(id, location, problem)
+      report.issues.push({
+        kind: 'corrupt',
+        severity: 'error',
+        id,
+        pack: name,
+        offset: entry.offset,
+        usedBy: [],
+        message,
+      })
+    } else if (entry.kind === 'manifest') manifests.push(id)
     report.objects++
     report.bytes += entry.length
     options.onProgress?.({ type: 'verify', done: report.bytes, total: 0 })
@@ -78,38 +117,89 @@ async function checkPack(
   return manifests
 }
 
-/** How many objects the manifest references that the store lacks. */
-async function missingReferences(
-  store: Store,
-  id: string,
-): Promise<{ missing: number; total: number }> {
-  const refs = manifestReferences(decodeManifest(await store.readObject(id), id))
-  return {
-    missing: refs.filter((ref) => !store.lookup(parseId(ref).digest)).length,
-    total: refs.length,
+/** Warns about a manifest whose chunks are not all in the store. */
+async function checkManifest(store: Store, id: string, report: FsckReport): Promise<void> {
+  let data: Buffer
+  try {
+    data = await store.readObject(id)
+  } catch (err) {
+    // A good copy in one pack, a damaged one (reported already) in another that reads first.
+    if (isMlvcError(err, 'CORRUPT')) return
+    throw err
   }
+  const refs = manifestReferences(decodeManifest(data, id))
+  const missing = refs.filter((ref) => !store.lookup(parseId(ref).digest)).length
+  if (missing > 0) {
+    // An interrupted fetch leaves exactly this; files that need the content are roots, checked below.
+    report.issues.push({
+      kind: 'incomplete',
+      severity: 'warning',
+      id,
+      message: `manifest ${id} lacks ${missing} of its ${refs.length} chunks (an interrupted fetch; mlvc pull completes it)`,
+    })
+  }
+  report.manifests++
 }
 
-async function checkManifest(store: Store, id: string, report: FsckReport): Promise<void> {
-  try {
-    const { missing, total } = await missingReferences(store, id)
-    if (missing > 0) {
-      // An interrupted fetch leaves exactly this; files that need the content are roots, checked below.
+/** The roots by id, each with everything that needs it. */
+function groupRoots(roots: Iterable<{ id: string; from: string }>): Map<string, string[]> {
+  const byId = new Map<string, string[]>()
+  for (const { id, from } of roots) {
+    const users = byId.get(id) ?? []
+    if (!users.includes(from)) users.push(from)
+    byId.set(id, users)
+  }
+  return byId
+}
+
+/**
+ * Checks that each root is present with everything it references; a root that needs a corrupt
+ * object is listed on that object's issue instead of an issue of its own.
+ */
+async function checkRoots(
+  store: Store,
+  roots: Map<string, string[]>,
+  report: FsckReport,
+): Promise<void> {
+  const corrupt = new Map<string, CorruptIssue>()
+  for (const issue of report.issues) if (issue.kind === 'corrupt') corrupt.set(issue.id, issue)
+  for (const [id, usedBy] of roots) {
+    const users = usedBy.join(', ')
+    try {
+      parseId(id)
+    } catch (err) {
+      const message = `${users}: ${(err as Error).message}`
+      report.issues.push({ kind: 'bad-root', severity: 'error', id, usedBy, message })
+      continue
+    }
+    const reach = await closure(store, [id], { tolerateDamage: true })
+    let damaged = false
+    for (const ref of reach.objects.values()) {
+      const issue = corrupt.get(ref.id)
+      if (!issue) continue
+      damaged = true
+      for (const user of usedBy) if (!issue.usedBy.includes(user)) issue.usedBy.push(user)
+    }
+    if (reach.missing.length > 0 && !damaged) {
+      const what = reach.missing.some((ref) => ref.id === id)
+        ? `object ${id} is missing from the local store (mlvc pull fetches it)`
+        : `${reach.missing.length} of the objects that ${id} needs are missing from the local store (mlvc pull fetches them)`
       report.issues.push({
-        severity: 'warning',
-        message: `manifest ${id} lacks ${missing} of its ${total} chunks (an interrupted fetch; mlvc pull completes it)`,
+        kind: 'missing',
+        severity: 'error',
+        id,
+        usedBy,
+        message: `${users}: ${what}`,
       })
     }
-    report.manifests++
-  } catch (err) {
-    report.issues.push({ severity: 'error', message: (err as Error).message })
   }
 }
 
 /**
  * Checks the whole store: index checksums, every object's bytes against its id, every manifest's
  * references, every pin and given root. Packs without an index are warnings (an interrupted or
- * running write), not errors: nothing refers to them.
+ * running write), not errors: nothing refers to them. Every problem is reported once, and every
+ * damaged object is recorded for repair (see damage.ts).
  */
 export async function fsckStore(store: Store, options: FsckOptions = {}): Promise<FsckReport> {
   await store.refresh()
@@ -117,31 +207,20 @@ export async function fsckStore(store: Store, options: FsckOptions = {}): Promis
   const files = await listPackFiles(store.layout)
   for (const name of files.unindexed) {
     report.issues.push({
+      kind: 'unindexed-pack',
       severity: 'warning',
+      pack: name,
       message: `pack ${name} has no index: being written, or left by an interrupted write (mlvc gc removes it after an hour)`,
     })
   }
-  const manifests: string[] = []
+  const manifests = new Set<string>()
   for (const name of files.indexed) {
     report.packs++
-    pushAll(manifests, await checkPack(store, name, report, options))
+    for (const id of await checkPack(store, name, report, options)) manifests.add(id)
   }
-  for (const id of new Set(manifests)) await checkManifest(store, id, report)
+  for (const id of manifests) await checkManifest(store, id, report)
   const roots = [...(options.roots ?? [])]
   for (const id of await listPins(store)) roots.push({ id, from: 'pin' })
-  for (const root of roots) {
-    try {
-      parseId(root.id)
-    } catch (err) {
-      report.issues.push({ severity: 'error', message: `${root.from}: ${(err as Error).message}` })
-      continue
-    }
-    if (!(await isComplete(store, root.id).catch(() => false))) {
-      report.issues.push({
-        severity: 'error',
-        message: `${root.from}: object ${root.id} is missing from the local store (mlvc pull fetches it)`,
-      })
-    }
-  }
+  await checkRoots(store, groupRoots(roots), report)
   return report
 }

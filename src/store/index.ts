@@ -8,7 +8,13 @@ export {
   sha256Digest,
   sha256File,
 } from './cid.ts'
-export { type Closure, closure, isComplete, type ObjectRef } from './closure.ts'
+export {
+  type Closure,
+  type ClosureOptions,
+  closure,
+  isComplete,
+  type ObjectRef,
+} from './closure.ts'
 export {
   type ContentOptions,
   contentSource,
@@ -18,6 +24,7 @@ export {
   readManifest,
 } from './content.ts'
 export { putContentManifest } from './content-manifest.ts'
+export { type Damage, listDamage, rebuildIndexes, retireDamaged } from './damage.ts'
 export { createDigestList, type DigestList } from './digest-list.ts'
 export {
   type CdcOptions,
@@ -30,7 +37,13 @@ export {
   DEFAULT_CDC,
   fastcdc,
 } from './fastcdc.ts'
-export { type FsckIssue, type FsckOptions, type FsckReport, fsckStore } from './fsck.ts'
+export {
+  type CorruptIssue,
+  type FsckIssue,
+  type FsckOptions,
+  type FsckReport,
+  fsckStore,
+} from './fsck.ts'
 export { GC_GRACE_MS, type GcOptions, type GcReport, gcStore } from './gc.ts'
 export { hashSource } from './hash-source.ts'
 export { decodeIdx, encodeIdx, type IdxEntry } from './idx.ts'
@@ -61,6 +74,7 @@ export {
   blocks,
   type MaterializeOptions,
   materialize,
+  placeContent,
   readBlob,
   streamContent,
 } from './materialize.ts'
@@ -75,5 +89,5 @@ export {
   iterableSource,
   prefixedSource,
 } from './source.ts'
-export { openStore, type Store, type StoreOptions, storeSize } from './store.ts'
+export { openStore, REPAIR_HINT, type Store, type StoreOptions, storeSize } from './store.ts'
 export { createObjectTable, type Location, type ObjectTable } from './table.ts'

@@ -9,6 +9,7 @@ import { fsError } from '../core/index.ts'
  *   pins/<id>               roots kept by gc (mlvc put pins what it stores)
  *   tmp/                    temporary files (same file system, for atomic renames)
  *   locks/                  gc.lock
+ *   damaged/<id>            objects a read found damaged, until a good copy replaces them (damage.ts)
  *   VERSION                 "mlvc-store 1"
  */
 export interface StoreLayout {

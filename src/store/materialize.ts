@@ -15,10 +15,10 @@ import {
 import { blocks, type ContentOptions, contentSource, readChunk, readManifest } from './content.ts'
 import { SLOT_DATA, SLOT_HEAD, SLOTS, withIngestPool } from './ingest-pool.ts'
 import type { IngestReply } from './ingest-worker.ts'
-import type { Manifest } from './manifest.ts'
+import type { ChunkRef, Manifest } from './manifest.ts'
 import { claimReady } from './ready.ts'
 import type { ByteSource } from './source.ts'
-import type { Store } from './store.ts'
+import { REPAIR_HINT, type Store } from './store.ts'
 
 export interface MaterializeOptions extends ProgressOptions, ContentOptions {
   /**
@@ -29,24 +29,44 @@ export interface MaterializeOptions extends ProgressOptions, ContentOptions {
   tmpDir?: string | undefined
   /** What may be at the target already (see ReplaceRule). @default 'file' */
   replace?: ReplaceRule | undefined
+  /**
+   * Moves the verified temporary file into place instead of a rename to the target path; returns
+   * false to leave it (it is then removed). For writers that check the target right before
+   * replacing it (a work tree the user may change meanwhile).
+   */
+  place?: ((tmp: string) => boolean) | undefined
 }
 
-/** After a whole-file mismatch: names the first chunk whose bytes do not match its id. */
-async function findBadChunk(store: Store, manifest: Manifest): Promise<string> {
-  const refs =
-    'chunks' in manifest
-      ? manifest.chunks
-      : 'parts' in manifest
-        ? manifest.parts.flatMap((p) => ('chunks' in p ? p.chunks : []))
-        : []
-  for (const chunk of refs) {
-    try {
-      readChunk(store, chunk)
-    } catch (err) {
-      return (err as Error).message
-    }
+/** Every chunk a manifest's content is made of, through parts and deltas (patches and bases). */
+async function* chunksOf(store: Store, manifest: Manifest): AsyncIterable<ChunkRef> {
+  switch (manifest.type) {
+    case 'blob':
+    case 'part':
+      yield* manifest.chunks
+      return
+    case 'delta':
+      yield* manifest.patch
+      yield* chunksOf(store, await readManifest(store, manifest.base))
+      return
+    case 'file':
+      for (const part of manifest.parts) {
+        if ('chunks' in part) yield* part.chunks
+        else yield* chunksOf(store, await readManifest(store, part.ref))
+      }
   }
-  return 'every chunk checks out, so a part or delta it uses is damaged'
+}
+
+/**
+ * After a whole-file mismatch: the first damaged object the content is built from (a manifest it
+ * uses, or a chunk), named with its pack and offset; reading it records the damage for repair.
+ */
+async function findDamage(store: Store, manifest: Manifest): Promise<string> {
+  try {
+    for await (const chunk of chunksOf(store, manifest)) readChunk(store, chunk)
+  } catch (err) {
+    return (err as Error).message
+  }
+  return 'every object it is built from checks out, so the manifest itself is inconsistent'
 }
 
 function checkWrite(reply: Extract<IngestReply, { type: 'write' }>): void {
@@ -109,7 +129,11 @@ async function writeContent(
   })
 }
 
-function placeContent(tmp: string, path: string, rule: ReplaceRule): void {
+/**
+ * Renames `tmp` to `path` under `rule` (see core's placeFile); when tmp is on another file system,
+ * copies it beside `path` first.
+ */
+export function placeContent(tmp: string, path: string, rule: ReplaceRule): true {
   try {
     placeFile(tmp, path, rule)
   } catch (err) {
@@ -125,12 +149,13 @@ function placeContent(tmp: string, path: string, rule: ReplaceRule): void {
     }
     unlinkSync(tmp)
   }
+  return true
 }
 
 /**
  * Writes the content an id names to `path`, atomically: a temporary file is checked against the
  * file's sha-256 (blob and file manifests; a bare part is checked chunk by chunk), then renamed
- * over `path` (only over what `options.replace` allows). A ready file of the id (see ready.ts) is
+ * over `path` (only over what `options.replace` allows) or handed to `options.place`. A ready file of the id (see ready.ts) is
  * moved there instead.
  */
 export async function materialize(
@@ -140,12 +165,14 @@ export async function materialize(
   options: MaterializeOptions = {},
 ): Promise<Manifest> {
   const rule = options.replace ?? 'file'
-  checkWriteTarget(path, rule)
+  // A caller's `place` checks its own target (a work tree's path is relative to its root).
+  if (!options.place) checkWriteTarget(path, rule)
   const manifest = await readManifest(store, id)
+  const place = options.place ?? ((tmp: string) => placeContent(tmp, path, rule))
   const ready = claimReady(store, id, manifest.size)
   if (ready) {
     try {
-      placeContent(ready, path, rule)
+      if (!place(ready)) rmSync(ready, { force: true })
     } catch (err) {
       rmSync(ready, { force: true })
       throw fsError(err, 'writing', path)
@@ -174,13 +201,11 @@ export async function materialize(
     if (expected !== undefined && sha256 !== expected) {
       throw new MlvcError(
         'CORRUPT',
-        `${path}: reconstructed bytes do not match ${id}: ${await findBadChunk(store, manifest)}`,
-        {
-          hint: 'run mlvc fsck; fetch the object again from a remote',
-        },
+        `${path}: reconstructed bytes do not match ${id}: ${await findDamage(store, manifest)}`,
+        { hint: REPAIR_HINT },
       )
     }
-    placeContent(tmp, path, rule)
+    if (!place(tmp)) unlinkSync(tmp)
   } catch (err) {
     try {
       unlinkSync(tmp)
@@ -202,10 +227,8 @@ export async function readBlob(
   if ('sha256' in manifest && createHash('sha256').update(data).digest('hex') !== manifest.sha256) {
     throw new MlvcError(
       'CORRUPT',
-      `${id}: reconstructed bytes do not match: ${await findBadChunk(store, manifest)}`,
-      {
-        hint: 'run mlvc fsck; fetch the object again from a remote',
-      },
+      `${id}: reconstructed bytes do not match: ${await findDamage(store, manifest)}`,
+      { hint: REPAIR_HINT },
     )
   }
   return data
@@ -237,8 +260,8 @@ export async function* streamContent(
   if (done !== manifest.size || ('sha256' in manifest && digest !== manifest.sha256)) {
     throw new MlvcError(
       'CORRUPT',
-      `${id}: the ${done} bytes read back do not match the stored file: ${await findBadChunk(store, manifest)}`,
-      { hint: 'run mlvc fsck; fetch the object again from a remote' },
+      `${id}: the ${done} bytes read back do not match the stored file: ${await findDamage(store, manifest)}`,
+      { hint: REPAIR_HINT },
     )
   }
 }

@@ -141,13 +141,18 @@ describe('bad input', () => {
     const reopened = await openStore(store.layout.root)
     const out = join(dir, 'corrupt.out')
     await expect(materialize(reopened, id, out)).rejects.toThrow(
-      /corrupt\.out: .*chunk bafkrei\w+ in pack pack-[\w-]+ is corrupt/,
+      /corrupt\.out: .*chunk bafkrei\w+ at offset \d+ of pack pack-[\w-]+ is damaged: its bytes do not match its id/,
     )
     expect(() => statSync(out)).toThrow()
     expect(readdirSync(dir).filter((f) => f.includes('corrupt.out'))).toEqual([])
     const report = await fsckStore(reopened)
-    expect(report.issues.filter((i) => i.severity === 'error').map((i) => i.message)).toEqual([
-      expect.stringMatching(/object bafkrei\w+: bytes do not match their id/),
+    expect(report.issues.filter((i) => i.severity === 'error')).toEqual([
+      expect.objectContaining({
+        kind: 'corrupt',
+        message: expect.stringMatching(
+          /^chunk bafkrei\w+ at offset \d+ of pack pack-[\w-]+ is damaged: its bytes do not match its id$/,
+        ),
+      }),
     ])
     await reopened.close()
   })
@@ -249,14 +254,14 @@ describe('reading chunks on worker threads', () => {
     const original = damageFile(pack, MiB)
     let reopened = await openStore(root)
     await expect(readChunksVerified(reopened, chunks)).rejects.toThrow(
-      /chunk \w+ in pack pack-[\w-]+ is corrupt/,
+      /chunk \w+ at offset \d+ of pack pack-[\w-]+ is damaged: its bytes do not match its id/,
     )
     await reopened.close()
     writeFileSync(pack, original)
     truncateSync(pack, 2 * MiB)
     reopened = await openStore(root)
     await expect(readChunksVerified(reopened, chunks)).rejects.toThrow(
-      /pack pack-[\w-]+ is truncated/,
+      /of pack pack-[\w-]+ is damaged: the pack has 2097152 bytes, the chunk ends at byte \d+/,
     )
     await reopened.close()
   })

@@ -1,7 +1,8 @@
-import { closeSync, openSync, readSync, utimesSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync, utimesSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { ensureDir, fsError, isErrno, MlvcError, writeFileAtomic } from '../core/index.ts'
 import { formatId, hex, type ObjectKind, parseId, sha256Digest } from './cid.ts'
+import { recordDamage } from './damage.ts'
 import { decodeIdx } from './idx.ts'
 import {
   idxFilePath,
@@ -45,6 +46,18 @@ export interface Store {
   packFd(pack: number): number
   /** Stores a small object given whole; returns its id. */
   putObject(kind: ObjectKind, data: Uint8Array): string
+  /**
+   * Stores a good copy of an object whose stored copy is damaged (checked by the caller); reads
+   * use it from now on. Other processes do once the damaged copy leaves its pack's index
+   * (retireDamaged, after commit).
+   */
+  replace(digest: Uint8Array, kind: ObjectKind, data: Uint8Array): void
+  /**
+   * Records that the copy of `id` at `location` failed verification (so that fetch, pull and
+   * `fsck --repair` replace it) and returns the error to throw: it names the object, the pack and
+   * the offset, and says how to repair it.
+   */
+  damaged(id: string, location: Location, why: string): MlvcError
   writer(): PackWriter
   /** Makes every object written so far durable and visible to other processes. */
   commit(): Promise<void>
@@ -54,6 +67,10 @@ export interface Store {
   refresh(): Promise<void>
   close(): Promise<void>
 }
+
+/** What to do about a damaged object: fetch a good copy. */
+export const REPAIR_HINT =
+  'run mlvc fsck --repair to replace damaged objects with good copies from a remote'
 
 async function checkVersion(layout: StoreLayout, create: boolean): Promise<void> {
   try {
@@ -120,8 +137,17 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
         if (isErrno(err, 'ENOENT')) continue
         throw fsError(err, 'reading', path)
       }
+      let entries: ReturnType<typeof decodeIdx>
+      try {
+        entries = decodeIdx(data, path)
+      } catch (err) {
+        // A garbled index hides only its own pack's objects (they read as missing, so fetch and
+        // pull get them again); fsck reports it and `fsck --repair` rebuilds it from the pack.
+        if (err instanceof MlvcError && err.code === 'CORRUPT') continue
+        throw err
+      }
       const number = addPack(name, false)
-      for (const entry of decodeIdx(data, path)) {
+      for (const entry of entries) {
         table.add(entry.digest, {
           pack: number,
           offset: entry.offset,
@@ -152,16 +178,26 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
     while (done < target.length) {
       const n = readSync(fd, target, done, target.length - done, offset + done)
       if (n === 0) {
+        const size = fstatSync(fd).size
         throw new MlvcError(
           'CORRUPT',
-          `pack ${packs[pack]?.name} is truncated at byte ${offset + done}`,
-          {
-            hint: 'run mlvc fsck',
-          },
+          `pack ${packs[pack]?.name} is truncated: it has ${size} bytes, bytes ${offset} to ${offset + target.length} were wanted`,
+          { hint: REPAIR_HINT },
         )
       }
       done += n
     }
+  }
+
+  function damaged(id: string, location: Location, why: string): MlvcError {
+    const name = packs[location.pack]?.name ?? `#${location.pack}`
+    recordDamage(layout, { id, pack: name, offset: location.offset })
+    const what = parseId(id).kind === 'chunk' ? 'chunk' : 'manifest'
+    return new MlvcError(
+      'CORRUPT',
+      `${what} ${id} at offset ${location.offset} of pack ${name} is damaged: ${why}`,
+      { hint: REPAIR_HINT },
+    )
   }
 
   await loadIndexes()
@@ -190,20 +226,23 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
         })
       }
       const data = Buffer.allocUnsafe(location.length)
-      readPack(location.pack, location.offset, data)
-      if (!sha256Digest(data).equals(digest)) {
-        throw new MlvcError(
-          'CORRUPT',
-          `object ${id} in pack ${packs[location.pack]?.name} is corrupt`,
-          {
-            hint: 'run mlvc fsck; fetch the object again from a remote',
-          },
-        )
+      try {
+        readPack(location.pack, location.offset, data)
+      } catch (err) {
+        if (err instanceof MlvcError && err.code === 'CORRUPT')
+          throw damaged(id, location, err.message)
+        throw err
       }
+      if (!sha256Digest(data).equals(digest))
+        throw damaged(id, location, 'its bytes do not match its id')
       return data
     },
     readPack,
     packFd: fdOf,
+    damaged,
+    replace(digest, kind, data) {
+      table.set(digest, store.writer().append(digest, kind, [data]))
+    },
     putObject(kind, data) {
       const digest = sha256Digest(data)
       const known = table.get(digest)

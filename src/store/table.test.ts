@@ -36,3 +36,15 @@ test('the first location of an object wins', () => {
   expect(table.size).toBe(1)
   expect(table.get(digest)?.pack).toBe(1)
 })
+
+test('set moves an object to a new location (a good copy replacing a damaged one) or adds it', () => {
+  const table = createObjectTable()
+  const digest = sha256Digest(Buffer.from('x'))
+  const other = sha256Digest(Buffer.from('y'))
+  table.set(other, { pack: 0, offset: 5, length: 1, kind: 'manifest' })
+  table.add(digest, { pack: 1, offset: 10, length: 1, kind: 'chunk' })
+  table.set(digest, { pack: 3, offset: 30, length: 1, kind: 'chunk' })
+  expect(table.size).toBe(2)
+  expect(table.get(digest)).toEqual({ pack: 3, offset: 30, length: 1, kind: 'chunk' })
+  expect(table.get(other)).toEqual({ pack: 0, offset: 5, length: 1, kind: 'manifest' })
+})

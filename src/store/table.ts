@@ -17,6 +17,8 @@ export interface ObjectTable {
   get(digest: Uint8Array): Location | undefined
   /** Adds the object unless it is present already (the first location wins). */
   add(digest: Uint8Array, location: Location): void
+  /** Adds the object, or moves it to this location (a good copy replacing a damaged one). */
+  set(digest: Uint8Array, location: Location): void
 }
 
 const KINDS: readonly ObjectKind[] = ['chunk', 'manifest']
@@ -58,6 +60,22 @@ export function createObjectTable(): ObjectTable {
     for (let i = 0; i < count; i++) slots[findSlot(digests.subarray(i * 32, i * 32 + 32))] = i + 1
   }
 
+  function place(i: number, location: Location): void {
+    offsets[i] = location.offset
+    lengths[i] = location.length
+    packs[i] = location.pack
+    kinds[i] = KINDS.indexOf(location.kind)
+  }
+
+  function add(digest: Uint8Array, location: Location): void {
+    if (count >= capacity) grow()
+    const slot = findSlot(digest)
+    if (slots[slot] !== 0) return
+    digests.set(digest, count * 32)
+    place(count, location)
+    slots[slot] = ++count
+  }
+
   return {
     get size() {
       return count
@@ -74,16 +92,11 @@ export function createObjectTable(): ObjectTable {
         kind: KINDS[kinds[i] as number] as ObjectKind,
       }
     },
-    add(digest, location) {
-      if (count >= capacity) grow()
-      const slot = findSlot(digest)
-      if (slots[slot] !== 0) return
-      digests.set(digest, count * 32)
-      offsets[count] = location.offset
-      lengths[count] = location.length
-      packs[count] = location.pack
-      kinds[count] = KINDS.indexOf(location.kind)
-      slots[slot] = ++count
+    add,
+    set(digest, location) {
+      const entry = count === 0 ? 0 : (slots[findSlot(digest)] as number)
+      if (entry === 0) add(digest, location)
+      else place(entry - 1, location)
     },
   }
 }

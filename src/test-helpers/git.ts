@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'vitest'
 import { CLI, type CliResult, runCommand } from './index.ts'
@@ -44,4 +44,52 @@ export function gitSandbox(root: string, name: string): GitSandbox {
     },
     mlvc: (cwd, ...args) => runCommand(process.execPath, [CLI, ...args], { cwd, env }),
   }
+}
+
+/**
+ * Makes `dir` a repository with mlvc set up (mlvc must be installed for the sandbox user): *.bin
+ * and *.pt tracked, the folder `remote` as mlvc remote origin, and files above 4 MiB written by mlvc
+ * after git's checkout (a small git.inlineSmudgeLimit, so that small files exercise both paths).
+ */
+export async function mlvcRepo(user: GitSandbox, dir: string, remote: string): Promise<void> {
+  mkdirSync(dir, { recursive: true })
+  await user.git(dir, 'init', '-q')
+  await user.mlvc(dir, 'init')
+  writeFileSync(join(dir, '.mlvc/config.yaml'), 'git:\n  inlineSmudgeLimit: 4194304\n')
+  expect((await user.mlvc(dir, 'track', '*.bin', '*.pt')).code).toBe(0)
+  expect((await user.mlvc(dir, 'remote', 'add', 'origin', remote)).code).toBe(0)
+  await user.git(dir, 'add', '.gitattributes', '.mlvc')
+  await user.git(dir, 'commit', '-qm', 'track models')
+}
+
+/**
+ * Puts `text` into the index at `path` as it is, past the clean filter (as a hand-edited or
+ * damaged stub would arrive from elsewhere).
+ */
+export async function stageBlob(
+  user: GitSandbox,
+  dir: string,
+  path: string,
+  text: string,
+): Promise<void> {
+  const written = await runCommand('git', ['hash-object', '-w', '--stdin'], {
+    cwd: dir,
+    env: user.env,
+    input: text,
+  })
+  expect(written.code, written.stderr).toBe(0)
+  await user.git(
+    dir,
+    'update-index',
+    '--add',
+    '--cacheinfo',
+    `100644,${written.stdout.trim()},${path}`,
+  )
+}
+
+/** Adds and commits `path` without mlvc's filter, as on a machine where mlvc is not installed. */
+export async function commitRaw(user: GitSandbox, dir: string, path: string): Promise<void> {
+  const bypass = ['-c', 'filter.mlvc.process=', '-c', 'filter.mlvc.required=false']
+  await user.git(dir, ...bypass, 'add', path)
+  await user.git(dir, 'commit', '-qm', `${path}, raw`)
 }

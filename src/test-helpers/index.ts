@@ -104,33 +104,80 @@ export function damageFile(path: string, at: number, mask = 1): Buffer {
 }
 
 /**
- * Runs a command in its own process group and sends the group SIGINT (Ctrl-C) as soon as `ready()`
- * holds (polled every 2 ms). Resolves when it has exited: whether it was interrupted, and stderr.
+ * Runs a command in its own process group and, as soon as `ready()` holds (polled every 2 ms),
+ * calls `act` with the group's id once. Resolves when it has exited: whether `act` ran, and stderr;
+ * rejects with what `act` threw.
  */
-export function interruptWhen(
+function actWhen(
   command: string,
   args: string[],
   options: SpawnOptions,
   ready: () => boolean,
-): Promise<{ interrupted: boolean; stderr: string }> {
+  act: (group: number) => void,
+): Promise<{ acted: boolean; stderr: string }> {
   const child = spawn(command, args, { ...options, detached: true })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString()
   })
-  let interrupted = false
-  return new Promise((resolve) => {
+  let acted = false
+  let failure: unknown
+  return new Promise((resolve, reject) => {
     const timer = setInterval(() => {
-      if (!interrupted && ready()) {
-        interrupted = true
-        process.kill(-(child.pid as number), 'SIGINT')
+      if (!acted && ready()) {
+        acted = true
+        try {
+          act(child.pid as number)
+        } catch (err) {
+          failure = err
+        }
       }
     }, 2)
     child.on('close', () => {
       clearInterval(timer)
-      resolve({ interrupted, stderr })
+      if (failure) reject(failure)
+      else resolve({ acted, stderr })
     })
   })
+}
+
+/**
+ * Runs a command in its own process group and sends the group SIGINT (Ctrl-C) as soon as `ready()`
+ * holds (polled every 2 ms). Resolves when it has exited: whether it was interrupted, and stderr.
+ */
+export async function interruptWhen(
+  command: string,
+  args: string[],
+  options: SpawnOptions,
+  ready: () => boolean,
+): Promise<{ interrupted: boolean; stderr: string }> {
+  const { acted, stderr } = await actWhen(command, args, options, ready, (group) =>
+    process.kill(-group, 'SIGINT'),
+  )
+  return { interrupted: acted, stderr }
+}
+
+/**
+ * Runs a command in its own process group; as soon as `ready()` holds, stops the whole group
+ * (SIGSTOP), runs `meanwhile` (what another process does at that moment: swap a file, …), and lets
+ * it go on (SIGCONT). Resolves when it has exited: whether it was paused, and stderr.
+ */
+export async function pauseWhen(
+  command: string,
+  args: string[],
+  options: SpawnOptions,
+  ready: () => boolean,
+  meanwhile: () => void,
+): Promise<{ paused: boolean; stderr: string }> {
+  const { acted, stderr } = await actWhen(command, args, options, ready, (group) => {
+    process.kill(-group, 'SIGSTOP')
+    try {
+      meanwhile()
+    } finally {
+      process.kill(-group, 'SIGCONT')
+    }
+  })
+  return { paused: acted, stderr }
 }
 
 export { type S3Server, startRgw } from '../../services/rgw.ts'

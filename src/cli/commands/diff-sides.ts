@@ -10,6 +10,7 @@ import {
   type PathBlob,
   parseStub,
   readObjects,
+  readStub,
   type StatCache,
   type Stub,
   sameIdentity,
@@ -94,8 +95,9 @@ export async function workTreeVersion(
   if (!identity) return undefined
   const cached = options.statCache.get(path)
   if (cached && sameIdentity(cached, identity)) {
-    const stub = parseStub(Buffer.from(cached.stub), path)
-    if (stub) return { path, stub, file: abs }
+    // A stub mlvc left in the work tree is cached as it is, and may be unusable.
+    const reading = readStub(Buffer.from(cached.stub), path)
+    if (reading && 'stub' in reading) return { path, stub: reading.stub, file: abs }
   }
   const asStub = await stubInFile(abs, identity.size, path)
   if (asStub) return { path, stub: asStub }

@@ -24,18 +24,29 @@ function inlineLimit(ctx: GitContext): number {
   return value
 }
 
-/** Fetches from the default remote; a remote that fails counts as "still missing", with a warning. */
+/**
+ * Fetches from the default remote (and replaces damaged objects); a remote that fails counts as
+ * "still missing", with a warning.
+ */
 function fetcher(ctx: GitContext, io: Io, store: import('../../store/index.ts').Store) {
   let warned = false
-  return async (ids: string[]): Promise<string[]> => {
+  const told = new Set<string>()
+  return async (ids: string[]): Promise<{ missing: string[]; repaired: number }> => {
     try {
       const remote = await openConfiguredRemote(ctx)
       const report = await fetchObjects(store, remote, ids)
-      return ids.filter((id) => report.missing.includes(id))
+      for (const message of report.unreadable.filter((m) => !told.has(m))) {
+        told.add(message)
+        io.warn(`mlvc: ${message}; its objects count as absent`)
+      }
+      return {
+        missing: ids.filter((id) => report.missing.includes(id)),
+        repaired: report.repaired.length,
+      }
     } catch (err) {
       if (!warned) io.warn(`mlvc: could not fetch from the remote: ${(err as Error).message}`)
       warned = true
-      return ids
+      return { missing: ids, repaired: 0 }
     }
   }
 }

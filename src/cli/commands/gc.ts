@@ -1,3 +1,4 @@
+import { MlvcError } from '../../core/index.ts'
 import { findStubs, historyBlobs, indexBlobs } from '../../git/index.ts'
 import { gcStore } from '../../store/index.ts'
 import { type RepoContext, repoContext, withRepoStore } from '../context.ts'
@@ -15,8 +16,17 @@ export async function gitRoots(ctx: RepoContext): Promise<string[]> {
     ...(await historyBlobs(workTree, { options: ['--all', '--indexed-objects'] })),
     ...(await indexBlobs(workTree)),
   ]
-  const { stubs } = await findStubs(workTree, blobs)
-  return [...new Set(stubs.map((s) => s.stub.id))]
+  const { stubs, bad } = await findStubs(workTree, blobs)
+  // A stub from a newer mlvc may reference objects in ways this one cannot read: keep everything.
+  const newer = bad.filter((b) => b.problem.kind === 'newer')
+  if (newer.length > 0) {
+    throw new MlvcError('BAD_STUB', `${newer[0]?.problem.message}: gc cannot tell what it needs`, {
+      hint: 'upgrade mlvc before running gc',
+    })
+  }
+  // A malformed stub still keeps alive the file its id line names, if it names one.
+  const kept = bad.flatMap((b) => (b.id ? [b.id] : []))
+  return [...new Set([...stubs.map((s) => s.stub.id), ...kept])]
 }
 
 export async function gc(options: { dryRun: boolean }, io: Io): Promise<CommandResult> {

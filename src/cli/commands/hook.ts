@@ -1,6 +1,6 @@
 import { text } from 'node:stream/consumers'
 import { MlvcError } from '../../core/index.ts'
-import { describeRaw, findStubs, historyBlobs, objectInfo } from '../../git/index.ts'
+import { describeBad, describeRaw, findStubs, historyBlobs, objectInfo } from '../../git/index.ts'
 import { listRemotes } from '../../remote/index.ts'
 import { repoContext } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
@@ -34,11 +34,13 @@ export async function prePush(gitRemote: string, io: Io): Promise<CommandResult>
   }
   const options = ['--not', `--remotes=${gitRemote}`]
   const blobs = await historyBlobs(ctx.workTree, { revs: [...new Set(revs)], options })
-  const { stubs, raw } = await findStubs(ctx.workTree, blobs)
+  const { stubs, raw, bad } = await findStubs(ctx.workTree, blobs)
   if (raw.length > 0) {
     await warnIfNotInstalled(ctx, io)
     throw describeRaw(raw)
   }
+  // New commits only: a stub nobody could use is refused before others receive it.
+  if (bad.length > 0) throw describeBad(bad)
   if (stubs.length === 0) return { data: null, text: '' }
   const named = listRemotes(await freshConfig(ctx)).some((r) => r.name === gitRemote)
   try {

@@ -7,14 +7,15 @@ import {
   externalDataReason,
   keepOneSide,
   mergeStubs,
-  parseStubText,
+  readSides,
+  type SideStubs,
+  shellQuote,
   summarize,
 } from '../merge-support.ts'
 import { requireGit } from '../repo.ts'
 
 export function conflictHint(path: string): string {
-  // Commands to copy into a shell: the path in single quotes, its own quotes closed and escaped.
-  const arg = `'${path.replaceAll("'", "'\\''")}'`
+  const arg = shellQuote(path)
   return (
     `  resolve: mlvc resolve ${arg} --strategy average   (or ours, theirs, task-arithmetic:lambda=0.5, ties)\n` +
     `  or keep one side: git checkout --theirs -- ${arg} && git add ${arg}`
@@ -45,10 +46,15 @@ export async function mergeDriver(
     await copyFile(theirs, ours)
     return { data: { path, result: 'theirs' }, text: '' }
   }
-  const stubs = {
-    base: parseStubText(o, path, 'base'),
-    ours: parseStubText(a, path, 'ours'),
-    theirs: parseStubText(b, path, 'theirs'),
+  let stubs: SideStubs
+  try {
+    stubs = readSides({ base: o, ours: a, theirs: b })
+  } catch (err) {
+    if (!isMlvcError(err, 'BAD_STUB')) throw err
+    io.warn(
+      `mlvc: conflict in ${path}: ${err.message}; the work tree has our version.\n${conflictHint(path)}`,
+    )
+    return { data: { path, result: 'conflict', reason: err.message }, text: '', exitCode: 1 }
   }
   if (stubs.base && stubs.ours && stubs.theirs && stubs.ours.extra && stubs.theirs.extra) {
     const sides = { base: stubs.base, ours: stubs.ours, theirs: stubs.theirs }

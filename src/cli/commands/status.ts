@@ -69,7 +69,7 @@ async function remotePresence(
 export async function status(io: Io): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
   const installed = await warnIfNotInstalled(ctx, io)
-  const { stubs, raw } = await findStubs(ctx.workTree, await indexBlobs(ctx.workTree))
+  const { stubs, raw, bad } = await findStubs(ctx.workTree, await indexBlobs(ctx.workTree))
   const cache = await openStatCache(ctx.git.gitDir)
   const files = await withRepoStore(ctx, async (store) => {
     const onRemote = await remotePresence(ctx, store, io)
@@ -99,18 +99,26 @@ export async function status(io: Io): Promise<CommandResult> {
     lines.push(
       `${'committed raw (run git add --renormalize)'.padEnd(34)} ${''.padStart(10)}  ${quote(r.path)}`,
     )
+  for (const b of bad) lines.push(`${'unusable stub'.padEnd(34)} ${''.padStart(10)}  ${b.path}`)
+  for (const b of bad) io.warn(`mlvc: ${b.problem.message}`)
   if (lines.length === 0) lines.push('no files tracked by mlvc in the index')
   return {
-    data: { installed, files, raw: raw.map((r) => r.path) },
+    data: {
+      installed,
+      files,
+      raw: raw.map((r) => r.path),
+      bad: bad.map((b) => ({ path: b.path, message: b.problem.message })),
+    },
     text: lines.join('\n'),
-    exitCode: raw.length > 0 ? 1 : 0,
+    exitCode: raw.length + bad.length > 0 ? 1 : 0,
   }
 }
 
 /** Files stored by mlvc in a commit (default HEAD). */
 export async function lsFiles(rev: string | undefined, io: Io): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
-  const { stubs } = await findStubs(ctx.workTree, await treeBlobs(ctx.workTree, rev ?? 'HEAD'))
+  const { stubs, bad } = await findStubs(ctx.workTree, await treeBlobs(ctx.workTree, rev ?? 'HEAD'))
+  for (const b of bad) io.warn(`mlvc: ${b.problem.message}; not listed`)
   const rows = await withRepoStore(ctx, async (store) => {
     const out = []
     for (const s of stubs)

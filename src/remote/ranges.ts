@@ -1,0 +1,119 @@
+import { MlvcError, mapConcurrent, type ProgressOptions } from '../core/index.ts'
+import {
+  type Location,
+  type ObjectRef,
+  RECORD_HEADER,
+  type Store,
+  sha256Digest,
+} from '../store/index.ts'
+import type { Remote } from './remote.ts'
+import { type RemoteIndex, remotePackKey } from './remote-index.ts'
+
+export interface FetchReport {
+  /** Objects the files need. */
+  objects: number
+  fetchedObjects: number
+  fetchedBytes: number
+  requests: number
+  /** Ids neither local nor on the remote. */
+  missing: string[]
+  /** Objects whose local copy was damaged, replaced with a good copy from the remote. */
+  repaired: string[]
+  /** Damaged pack indexes on the remote (what they list counts as absent), as messages. */
+  unreadable: string[]
+}
+
+export type Located = ObjectRef & { location: Location }
+
+interface Range {
+  pack: number
+  start: number
+  end: number
+  objects: Located[]
+}
+
+/** Groups objects of one remote pack that lie close together into one range request. */
+function planRanges(objects: readonly Located[]): Range[] {
+  const sorted = [...objects].sort(
+    (a, b) => a.location.pack - b.location.pack || a.location.offset - b.location.offset,
+  )
+  const ranges: Range[] = []
+  for (const object of sorted) {
+    const { pack, offset, length } = object.location
+    const last = ranges.at(-1)
+    const gap = last ? offset - last.end : 0
+    if (
+      last &&
+      last.pack === pack &&
+      gap >= 0 &&
+      gap <= 64 * 1024 + RECORD_HEADER &&
+      offset + length - last.start <= 16 * 1024 * 1024
+    ) {
+      last.end = offset + length
+      last.objects.push(object)
+    } else {
+      ranges.push({ pack, start: offset, end: offset + length, objects: [object] })
+    }
+  }
+  return ranges
+}
+
+export interface RangeFetch {
+  store: Store
+  remote: Remote
+  index: RemoteIndex
+  report: FetchReport
+}
+
+/**
+ * Fetches the objects (located on the remote) in range requests, verifies each against its id and
+ * stores it. An object the store already holds is there only because its copy is damaged: the good
+ * one replaces it (see retireDamaged for the rest).
+ */
+export async function fetchRanges(
+  { store, remote, index, report }: RangeFetch,
+  objects: readonly Located[],
+  options: ProgressOptions & { concurrency?: number },
+): Promise<void> {
+  const ranges = planRanges(objects)
+  const total = objects.reduce((sum, o) => sum + o.location.length, 0)
+  await mapConcurrent(ranges, options.concurrency ?? 4, async (range) => {
+    if (options.signal?.aborted)
+      throw new MlvcError(
+        'INTERRUPTED',
+        `fetch from ${remote.name} interrupted; run it again to get the rest`,
+      )
+    const key = remotePackKey(index.packs[range.pack] as string)
+    const data = await remote.getRange(key, range.start, range.end - range.start)
+    report.requests++
+    for (const object of range.objects) {
+      const bytes = data.subarray(
+        object.location.offset - range.start,
+        object.location.offset - range.start + object.location.length,
+      )
+      if (!sha256Digest(bytes).equals(object.digest)) {
+        throw new MlvcError(
+          'REMOTE',
+          `remote ${remote.name}: object ${object.id} in ${key} is corrupt (its bytes do not match its id)`,
+          {
+            hint: 'nothing was stored from it; push the object again from a clone that has it',
+          },
+        )
+      }
+      if (store.lookup(object.digest)) {
+        store.replace(object.digest, object.location.kind, bytes)
+        report.repaired.push(object.id)
+      } else {
+        store.writer().append(object.digest, object.location.kind, [bytes])
+      }
+      report.fetchedObjects++
+      report.fetchedBytes += bytes.length
+    }
+    options.onProgress?.({
+      type: 'transfer',
+      direction: 'download',
+      done: report.fetchedBytes,
+      total,
+    })
+  })
+}
