@@ -272,7 +272,7 @@ describe('merges that must stop', () => {
         path: 'm',
         choose: () => parseStrategy('average', 't'),
       }),
-    ).rejects.toThrow(/chunk bafkrei\w+ in pack pack-[\w-]+ is corrupt/)
+    ).rejects.toThrow(/chunk bafkrei\w+ at offset \d+ of pack pack-[\w-]+ is damaged/)
     expect(readdirSync(reopened.layout.tmp)).toEqual([])
     await reopened.close()
   })

@@ -96,7 +96,7 @@ describe('a stored file read at offsets', () => {
     let reopened = await openStore(root)
     const file = await openStoredFile(reopened, manifest, 'm', { windowBytes: 100_000 })
     await expect(file.read(0, manifest.size)).rejects.toThrow(
-      /chunk bafkrei\w+ in pack pack-[\w-]+ is corrupt/,
+      /chunk bafkrei\w+ at offset \d+ of pack pack-[\w-]+ is damaged/,
     )
     await reopened.close()
     writeFileSync(pack, original)

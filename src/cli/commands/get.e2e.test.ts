@@ -124,7 +124,7 @@ describe('mlvc get writes only regular files', () => {
     damageFile(pack, Math.floor(statSync(pack).size / 2))
     const r = await getToFile(dir, [id, '-'], join(dir, 'piped'))
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/mlvc: chunk \S+ in pack \S+ is corrupt/)
+    expect(r.stderr).toMatch(/mlvc: chunk \S+ at offset \d+ of pack \S+ is damaged/)
     const out = readFileSync(join(dir, 'piped'))
     expect(out.length).toBeLessThan(data.length)
     expect(out.equals(data.subarray(0, out.length))).toBe(true)
