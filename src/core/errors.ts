@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'BAD_FORMAT'
   | 'UNSAFE_PATH'
   | 'MISSING_KEY'
+  | 'EXISTS'
 
 export interface MlvcErrorOptions {
   hint?: string

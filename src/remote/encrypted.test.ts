@@ -6,7 +6,8 @@ import { tempDir, writeRandomFile } from '../test-helpers/index.ts'
 import { openRemote } from './config.ts'
 import { newKey } from './crypt.ts'
 import { formatKey, saveKey } from './keyring.ts'
-import { fetchObjects, pushObjects } from './transfer.ts'
+import { pushObjects } from './push.ts'
+import { fetchObjects } from './transfer.ts'
 
 const MiB = 1024 * 1024
 const dir = tempDir('mlvc-encrypted')

@@ -1,4 +1,4 @@
-import { open, rename, rm } from 'node:fs/promises'
+import { open, rename, rm, stat } from 'node:fs/promises'
 import { MlvcError, readFull, uniqueName } from '../core/index.ts'
 import {
   HEADER_BYTES,
@@ -22,6 +22,14 @@ import type { Remote, RemoteObjectInfo } from './remote.ts'
  */
 export const MARKER_KEY = 'mlvc-encryption.json'
 const CHECK = 'mlvc key check v1'
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile()
+  } catch {
+    return false
+  }
+}
 
 /** Plaintext size of a sealed object of `size` bytes. */
 function plainSize(size: number): number {
@@ -137,13 +145,31 @@ export function encryptedRemote(inner: Remote, loadKey: () => Promise<MasterKey>
       const plain = typeof data === 'string' ? Buffer.from(data) : data
       await inner.put(await sealedKey(key), sealObject(master, key, plain), options)
     },
+    async create(key, data, options) {
+      const { key: master } = await unlock()
+      const plain = typeof data === 'string' ? Buffer.from(data) : data
+      return inner.create(await sealedKey(key), sealObject(master, key, plain), options)
+    },
     async upload(path, key, options) {
-      const tmp = `${path}.${uniqueName('sealed')}`
+      // A resumable upload reuses the sealed file an interrupted one left (sealing again would
+      // draw a new salt: other bytes, so nothing already sent could be kept).
+      const sealed = options?.resumable ? `${path}.sealed` : `${path}.${uniqueName('sealed')}`
+      let keep = false
       try {
-        await encryptFile(path, key, tmp)
-        await inner.upload(tmp, await sealedKey(key), options)
+        if (!options?.resumable || !(await isFile(sealed))) {
+          const tmp = `${sealed}.${uniqueName('tmp')}`
+          try {
+            await encryptFile(path, key, tmp)
+            await rename(tmp, sealed)
+          } finally {
+            await rm(tmp, { force: true })
+          }
+        }
+        keep = options?.resumable === true
+        await inner.upload(sealed, await sealedKey(key), options)
+        keep = false
       } finally {
-        await rm(tmp, { force: true })
+        if (!keep) await rm(sealed, { force: true })
       }
     },
     async delete(key, options) {

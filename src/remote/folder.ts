@@ -121,13 +121,26 @@ export function folderRemote(name: string, url: string): Remote {
         throw remoteError(err, name, 'writing', path)
       }
     },
-    async upload(path, key) {
+    async create(key, data) {
+      const path = pathOf(key)
+      try {
+        await mkdir(dirname(path), { recursive: true })
+        await writeFileAtomic(path, data, { fsync: false, replace: 'none' })
+        return true
+      } catch (err) {
+        // Rule 'none' links the new file into place, which fails when anything is there.
+        if (err instanceof MlvcError && err.code === 'USAGE') return false
+        throw remoteError(err, name, 'writing', path)
+      }
+    },
+    async upload(path, key, options) {
       const target = pathOf(key)
       let tmp: string | undefined
       try {
         tmp = await tempFor(target)
         await copyFile(path, tmp)
         await rename(tmp, target)
+        options?.onBytes?.((await stat(target)).size)
       } catch (err) {
         if (tmp) await rm(tmp, { force: true })
         throw remoteError(err, name, 'uploading to', target)

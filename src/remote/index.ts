@@ -5,6 +5,7 @@ export { folderPath, folderRemote } from './folder.ts'
 export { formatKey, keyDir, loadKey, parseKey, saveKey } from './keyring.ts'
 export { checkKey } from './keys.ts'
 export { probeRemote, type RemoteKind, type RemoteStatus, remoteKind } from './probe.ts'
+export { type PushReport, pushObjects } from './push.ts'
 export type { Remote, RemoteCallOptions, RemoteObjectInfo } from './remote.ts'
 export { loadRemoteIndex, type RemoteIndex } from './remote-index.ts'
 export { type RepairReport, repairFromRemote } from './repair.ts'
@@ -14,7 +15,5 @@ export {
   type FetchOptions,
   type FetchReport,
   fetchObjects,
-  type PushReport,
-  pushObjects,
   type TransferOptions,
 } from './transfer.ts'

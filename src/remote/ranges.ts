@@ -84,7 +84,9 @@ export async function fetchRanges(
         `fetch from ${remote.name} interrupted; run it again to get the rest`,
       )
     const key = remotePackKey(index.packs[range.pack] as string)
-    const data = await remote.getRange(key, range.start, range.end - range.start)
+    const data = await remote.getRange(key, range.start, range.end - range.start, {
+      signal: options.signal,
+    })
     report.requests++
     for (const object of range.objects) {
       const bytes = data.subarray(

@@ -40,7 +40,8 @@ export function remoteIdxKey(name: string): string {
   return `${PACKS_PREFIX}${name}.idx`
 }
 
-function cacheDir(store: Store, remote: Remote): string {
+/** This store's folder for what it knows of `remote` (its pack indexes, packs waiting to go). */
+export function remoteCacheDir(store: Store, remote: Remote): string {
   const hash = createHash('sha256').update(remote.url).digest('hex').slice(0, 16)
   return join(store.layout.root, 'remotes', hash)
 }
@@ -67,7 +68,7 @@ async function readCached(path: string): Promise<IdxEntry[] | undefined> {
 }
 
 export async function loadRemoteIndex(store: Store, remote: Remote): Promise<RemoteIndex> {
-  const dir = cacheDir(store, remote)
+  const dir = remoteCacheDir(store, remote)
   await ensureDir(dir)
   const cached = await cachedNames(dir)
   const packs: string[] = []
@@ -111,7 +112,7 @@ export async function cacheUploadedIndex(
   name: string,
   idx: Buffer,
 ): Promise<void> {
-  const dir = cacheDir(store, remote)
+  const dir = remoteCacheDir(store, remote)
   await ensureDir(dir)
   await writeFileAtomic(join(dir, `${name}.idx`), idx, { fsync: false })
 }

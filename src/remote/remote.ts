@@ -8,6 +8,12 @@ export interface RemoteCallOptions {
   signal?: AbortSignal | undefined
   /** Called as bytes of an upload or download are sent or received (for progress). */
   onBytes?: ((bytes: number) => void) | undefined
+  /**
+   * upload: the same file (unchanged) will be uploaded to the same key again if this attempt is
+   * interrupted, so the remote may keep what it needs beside the file (`<path>.upload.json`) to
+   * send only the rest next time, instead of abandoning the part already sent.
+   */
+  resumable?: boolean | undefined
 }
 
 /**
@@ -36,6 +42,11 @@ export interface Remote {
   download(key: string, path: string, options?: RemoteCallOptions): Promise<void>
   /** Stores a whole object. */
   put(key: string, data: Uint8Array | string, options?: RemoteCallOptions): Promise<void>
+  /**
+   * Stores a whole object only if no object has that key (atomically: of two concurrent creates
+   * one wins); false when one existed.
+   */
+  create(key: string, data: Uint8Array | string, options?: RemoteCallOptions): Promise<boolean>
   /** Streams a local file into an object. */
   upload(path: string, key: string, options?: RemoteCallOptions): Promise<void>
   /** Removes an object; absent objects are not an error. */

@@ -11,8 +11,9 @@ import {
 } from '../store/index.ts'
 import { damageFile, onlyPack, tempDir, writeRandomFile } from '../test-helpers/index.ts'
 import { folderRemote } from './folder.ts'
+import { pushObjects } from './push.ts'
 import { repairFromRemote } from './repair.ts'
-import { fetchObjects, pushObjects } from './transfer.ts'
+import { fetchObjects } from './transfer.ts'
 
 const MiB = 1024 * 1024
 const dir = tempDir('mlvc-repair')

@@ -73,6 +73,9 @@ export function s3Error(err: unknown, ctx: S3ErrorContext): MlvcError {
   if (name === 'NoSuchKey' || name === 'NotFound' || (http === 404 && name !== 'NoSuchBucket')) {
     return new MlvcError('NOT_FOUND', `${where}: not found`, { cause: err })
   }
+  if (name === 'PreconditionFailed' || http === 412) {
+    return new MlvcError('EXISTS', `${where}: exists already`, { cause: err })
+  }
   if (name === 'NoSuchBucket') {
     const bucket = /^s3:\/\/([^/]+)/.exec(ctx.key)?.[1] ?? ''
     return new MlvcError('REMOTE', `remote ${ctx.remote}: bucket ${bucket} does not exist`, {

@@ -13,9 +13,10 @@ import {
   writeRandomFile,
 } from '../test-helpers/index.ts'
 import { openRemote } from './config.ts'
+import { pushObjects } from './push.ts'
 import type { Remote } from './remote.ts'
 import { s3Remote } from './s3.ts'
-import { fetchObjects, pushObjects } from './transfer.ts'
+import { fetchObjects } from './transfer.ts'
 
 const MiB = 1024 * 1024
 const dir = tempDir('mlvc-s3')
@@ -186,6 +187,44 @@ describe('faults between mlvc and the server (a fault-injecting proxy)', () => {
       "remote flaky: listing s3://mlvc-remote/flaky/: the server's answer is not an S3 listing",
     )
     proxy.rule = () => undefined
+  })
+
+  test('a push interrupted halfway resumes its multipart upload: parts already sent are not sent again', async () => {
+    const store = await openStore(join(dir, 'store-e'), { create: true })
+    const path = join(dir, 'e.bin')
+    writeRandomFile(path, 60 * MiB, 11)
+    const id = (await ingestFile(store, path)).id
+    await store.commit()
+    const remote = s3Remote(
+      'resume',
+      's3://mlvc-remote/resume',
+      { bucket: 'mlvc-remote', prefix: 'resume', endpoint: proxy.endpoint },
+      { partSize: 5 * MiB, partConcurrency: 2 },
+    )
+    const parts = () => proxy.log.filter((r) => r.method === 'PUT' && r.url.includes('partNumber='))
+    proxy.log.length = 0
+    const controller = new AbortController()
+    const first = pushObjects(store, remote, [id], {
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type === 'transfer' && e.done >= 25 * MiB) controller.abort()
+      },
+    })
+    await expect(first).rejects.toMatchObject({ code: 'INTERRUPTED' })
+    const sentBefore = parts().length
+    expect(sentBefore).toBeGreaterThanOrEqual(5)
+    expect(sentBefore).toBeLessThan(12)
+    const second = await pushObjects(store, remote, [id])
+    expect(second.resumed).toBe(1)
+    // 60 MiB in 5 MiB parts is 12 parts (plus a small pack of manifests); at most the parts in
+    // flight when Ctrl-C came are sent twice.
+    expect(parts().length).toBeLessThanOrEqual(12 + 2)
+    expect(second.sentBytes).toBeLessThan(40 * MiB)
+    const other = await openStore(join(dir, 'store-f'), { create: true })
+    expect((await fetchObjects(other, remote, [id])).missing).toEqual([])
+    await materialize(other, id, join(dir, 'e.out'))
+    expect(readFileSync(join(dir, 'e.out')).equals(readFileSync(path))).toBe(true)
+    await Promise.all([store.close(), other.close()])
   })
 
   test('a byte corrupted in transit: fetch refuses the object, stores nothing, the next fetch completes', async () => {

@@ -1,10 +1,10 @@
 import { createWriteStream } from 'node:fs'
-import { open, rename, rm } from 'node:fs/promises'
+import { open, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { S3Client } from '@aws-sdk/client-s3'
-import { ensureDir, MlvcError, mapConcurrent, uniqueName } from '../core/index.ts'
+import { ensureDir, MlvcError, mapConcurrent, readFull, uniqueName } from '../core/index.ts'
 import { checkKey } from './keys.ts'
 import type { Remote, RemoteCallOptions, RemoteObjectInfo } from './remote.ts'
 import { type RetryPolicy, withRetries } from './retry.ts'
@@ -140,12 +140,110 @@ export function s3Remote(
     return Buffer.concat(chunks)
   }
 
-  async function uploadParts(path: string, key: string, size: number, options?: RemoteCallOptions) {
-    const created = await send('starting an upload of', key, options, (s3, sdk, o) =>
-      s3.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: keyOf(key) }), o),
-    )
-    const uploadId = created.UploadId
-    if (!uploadId) throw new MlvcError('REMOTE', `remote ${name}: the server returned no upload id`)
+  /** What a resumable multipart upload keeps beside its file to go on after an interruption. */
+  interface UploadState {
+    key: string
+    uploadId: string
+    size: number
+    mtimeMs: number
+    partSize: number
+  }
+
+  async function readState(file: string): Promise<UploadState | undefined> {
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as UploadState
+    } catch {
+      return undefined
+    }
+  }
+
+  function abortUpload(key: string, uploadId: string): Promise<unknown> {
+    return send('aborting the upload of', key, undefined, (s3, sdk, o) =>
+      s3.send(
+        new sdk.AbortMultipartUploadCommand({
+          Bucket: bucket,
+          Key: keyOf(key),
+          UploadId: uploadId,
+        }),
+        o,
+      ),
+    ).catch(() => undefined)
+  }
+
+  /** Parts of an unfinished upload already on the server: part number → ETag. */
+  async function uploadedParts(
+    key: string,
+    uploadId: string,
+    size: number,
+  ): Promise<Map<number, string>> {
+    const done = new Map<number, string>()
+    let marker: string | undefined
+    do {
+      const page = await send('resuming the upload of', key, undefined, (s3, sdk, o) =>
+        s3.send(
+          new sdk.ListPartsCommand({
+            Bucket: bucket,
+            Key: keyOf(key),
+            UploadId: uploadId,
+            ...(marker ? { PartNumberMarker: marker } : {}),
+          }),
+          o,
+        ),
+      )
+      for (const part of page.Parts ?? []) {
+        const n = part.PartNumber ?? 0
+        const expected = Math.min(partSize, size - (n - 1) * partSize)
+        if (n > 0 && part.ETag && part.Size === expected) done.set(n, part.ETag)
+      }
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined
+    } while (marker)
+    return done
+  }
+
+  /**
+   * A multipart upload, `partConcurrency` parts in flight. Resumable: the upload id is kept beside
+   * the file, and a later call for the same unchanged file and key sends only the parts the server
+   * lacks. Otherwise, or when the file changed, a failed upload is aborted: parts are never left
+   * behind to be billed (`mlvc gc --remote` aborts those a killed process left).
+   */
+  async function uploadParts(
+    path: string,
+    key: string,
+    size: number,
+    mtimeMs: number,
+    options?: RemoteCallOptions,
+  ) {
+    const stateFile = `${path}.upload.json`
+    let state = options?.resumable ? await readState(stateFile) : undefined
+    let done = new Map<number, string>()
+    if (state) {
+      const same =
+        state.key === keyOf(key) &&
+        state.size === size &&
+        state.mtimeMs === mtimeMs &&
+        state.partSize === partSize
+      if (same) {
+        try {
+          done = await uploadedParts(key, state.uploadId, size)
+        } catch (err) {
+          if (!(err instanceof MlvcError && err.code === 'NOT_FOUND')) throw err
+          state = undefined
+        }
+      } else {
+        await abortUpload(key, state.uploadId)
+        state = undefined
+      }
+    }
+    if (!state) {
+      const created = await send('starting an upload of', key, options, (s3, sdk, o) =>
+        s3.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: keyOf(key) }), o),
+      )
+      if (!created.UploadId)
+        throw new MlvcError('REMOTE', `remote ${name}: the server returned no upload id`)
+      state = { key: keyOf(key), uploadId: created.UploadId, size, mtimeMs, partSize }
+      if (options?.resumable) await writeFile(stateFile, JSON.stringify(state))
+    }
+    const uploadId = state.uploadId
     const handle = await open(path, 'r')
     try {
       const count = Math.ceil(size / partSize)
@@ -153,10 +251,11 @@ export function s3Remote(
         Array.from({ length: count }, (_, i) => i),
         partConcurrency,
         async (i) => {
+          const known = done.get(i + 1)
+          if (known) return { ETag: known, PartNumber: i + 1 }
           const length = Math.min(partSize, size - i * partSize)
           const body = Buffer.allocUnsafe(length)
-          const { bytesRead } = await handle.read(body, 0, length, i * partSize)
-          if (bytesRead !== length) {
+          if ((await readFull(handle, body, i * partSize)) !== length) {
             throw new MlvcError('IO', `${path} changed while it was uploaded to remote ${name}`)
           }
           const out = await send('uploading a part of', key, options, (s3, sdk, o) =>
@@ -187,19 +286,9 @@ export function s3Remote(
           o,
         ),
       )
+      await rm(stateFile, { force: true })
     } catch (err) {
-      // Never leave parts behind to be billed: abort (best effort; `mlvc gc --remote` aborts
-      // uploads left by a killed process).
-      await send('aborting the upload of', key, undefined, (s3, sdk, o) =>
-        s3.send(
-          new sdk.AbortMultipartUploadCommand({
-            Bucket: bucket,
-            Key: keyOf(key),
-            UploadId: uploadId,
-          }),
-          o,
-        ),
-      ).catch(() => undefined)
+      if (!options?.resumable) await abortUpload(key, uploadId)
       throw err
     } finally {
       await handle.close()
@@ -314,15 +403,38 @@ export function s3Remote(
         ),
       )
     },
+    async create(key, data, options) {
+      const body = typeof data === 'string' ? Buffer.from(data) : data
+      try {
+        await send('writing', key, options, (s3, sdk, o) =>
+          s3.send(
+            new sdk.PutObjectCommand({
+              Bucket: bucket,
+              Key: keyOf(key),
+              Body: body,
+              ContentLength: body.length,
+              IfNoneMatch: '*',
+            }),
+            o,
+          ),
+        )
+        return true
+      } catch (err) {
+        if (err instanceof MlvcError && err.code === 'EXISTS') return false
+        throw err
+      }
+    },
     async upload(path, key, options) {
       const handle = await open(path, 'r')
       let size: number
+      let mtimeMs: number
       try {
-        size = (await handle.stat()).size
+        ;({ size, mtimeMs } = await handle.stat())
         if (size <= threshold) {
           const body = Buffer.allocUnsafe(size)
-          const { bytesRead } = await handle.read(body, 0, size, 0)
-          if (bytesRead !== size) throw new MlvcError('IO', `${path} changed while it was read`)
+          if ((await readFull(handle, body, 0)) !== size) {
+            throw new MlvcError('IO', `${path} changed while it was read`)
+          }
           await send('uploading to', key, options, (s3, sdk, o) =>
             s3.send(
               new sdk.PutObjectCommand({
@@ -334,12 +446,13 @@ export function s3Remote(
               o,
             ),
           )
+          options?.onBytes?.(size)
           return
         }
       } finally {
         await handle.close()
       }
-      await uploadParts(path, key, size, options)
+      await uploadParts(path, key, size, mtimeMs, options)
     },
     async delete(key, options) {
       await send('deleting', key, options, (s3, sdk, o) =>

@@ -1,0 +1,274 @@
+import { renameSync, writeFileSync } from 'node:fs'
+import { readdir, readFile, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ensureDir, fsError, isErrno, MlvcError, uniqueName } from '../core/index.ts'
+import {
+  closure,
+  createPackFile,
+  decodeManifest,
+  type Location,
+  MAX_PACK_BYTES,
+  type ObjectRef,
+  parseId,
+  type Store,
+  sha256Digest,
+} from '../store/index.ts'
+import type { Remote } from './remote.ts'
+import {
+  cacheUploadedIndex,
+  loadRemoteIndex,
+  remoteCacheDir,
+  remoteIdxKey,
+  remotePackKey,
+} from './remote-index.ts'
+import type { TransferOptions } from './transfer.ts'
+
+export interface PushReport {
+  /** Objects (manifests and chunks) the pushed files need. */
+  objects: number
+  /** Of those, already on the remote. */
+  present: number
+  uploadedObjects: number
+  /** Bytes of the objects published (packs an interrupted push left and this one finished included). */
+  uploadedBytes: number
+  /** Bytes this push actually sent (less than the packs' size when it resumed uploads). */
+  sentBytes: number
+  packs: number
+  /** Packs an interrupted push left, finished by this one. */
+  resumed: number
+}
+
+type Wanted = ObjectRef & { location: Location }
+
+async function uploadRank(store: Store, want: Wanted): Promise<number> {
+  if (parseId(want.id).kind === 'chunk') return 0
+  const manifest = decodeManifest(await store.readObject(want.id), want.id)
+  switch (manifest.type) {
+    case 'blob':
+    case 'part':
+      return 1
+    case 'delta':
+      return 2 + manifest.depth
+    case 'file':
+      return 1000
+  }
+}
+
+function readLocal(store: Store, want: Wanted): Buffer {
+  const data = Buffer.allocUnsafe(want.location.length)
+  store.readPack(want.location.pack, want.location.offset, data)
+  if (!sha256Digest(data).equals(want.digest))
+    throw store.damaged(want.id, want.location, 'its bytes do not match its id; not pushing it')
+  return data
+}
+
+/** A pack built for the remote, waiting in `<store>/remotes/<remote>/outgoing/` until it is sent. */
+interface Outgoing {
+  name: string
+  pack: string
+  idx: string
+  objects: number
+  bytes: number
+}
+
+function outgoingDir(store: Store, remote: Remote): string {
+  return join(remoteCacheDir(store, remote), 'outgoing')
+}
+
+/** Packs an interrupted push built but did not finish sending, oldest first. */
+async function leftOutgoing(dir: string): Promise<Outgoing[]> {
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return []
+    throw fsError(err, 'listing', dir)
+  }
+  const out: Outgoing[] = []
+  // `<name>.json` records; `<name>.pack.upload.json` is a remote's resumable upload state.
+  for (const file of names.filter((n) => n.endsWith('.json') && !n.includes('.pack')).sort()) {
+    try {
+      out.push(JSON.parse(await readFile(join(dir, file), 'utf8')) as Outgoing)
+    } catch {
+      // a record cut short by a crash: its pack is rebuilt from the store if still needed
+    }
+  }
+  return out
+}
+
+/**
+ * Uploads the objects the given files (manifest ids) need and the remote lacks, as packs of about
+ * 64 MiB: one upload per pack (multipart on S3) and one request per index.
+ *
+ * Order: chunks first, then manifests from the leaves up, and a pack's index — which is what makes
+ * its objects visible on the remote — only after the indexes of every pack before it. Packs are
+ * built while earlier ones upload, `packsInFlight` at a time, but a manifest on the remote always
+ * has what it references there, whenever a push stops.
+ *
+ * Resumption: a pack is built into this store's outgoing folder for the remote and stays there
+ * until its index is published; an interrupted push leaves it (and the remote's resumable upload
+ * state beside it), and the next push finishes those packs first, sending only what the remote
+ * lacks of them, then plans the rest.
+ */
+export async function pushObjects(
+  store: Store,
+  remote: Remote,
+  roots: Iterable<string>,
+  options: TransferOptions & { packsInFlight?: number } = {},
+): Promise<PushReport> {
+  const dir = outgoingDir(store, remote)
+  const report: PushReport = {
+    objects: 0,
+    present: 0,
+    uploadedObjects: 0,
+    uploadedBytes: 0,
+    sentBytes: 0,
+    packs: 0,
+    resumed: 0,
+  }
+  let sent = 0
+  let total = 0
+  const progress = (bytes: number) => {
+    sent += bytes
+    report.sentBytes += bytes
+    options.onProgress?.({ type: 'transfer', direction: 'upload', done: sent, total })
+  }
+  const interrupted = () =>
+    new MlvcError(
+      'INTERRUPTED',
+      `push to ${remote.name} interrupted; run it again to send the rest`,
+    )
+
+  async function send(pack: Outgoing): Promise<void> {
+    await remote.upload(pack.pack, remotePackKey(pack.name), {
+      signal: options.signal,
+      onBytes: progress,
+      resumable: true,
+    })
+  }
+
+  async function publish(pack: Outgoing): Promise<void> {
+    // Ctrl-C: what is not published stays outgoing, for the next push to finish.
+    if (options.signal?.aborted) throw interrupted()
+    const idx = await readFile(pack.idx)
+    await remote.create(remoteIdxKey(pack.name), idx, { signal: options.signal })
+    await cacheUploadedIndex(store, remote, pack.name, idx)
+    report.packs++
+    report.uploadedObjects += pack.objects
+    report.uploadedBytes += pack.bytes
+    await Promise.all(
+      [`${pack.name}.json`, `${pack.name}.idx`].map((f) => rm(join(dir, f), { force: true })),
+    )
+    for (const f of await readdir(dir)) {
+      if (f.startsWith(`${pack.name}.pack`)) await rm(join(dir, f), { force: true })
+    }
+  }
+
+  // Packs a previous push left: finish them first, in the order they were built. One whose upload
+  // completed (it stopped before the index) is not sent again.
+  for (const pack of await leftOutgoing(dir)) {
+    if (options.signal?.aborted) throw interrupted()
+    total += pack.bytes
+    const there = await remote.head(remotePackKey(pack.name), { signal: options.signal })
+    const size = (await stat(pack.pack)).size
+    if (there?.size !== size) await send(pack)
+    else sent += size
+    await publish(pack)
+    report.resumed++
+  }
+
+  const index = await loadRemoteIndex(store, remote)
+  const { objects: wanted, missing } = await closure(store, roots)
+  const absent = missing.filter((ref) => !index.lookup(ref.digest)).map((ref) => ref.id)
+  if (absent.length > 0) {
+    throw new MlvcError(
+      'MISSING_OBJECT',
+      `cannot push ${absent[0]}: it is neither in the local store nor on remote ${remote.name}`,
+      { hint: 'fetch it from the remote that has it (mlvc fetch REMOTE), then push again' },
+    )
+  }
+  const toSend: Wanted[] = []
+  for (const w of wanted.values()) {
+    const location = index.lookup(w.digest) ? undefined : store.lookup(w.digest)
+    if (location) toSend.push({ ...w, location })
+  }
+  const rank = new Map<Wanted, number>()
+  for (const w of toSend) rank.set(w, await uploadRank(store, w))
+  toSend.sort(
+    (a, b) =>
+      (rank.get(a) ?? 0) - (rank.get(b) ?? 0) ||
+      a.location.pack - b.location.pack ||
+      a.location.offset - b.location.offset,
+  )
+  report.objects = wanted.size
+  report.present = wanted.size - toSend.length
+  for (const w of toSend) total += w.location.length
+
+  await ensureDir(dir)
+  const packsInFlight = Math.max(1, options.packsInFlight ?? 2)
+  // Uploads run concurrently; indexes are published strictly in build order (see above).
+  let published: Promise<void> = Promise.resolve()
+  const running = new Set<Promise<void>>()
+  let failure: { err: unknown } | undefined
+  let next = 0
+  while (next < toSend.length && !failure) {
+    if (options.signal?.aborted) {
+      failure = { err: interrupted() }
+      break
+    }
+    const pack = buildPack(store, dir, toSend, next)
+    next += pack.objects
+    const uploaded = send(pack)
+    published = Promise.all([published, uploaded]).then(() => publish(pack))
+    const done = published
+    const tracked = done.then(
+      () => {
+        running.delete(tracked)
+      },
+      (err: unknown) => {
+        running.delete(tracked)
+        failure ??= { err }
+      },
+    )
+    running.add(tracked)
+    if (running.size >= packsInFlight) await Promise.race(running)
+  }
+  await Promise.all(running)
+  if (failure) {
+    const err = failure.err
+    throw options.signal?.aborted && !(err instanceof MlvcError && err.code !== 'INTERRUPTED')
+      ? interrupted()
+      : err
+  }
+  return report
+}
+
+/**
+ * Writes objects[from…] into a new outgoing pack of at most ~64 MiB, with its index and the record
+ * that makes a later push resume it (written last, atomically, before any upload starts).
+ */
+function buildPack(store: Store, dir: string, objects: readonly Wanted[], from: number): Outgoing {
+  const name = uniqueName('pack')
+  const path = join(dir, `${name}.pack`)
+  const builder = createPackFile(path)
+  let i = from
+  let bytes = 0
+  while (i < objects.length && builder.size < MAX_PACK_BYTES) {
+    const want = objects[i++] as Wanted
+    const data = readLocal(store, want)
+    builder.append(want.digest, want.location.kind, data)
+    bytes += data.length
+  }
+  const pack: Outgoing = {
+    name,
+    pack: path,
+    idx: join(dir, `${name}.idx`),
+    objects: i - from,
+    bytes,
+  }
+  writeFileSync(pack.idx, builder.finish())
+  const record = join(dir, `${name}.json`)
+  writeFileSync(`${record}.tmp`, JSON.stringify(pack))
+  renameSync(`${record}.tmp`, record)
+  return pack
+}
