@@ -175,6 +175,7 @@ export function encryptedRemote(inner: Remote, loadKey: () => Promise<MasterKey>
     async delete(key, options) {
       await inner.delete(await sealedKey(key), options)
     },
+    ...(inner.abandonedUploads ? { abandonedUploads: inner.abandonedUploads.bind(inner) } : {}),
   }
 
   async function encryptFile(path: string, name: string, out: string): Promise<void> {

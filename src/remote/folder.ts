@@ -46,7 +46,12 @@ export function folderRemote(name: string, url: string): Remote {
       const path = join(dir, entry.name)
       if (entry.isDirectory()) yield* walk(path)
       else if (entry.isFile()) {
-        yield { key: relative(root, path).split(sep).join('/'), size: (await stat(path)).size }
+        const info = await stat(path)
+        yield {
+          key: relative(root, path).split(sep).join('/'),
+          size: info.size,
+          modified: info.mtime,
+        }
       }
     }
   }

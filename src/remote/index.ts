@@ -2,6 +2,13 @@ export { chooseRemote, listRemotes, openRemote, type RemoteSpec } from './config
 export { type MasterKey, newKey } from './crypt.ts'
 export { MARKER_KEY } from './encrypted.ts'
 export { folderPath, folderRemote } from './folder.ts'
+export {
+  fsckRemote,
+  type RemoteFsckOptions,
+  type RemoteFsckReport,
+  type RemoteIssue,
+} from './fsck.ts'
+export { gcRemote, type RemoteGcOptions, type RemoteGcReport } from './gc.ts'
 export { formatKey, keyDir, loadKey, parseKey, saveKey } from './keyring.ts'
 export { checkKey } from './keys.ts'
 export { probeRemote, type RemoteKind, type RemoteStatus, remoteKind } from './probe.ts'

@@ -13,6 +13,7 @@ import {
   type Store,
   sha256Digest,
 } from '../store/index.ts'
+import { lockForPush } from './lock.ts'
 import type { Remote } from './remote.ts'
 import {
   cacheUploadedIndex,
@@ -164,83 +165,92 @@ export async function pushObjects(
     }
   }
 
-  // Packs a previous push left: finish them first, in the order they were built. One whose upload
-  // completed (it stopped before the index) is not sent again.
-  for (const pack of await leftOutgoing(dir)) {
-    if (options.signal?.aborted) throw interrupted()
-    total += pack.bytes
-    const there = await remote.head(remotePackKey(pack.name), { signal: options.signal })
-    const size = (await stat(pack.pack)).size
-    if (there?.size !== size) await send(pack)
-    else sent += size
-    await publish(pack)
-    report.resumed++
+  const lock = await lockForPush(remote)
+  try {
+    return await pushLocked()
+  } finally {
+    await lock.release()
   }
 
-  const index = await loadRemoteIndex(store, remote)
-  const { objects: wanted, missing } = await closure(store, roots)
-  const absent = missing.filter((ref) => !index.lookup(ref.digest)).map((ref) => ref.id)
-  if (absent.length > 0) {
-    throw new MlvcError(
-      'MISSING_OBJECT',
-      `cannot push ${absent[0]}: it is neither in the local store nor on remote ${remote.name}`,
-      { hint: 'fetch it from the remote that has it (mlvc fetch REMOTE), then push again' },
-    )
-  }
-  const toSend: Wanted[] = []
-  for (const w of wanted.values()) {
-    const location = index.lookup(w.digest) ? undefined : store.lookup(w.digest)
-    if (location) toSend.push({ ...w, location })
-  }
-  const rank = new Map<Wanted, number>()
-  for (const w of toSend) rank.set(w, await uploadRank(store, w))
-  toSend.sort(
-    (a, b) =>
-      (rank.get(a) ?? 0) - (rank.get(b) ?? 0) ||
-      a.location.pack - b.location.pack ||
-      a.location.offset - b.location.offset,
-  )
-  report.objects = wanted.size
-  report.present = wanted.size - toSend.length
-  for (const w of toSend) total += w.location.length
-
-  await ensureDir(dir)
-  const packsInFlight = Math.max(1, options.packsInFlight ?? 2)
-  // Uploads run concurrently; indexes are published strictly in build order (see above).
-  let published: Promise<void> = Promise.resolve()
-  const running = new Set<Promise<void>>()
-  let failure: { err: unknown } | undefined
-  let next = 0
-  while (next < toSend.length && !failure) {
-    if (options.signal?.aborted) {
-      failure = { err: interrupted() }
-      break
+  async function pushLocked(): Promise<PushReport> {
+    // Packs a previous push left: finish them first, in the order they were built. One whose upload
+    // completed (it stopped before the index) is not sent again.
+    for (const pack of await leftOutgoing(dir)) {
+      if (options.signal?.aborted) throw interrupted()
+      total += pack.bytes
+      const there = await remote.head(remotePackKey(pack.name), { signal: options.signal })
+      const size = (await stat(pack.pack)).size
+      if (there?.size !== size) await send(pack)
+      else sent += size
+      await publish(pack)
+      report.resumed++
     }
-    const pack = buildPack(store, dir, toSend, next)
-    next += pack.objects
-    const uploaded = send(pack)
-    published = Promise.all([published, uploaded]).then(() => publish(pack))
-    const done = published
-    const tracked = done.then(
-      () => {
-        running.delete(tracked)
-      },
-      (err: unknown) => {
-        running.delete(tracked)
-        failure ??= { err }
-      },
+
+    const index = await loadRemoteIndex(store, remote)
+    const { objects: wanted, missing } = await closure(store, roots)
+    const absent = missing.filter((ref) => !index.lookup(ref.digest)).map((ref) => ref.id)
+    if (absent.length > 0) {
+      throw new MlvcError(
+        'MISSING_OBJECT',
+        `cannot push ${absent[0]}: it is neither in the local store nor on remote ${remote.name}`,
+        { hint: 'fetch it from the remote that has it (mlvc fetch REMOTE), then push again' },
+      )
+    }
+    const toSend: Wanted[] = []
+    for (const w of wanted.values()) {
+      const location = index.lookup(w.digest) ? undefined : store.lookup(w.digest)
+      if (location) toSend.push({ ...w, location })
+    }
+    const rank = new Map<Wanted, number>()
+    for (const w of toSend) rank.set(w, await uploadRank(store, w))
+    toSend.sort(
+      (a, b) =>
+        (rank.get(a) ?? 0) - (rank.get(b) ?? 0) ||
+        a.location.pack - b.location.pack ||
+        a.location.offset - b.location.offset,
     )
-    running.add(tracked)
-    if (running.size >= packsInFlight) await Promise.race(running)
+    report.objects = wanted.size
+    report.present = wanted.size - toSend.length
+    for (const w of toSend) total += w.location.length
+
+    await ensureDir(dir)
+    const packsInFlight = Math.max(1, options.packsInFlight ?? 2)
+    // Uploads run concurrently; indexes are published strictly in build order (see above).
+    let published: Promise<void> = Promise.resolve()
+    const running = new Set<Promise<void>>()
+    let failure: { err: unknown } | undefined
+    let next = 0
+    while (next < toSend.length && !failure) {
+      if (options.signal?.aborted) {
+        failure = { err: interrupted() }
+        break
+      }
+      const pack = buildPack(store, dir, toSend, next)
+      next += pack.objects
+      const uploaded = send(pack)
+      published = Promise.all([published, uploaded]).then(() => publish(pack))
+      const done = published
+      const tracked = done.then(
+        () => {
+          running.delete(tracked)
+        },
+        (err: unknown) => {
+          running.delete(tracked)
+          failure ??= { err }
+        },
+      )
+      running.add(tracked)
+      if (running.size >= packsInFlight) await Promise.race(running)
+    }
+    await Promise.all(running)
+    if (failure) {
+      const err = failure.err
+      throw options.signal?.aborted && !(err instanceof MlvcError && err.code !== 'INTERRUPTED')
+        ? interrupted()
+        : err
+    }
+    return report
   }
-  await Promise.all(running)
-  if (failure) {
-    const err = failure.err
-    throw options.signal?.aborted && !(err instanceof MlvcError && err.code !== 'INTERRUPTED')
-      ? interrupted()
-      : err
-  }
-  return report
 }
 
 /**

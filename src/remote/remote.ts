@@ -1,6 +1,8 @@
 export interface RemoteObjectInfo {
   key: string
   size: number
+  /** When it was written (listings give it; gc keeps what is younger than its grace period). */
+  modified?: Date | undefined
 }
 
 export interface RemoteCallOptions {
@@ -49,6 +51,12 @@ export interface Remote {
   create(key: string, data: Uint8Array | string, options?: RemoteCallOptions): Promise<boolean>
   /** Streams a local file into an object. */
   upload(path: string, key: string, options?: RemoteCallOptions): Promise<void>
+  /**
+   * Aborts uploads begun before `before` and never finished (S3 multipart uploads a killed process
+   * left, which the provider bills until aborted); returns how many (found, with `dryRun`).
+   * Remotes without such uploads do not have this method.
+   */
+  abandonedUploads?(before: Date, options: { dryRun: boolean }): Promise<number>
   /** Removes an object; absent objects are not an error. */
   delete(key: string, options?: RemoteCallOptions): Promise<void>
 }

@@ -324,7 +324,11 @@ export function s3Remote(
         for (const item of page.Contents ?? []) {
           if (item.Key === undefined) continue
           const key = prefix ? item.Key.slice(prefix.length + 1) : item.Key
-          yield { key, size: item.Size ?? 0 } satisfies RemoteObjectInfo
+          yield {
+            key,
+            size: item.Size ?? 0,
+            modified: item.LastModified,
+          } satisfies RemoteObjectInfo
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined
       } while (token)
@@ -453,6 +457,36 @@ export function s3Remote(
         await handle.close()
       }
       await uploadParts(path, key, size, mtimeMs, options)
+    },
+    async abandonedUploads(before, { dryRun }) {
+      let count = 0
+      let keyMarker: string | undefined
+      let idMarker: string | undefined
+      do {
+        const page = await send('listing unfinished uploads in', '', undefined, (s3, sdk, o) =>
+          s3.send(
+            new sdk.ListMultipartUploadsCommand({
+              Bucket: bucket,
+              ...(prefix ? { Prefix: `${prefix}/` } : {}),
+              ...(keyMarker ? { KeyMarker: keyMarker, UploadIdMarker: idMarker } : {}),
+            }),
+            o,
+          ),
+        )
+        for (const upload of page.Uploads ?? []) {
+          if (!upload.Key || !upload.UploadId || !upload.Initiated) continue
+          if (upload.Initiated >= before) continue
+          count++
+          if (dryRun) continue
+          const { Key, UploadId } = upload
+          await send('aborting an upload in', '', undefined, (s3, sdk, o) =>
+            s3.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }), o),
+          )
+        }
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined
+        idMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined
+      } while (keyMarker)
+      return count
     },
     async delete(key, options) {
       await send('deleting', key, options, (s3, sdk, o) =>
