@@ -88,4 +88,60 @@ describe('git with an encrypted S3 remote', () => {
     expect(readFileSync(join(clone, 'model.bin')).equals(model)).toBe(true)
     expect(await bob.git(clone, 'status', '--porcelain')).toBe('')
   })
+
+  test('two pushes at the same time from two processes: both land whole, a clone gets every byte', async () => {
+    const bare = join(root, 'race.git')
+    await ada.git(root, 'init', '-q', '--bare', bare)
+    const repos: string[] = []
+    const models: Buffer[] = []
+    for (const [i, user] of [ada, bob].entries()) {
+      const repo = join(root, `race-${i}`)
+      await user.git(root, 'clone', '-q', bare, repo)
+      expect((await user.mlvc(repo, 'init')).code).toBe(0)
+      expect((await user.mlvc(repo, 'track', '*.bin')).code).toBe(0)
+      const add = await user.mlvc(
+        repo,
+        'remote',
+        'add',
+        'origin',
+        's3://team-models/race',
+        '--endpoint',
+        server.endpoint,
+      )
+      expect(add.code, add.stderr).toBe(0)
+      // Shared bytes (the same 8 MiB in both) and bytes of each: deduplication races too.
+      const model = Buffer.concat([
+        pseudoRandomBytes(8 * MiB, 100),
+        pseudoRandomBytes(30 * MiB, 200 + i),
+      ])
+      writeFileSync(join(repo, `model-${i}.bin`), model)
+      models.push(model)
+      await user.git(repo, 'add', '.')
+      await user.git(repo, 'commit', '-qm', `model ${i}`)
+      repos.push(repo)
+    }
+    const pushes = await Promise.all([
+      ada.mlvc(repos[0] as string, 'push'),
+      bob.mlvc(repos[1] as string, 'push'),
+    ])
+    for (const p of pushes) expect(p.code, p.stderr).toBe(0)
+    await ada.git(repos[0] as string, 'push', '-q', 'origin', 'HEAD:main')
+    await bob.git(
+      repos[1] as string,
+      'pull',
+      '-q',
+      '--no-rebase',
+      '--allow-unrelated-histories',
+      'origin',
+      'main',
+    )
+    await bob.git(repos[1] as string, 'push', '-q', 'origin', 'HEAD:main')
+    const clone = join(root, 'race-clone')
+    await ada.git(root, 'clone', '-q', bare, clone)
+    const pull = await ada.mlvc(clone, 'pull')
+    expect(pull.code, pull.stderr).toBe(0)
+    for (const [i, model] of models.entries()) {
+      expect(readFileSync(join(clone, `model-${i}.bin`)).equals(model)).toBe(true)
+    }
+  })
 })
