@@ -280,7 +280,7 @@ describe('remotes, clones and pushes', () => {
     expect(status.code).toBe(1)
     expect(status.stdout).toMatch(/committed raw .*raw\.bin/)
     const push = await user.gitResult(dir, 'push', 'origin', 'main')
-    expect(push.code).not.toBe(0)
+    expect(push.code, push.stderr).not.toBe(0)
     expect(push.stderr).toContain('raw.bin: tracked by mlvc but committed raw')
   })
 })
