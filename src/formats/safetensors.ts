@@ -1,6 +1,6 @@
 import { badFormat, checkCount, elementCount } from './bad-format.ts'
 import { dtypeSize, isDType } from './dtype.ts'
-import type { CheckpointLayout, MetadataValue, TensorLayout } from './layout.ts'
+import type { CheckpointLayout, MetadataValue, TensorEncoding, TensorLayout } from './layout.ts'
 import { sortedRecord } from './metadata.ts'
 import { buildSegments, checkUniqueNames } from './segments.ts'
 import type { ByteSource } from './source.ts'
@@ -65,6 +65,9 @@ function parseMetadata(path: string, raw: unknown): Record<string, MetadataValue
   return sortedRecord(entries)
 }
 
+/** Every safetensors tensor's encoding; one object shared by all (a file may list 200,000). */
+const DENSE: TensorEncoding = Object.freeze({ kind: 'dense', byteOrder: 'little', order: 'C' })
+
 function parseTensor(
   path: string,
   [name, raw]: [string, unknown],
@@ -96,7 +99,7 @@ function parseTensor(
     shape: shape as number[],
     start: dataStart + begin,
     end: dataStart + end,
-    encoding: { kind: 'dense', byteOrder: 'little', order: 'C' },
+    encoding: DENSE,
     nbytes,
   }
 }

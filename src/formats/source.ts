@@ -17,7 +17,8 @@ export interface ByteSource {
 /** No single header read is larger than this; tensor data is read in blocks, never whole. */
 export const MAX_READ = 1 << 30
 
-function checkRange(path: string, size: number, offset: number, length: number): void {
+/** BAD_FORMAT unless [offset, offset + length) lies in a file of `size` bytes and is not huge. */
+export function checkSourceRange(path: string, size: number, offset: number, length: number): void {
   if (
     !Number.isSafeInteger(offset) ||
     !Number.isSafeInteger(length) ||
@@ -38,7 +39,7 @@ export function bufferSource(path: string, bytes: Uint8Array): ByteSource {
     path,
     size: bytes.length,
     read: async (offset, length) => {
-      checkRange(path, bytes.length, offset, length)
+      checkSourceRange(path, bytes.length, offset, length)
       return bytes.subarray(offset, offset + length)
     },
   }
@@ -49,7 +50,7 @@ export function handleSource(path: string, handle: FileHandle, size: number): By
     path,
     size,
     read: async (offset, length) => {
-      checkRange(path, size, offset, length)
+      checkSourceRange(path, size, offset, length)
       const buf = Buffer.allocUnsafe(length)
       let done = 0
       while (done < length) {
