@@ -26,7 +26,7 @@ import { type BlockWriter, createBlockWriter } from './block-writer.ts'
 import { tensorDeltas } from './deltas.ts'
 import { ingestCheckpoint } from './ingest.ts'
 import { planMerge, type Side, type TensorDecision } from './merge-plan.ts'
-import { type CheckpointMeta, checkpointMeta, type TensorRecord } from './meta.ts'
+import { type CheckpointMeta, readCheckpointMeta, type TensorRecord } from './meta.ts'
 import { openStoredFile, type StoredFile } from './stored-source.ts'
 import { type StrategySpec, strategyOf } from './strategy.ts'
 
@@ -65,7 +65,7 @@ async function loadVersion(
   path: string,
 ): Promise<Version> {
   const manifest = await readManifest(store, id)
-  const meta = checkpointMeta(manifest)
+  const meta = await readCheckpointMeta(store, manifest)
   if (!meta || manifest.type !== 'file') {
     throw new MlvcError(
       'USAGE',

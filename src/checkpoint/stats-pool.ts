@@ -2,7 +2,9 @@ import { Worker } from 'node:worker_threads'
 import { MlvcError, workerUrl } from '../core/index.ts'
 import type { TensorLayout } from '../formats/index.ts'
 import type { TensorStatsJSON } from '../tensors/index.ts'
-import type { StatsReply, StatsRequest } from './stats-worker.ts'
+import { unpackStats } from './stats-pack.ts'
+import { encodeStatsRequest, requestBuffers } from './stats-request.ts'
+import type { StatsReply } from './stats-worker.ts'
 
 let worker: Worker | undefined
 let nextId = 0
@@ -27,7 +29,7 @@ function started(): Worker {
     waiting.delete(reply.id)
     if (--busy === 0) created.unref()
     if ('error' in reply) w?.reject(new MlvcError('IO', `statistics: ${reply.error}`))
-    else w?.resolve(reply.stats)
+    else w?.resolve(unpackStats(reply.stats))
   })
   created.on('error', (err) =>
     failAll(new MlvcError('IO', `statistics worker failed: ${err.message}`, { cause: err })),
@@ -53,6 +55,7 @@ export function statsInWorker(
   )
   result.catch(() => undefined)
   if (busy++ === 0) w.ref()
-  w.postMessage({ id, path, tensors } satisfies StatsRequest)
+  const request = encodeStatsRequest(id, path, tensors)
+  w.postMessage(request, requestBuffers(request))
   return result
 }

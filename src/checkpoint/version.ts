@@ -11,9 +11,10 @@ import {
 } from '../formats/index.ts'
 import { isComplete, readManifest, type Store } from '../store/index.ts'
 import { statsFromJSON, type TensorStats } from '../tensors/index.ts'
-import { checkpointMeta, type TensorRecord } from './meta.ts'
+import { readCheckpointMeta, type TensorRecord } from './meta.ts'
 import { openStoredFile, type StoredFile } from './stored-source.ts'
 import { parseStubTensors, type StubTensor } from './stub-lines.ts'
+import { readTable } from './table.ts'
 
 /** Statistics of a tensor, and whether they were rounded (as a stub prints them: 4 digits). */
 export interface KnownStats {
@@ -53,6 +54,8 @@ export interface VersionSource {
   stubLines?: readonly string[] | undefined
   /** A local file holding exactly this version's bytes. */
   file?: string | undefined
+  /** Names the file in messages. */
+  path?: string | undefined
 }
 
 export interface OpenVersionOptions {
@@ -152,9 +155,39 @@ function lazyStored(store: Store, id: string) {
   }
 }
 
+/** A stored version's description, when the store has its manifest and table. */
 async function storedMeta(store: Store | undefined, id: string | undefined) {
   if (!store || !id || !(await store.has(id))) return undefined
-  return checkpointMeta(await readManifest(store, id))
+  return readCheckpointMeta(store, await readManifest(store, id)).catch(unlessMissing)
+}
+
+function unlessMissing(err: unknown): undefined {
+  if (isMlvcError(err, 'MISSING_OBJECT')) return undefined
+  throw err
+}
+
+/**
+ * The tensors of a stub that names a table stored on its own, read from the store; MISSING_OBJECT
+ * naming the file when it is not here (the stub alone lists no tensors).
+ */
+async function tableTensors(
+  store: Store | undefined,
+  parsed: ReturnType<typeof parseStubTensors>,
+  where: string | undefined,
+): Promise<VersionTensor[]> {
+  const table = parsed.table as string
+  const records =
+    store && (await store.has(table))
+      ? await readTable(store, table, parsed.count ?? 0).catch(unlessMissing)
+      : undefined
+  if (!records) {
+    throw new MlvcError(
+      'MISSING_OBJECT',
+      `${where ?? 'a checkpoint'}: its ${parsed.count ?? ''} tensors are listed in a table in the mlvc store (${table}), which is not available here`,
+      { hint: 'fetch the content (mlvc fetch, or mlvc pull), then try again' },
+    )
+  }
+  return records.map(fromRecord)
 }
 
 /** The layout of a local file, or undefined when it is not a checkpoint (or does not parse). */
@@ -200,7 +233,10 @@ export async function openVersion(
   const layout =
     source.file && (data || !parsed?.format) ? await fileLayout(source.file) : undefined
   if (parsed?.format) {
-    const tensors = parsed.tensors.map(fromStub)
+    const tensors =
+      parsed.table === undefined
+        ? parsed.tensors.map(fromStub)
+        : await tableTensors(store, parsed, source.path)
     if (layout && source.file) attachReaders(tensors, layout.tensors, source.file)
     return { format: parsed.format, ids, tensors, close: async () => undefined }
   }

@@ -66,7 +66,7 @@ async function openSide(
 ): Promise<Array<CheckpointVersion | undefined>> {
   const out: Array<CheckpointVersion | undefined> = []
   for (const v of side) {
-    const source = { id: v.stub?.id, stubLines: v.stub?.extra ?? [], file: v.file }
+    const source = { id: v.stub?.id, stubLines: v.stub?.extra ?? [], file: v.file, path: v.path }
     out.push(await openVersion(source, { store: options.store, data: options.data }))
   }
   return out
