@@ -61,6 +61,11 @@ export interface VersionSource {
 export interface OpenVersionOptions {
   /** The store, for exact statistics (manifests) and data; undefined to use the stub alone. */
   store?: Store | undefined
+  /**
+   * Without `store`: where the tensor table a stub names (one too long to list in it) is read
+   * from. The stub alone does not list those tensors.
+   */
+  tables?: Store | undefined
   /** Whether tensor data may be read (from `file` or the store). @default true */
   data?: boolean
 }
@@ -236,7 +241,7 @@ export async function openVersion(
     const tensors =
       parsed.table === undefined
         ? parsed.tensors.map(fromStub)
-        : await tableTensors(store, parsed, source.path)
+        : await tableTensors(store ?? options.tables, parsed, source.path)
     if (layout && source.file) attachReaders(tensors, layout.tensors, source.file)
     return { format: parsed.format, ids, tensors, close: async () => undefined }
   }
