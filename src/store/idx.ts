@@ -49,7 +49,7 @@ export function encodeIdxList(list: DigestList, count: number): Buffer {
   out.writeUInt32LE(count, 8)
   let pos = HEAD
   for (const i of order) {
-    out.set(list.digest(i), pos)
+    list.copyDigest(i, out, pos)
     out.writeUIntLE(list.offset(i), pos + 32, 6)
     out.writeUInt32LE(list.length(i), pos + 40)
     out[pos + 44] = kindCode(list.kind(i))
@@ -65,10 +65,7 @@ export function encodeIdxList(list: DigestList, count: number): Buffer {
  * each bucket's few entries are compared.
  */
 function digestOrder(list: DigestList, count: number): Int32Array {
-  const bucketOf = (i: number) => {
-    const d = list.digest(i)
-    return ((d[0] as number) << 8) | (d[1] as number)
-  }
+  const bucketOf = (i: number) => (list.byte(i, 0) << 8) | list.byte(i, 1)
   const next = new Int32Array(65537)
   for (let i = 0; i < count; i++) {
     const b = bucketOf(i) + 1
@@ -85,8 +82,7 @@ function digestOrder(list: DigestList, count: number): Int32Array {
     const bucket = bucketOf(order[from] as number)
     let to = from + 1
     while (to < count && bucketOf(order[to] as number) === bucket) to++
-    if (to - from > 1)
-      order.subarray(from, to).sort((a, b) => Buffer.compare(list.digest(a), list.digest(b)))
+    if (to - from > 1) order.subarray(from, to).sort((a, b) => list.compareDigests(a, b))
     from = to
   }
   return order

@@ -1,5 +1,7 @@
+import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { formatId, sha256Digest } from './cid.ts'
+import { tempDir } from '../test-helpers/index.ts'
+import { formatId, idOf, sha256Digest } from './cid.ts'
 import { createDigestList } from './digest-list.ts'
 import {
   chunkRefs,
@@ -10,6 +12,7 @@ import {
   fileManifestBuilder,
   manifestReferences,
 } from './manifest.ts'
+import { openStore } from './store.ts'
 
 function chunkList(count: number, seed: string) {
   const list = createDigestList()
@@ -78,4 +81,19 @@ describe('manifest encoders that hold no object per entry', () => {
     const bad = Buffer.from(bytes.toString().replace(table, 'not-an-id'))
     expect(() => decodeManifest(bad, 'm')).toThrow(/bad table id/)
   })
+})
+
+test('fileManifestBuilder.put stores the bytes finish gives, under their id', async () => {
+  const store = await openStore(join(tempDir('mlvc-manifest'), 'store'), { create: true })
+  const build = () => {
+    const builder = fileManifestBuilder(10, 'ef'.repeat(32))
+    for (let i = 0; i < 30_000; i++) builder.addRef(partId(i), 1)
+    return builder
+  }
+  const bytes = build().finish({ kind: 'x' }, partId(7))
+  const id = build().put(store, { kind: 'x' }, partId(7))
+  expect(id).toBe(idOf('manifest', bytes))
+  expect((await store.readObject(id)).equals(bytes)).toBe(true)
+  expect(build().put(store, { kind: 'x' }, partId(7))).toBe(id)
+  await store.close()
 })

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto'
 import { MlvcError } from '../core/index.ts'
-import { formatId, parseId } from './cid.ts'
+import { formatId, isIdOf } from './cid.ts'
 import type { DigestList } from './digest-list.ts'
+import type { Store } from './store.ts'
 
 /** [chunk id, length] in order. */
 export type ChunkRef = [string, number]
@@ -114,6 +116,8 @@ export interface FileManifestBuilder {
   /** A part or delta manifest by id. */
   addRef(ref: string, size: number): void
   finish(meta: unknown, table?: string): Buffer
+  /** Finishes and stores the manifest (as Store.putObject, without joining its pieces). */
+  put(store: Store, meta: unknown, table?: string): string
 }
 
 export function fileManifestBuilder(size: number, sha256: string): FileManifestBuilder {
@@ -134,11 +138,24 @@ export function fileManifestBuilder(size: number, sha256: string): FileManifestB
       out.write(`${comma()}{"ref":"${ref}","size":${partSize}}`)
     },
     finish(meta, table) {
-      out.write(`],"meta":`)
-      out.write(JSON.stringify(meta), 'utf8')
-      out.write(table === undefined ? '}' : `,"table":"${table}"}`)
-      return out.finish()
+      return Buffer.concat(end(meta, table))
     },
+    put(store, meta, table) {
+      const pieces = end(meta, table)
+      const hash = createHash('sha256')
+      for (const piece of pieces) hash.update(piece)
+      const digest = hash.digest()
+      const known = store.lookup(digest)
+      if (known) store.freshen(known.pack)
+      else store.writer().append(digest, 'manifest', pieces)
+      return formatId('manifest', digest)
+    },
+  }
+  function end(meta: unknown, table: string | undefined): Buffer[] {
+    out.write(`],"meta":`)
+    out.write(JSON.stringify(meta), 'utf8')
+    out.write(table === undefined ? '}' : `,"table":"${table}"}`)
+    return out.finish()
   }
 }
 
@@ -158,7 +175,7 @@ function textBuilder() {
       }
       used += block.write(text, used, encoding)
     },
-    finish: () => Buffer.concat([...full, block.subarray(0, used)]),
+    finish: () => [...full, block.subarray(0, used)],
   }
 }
 
@@ -219,14 +236,8 @@ function checkSha(id: string, value: unknown): string {
 }
 
 function checkManifestId(id: string, value: unknown, what: string): string {
-  let ok = false
-  try {
-    ok = typeof value === 'string' && parseId(value).kind === 'manifest'
-  } catch {
-    ok = false
-  }
-  if (!ok) fail(id, `bad ${what} id`)
-  return value as string
+  if (typeof value !== 'string' || !isIdOf('manifest', value)) fail(id, `bad ${what} id`)
+  return value
 }
 
 /** Validates a chunk list; returns it with the byte total. */
@@ -236,13 +247,7 @@ function checkChunks(id: string, value: unknown): { chunks: ChunkRef[]; total: n
   for (const entry of value as unknown[]) {
     if (!Array.isArray(entry) || entry.length !== 2) fail(id, 'bad chunk entry')
     const [chunk, length] = entry as [unknown, unknown]
-    let isChunk = false
-    try {
-      isChunk = typeof chunk === 'string' && parseId(chunk).kind === 'chunk'
-    } catch {
-      isChunk = false
-    }
-    if (!isChunk) fail(id, 'bad chunk id')
+    if (typeof chunk !== 'string' || !isIdOf('chunk', chunk)) fail(id, 'bad chunk id')
     if (typeof length !== 'number' || !Number.isSafeInteger(length) || length <= 0)
       fail(id, 'bad chunk length')
     total += length
