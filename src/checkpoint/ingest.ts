@@ -270,25 +270,26 @@ async function assemble(
     const [first, last] = chunkRange(w.content, segment.start, segment.end)
     const size = segment.end - segment.start
     const partBytes = encodePartManifest(size, w.content.chunks, first, last)
-    const partDigest = sha256Digest(partBytes)
-    const partId = formatId('manifest', partDigest)
-    for (const name of segment.tensors) contentOf.set(name, partId)
+    let partId: string | undefined
     let storage: string | undefined
-    const changed = w.content.fresh.subarray(first, last).some((f) => f === 1)
-    // The in-memory table only: a part another process wrote meanwhile costs at most a delta.
-    if (changed && previous && !w.store.lookup(partDigest)) {
-      storage = await storeAsDelta(
-        w,
-        { segment, first, last, partBytes, partId },
-        previous,
-        options.maxDeltaDepth ?? 4,
-      )
-      if (storage) deltas++
+    const changed = previous && w.content.fresh.subarray(first, last).some((f) => f === 1)
+    if (changed) {
+      const partDigest = sha256Digest(partBytes)
+      partId = formatId('manifest', partDigest)
+      // The in-memory table only: a part another process wrote meanwhile costs at most a delta.
+      if (!w.store.lookup(partDigest)) {
+        const plan = { segment, first, last, partBytes, partId }
+        storage = await storeAsDelta(w, plan, previous, options.maxDeltaDepth ?? 4)
+        if (storage) deltas++
+      }
     }
     if (!storage) {
       writeChunks(w, first, last)
       storage = w.store.putObject('manifest', partBytes)
     }
+    // Stored whole, the part's id is the one putObject gives.
+    partId ??= storage
+    for (const name of segment.tensors) contentOf.set(name, partId)
     parts.addRef(storage, size)
     offset = segment.end
   }
@@ -437,7 +438,7 @@ export async function ingestCheckpoint(
       tensors: await tensorRecords(path, tensors, contentOf, previous, early, known),
     }
     if (!tableFitsStub(meta)) meta.table = await storeTable(store, meta.tensors, path)
-    const id = store.putObject('manifest', parts.finish(manifestMeta(meta), meta.table))
+    const id = parts.put(store, manifestMeta(meta), meta.table)
     return result(id, content, meta, undefined, deltas, store.writer().bytesWritten - stored0)
   } catch (err) {
     throw fsError(err, 'storing', path)

@@ -8,6 +8,7 @@ import {
   type Store,
 } from '../store/index.ts'
 import type { TensorRecord } from './meta.ts'
+import { decodeTableLine, encodeTableLine } from './table-line.ts'
 
 /** Lines are gathered into pieces of about this size before they go to the chunker. */
 const PIECE = 1 << 20
@@ -16,7 +17,7 @@ async function* tableLines(records: readonly TensorRecord[]): AsyncIterable<Uint
   let lines: string[] = []
   let length = 0
   for (const record of records) {
-    const line = `${JSON.stringify(record)}\n`
+    const line = `${encodeTableLine(record)}\n`
     lines.push(line)
     length += line.length
     if (length >= PIECE) {
@@ -29,8 +30,8 @@ async function* tableLines(records: readonly TensorRecord[]): AsyncIterable<Uint
 }
 
 /**
- * Stores a tensor table as a blob of JSON lines, one record per line in file order, and returns
- * its id. Content-defined chunks make an unchanged run of tensors cost nothing in the next version.
+ * Stores a tensor table as a blob of lines (table-line.ts), one tensor per line in file order,
+ * and returns its id. Content-defined chunks make an unchanged run of tensors cost nothing in the next version.
  */
 export async function storeTable(
   store: Store,
@@ -48,16 +49,9 @@ function badTable(id: string, why: string): MlvcError {
 }
 
 function parseRecord(id: string, line: string): TensorRecord {
-  let value: unknown
-  try {
-    value = JSON.parse(line)
-  } catch {
-    throw badTable(id, 'a line is not JSON')
-  }
-  const record = value as Partial<TensorRecord> | null
-  if (typeof record !== 'object' || record === null || typeof record.name !== 'string')
-    throw badTable(id, 'a line is not a tensor record')
-  return record as TensorRecord
+  const record = decodeTableLine(line)
+  if (!record) throw badTable(id, 'a line is not a tensor record')
+  return record
 }
 
 /**
@@ -67,16 +61,17 @@ function parseRecord(id: string, line: string): TensorRecord {
 export async function readTable(store: Store, id: string, count: number): Promise<TensorRecord[]> {
   const source = contentSource(store, await readManifest(store, id), { verifyChunks: true })
   const records: TensorRecord[] = []
-  const decoder = new TextDecoder('utf-8', { fatal: true })
-  let rest = ''
-  for await (const block of blocks(source)) {
-    const text = rest + decoder.decode(block, { stream: true })
-    const lines = text.split('\n')
-    rest = lines.pop() ?? ''
-    for (const line of lines) records.push(parseRecord(id, line))
+  // Blocks are cut after their last newline (a byte no UTF-8 sequence contains) and decoded whole.
+  let rest: Buffer = Buffer.alloc(0)
+  for await (const block of blocks(source, 4 * 1024 * 1024)) {
+    const bytes = rest.length > 0 ? Buffer.concat([rest, block]) : Buffer.from(block)
+    const end = bytes.lastIndexOf(0x0a) + 1
+    for (const line of bytes.toString('utf8', 0, end).split('\n')) {
+      if (line !== '') records.push(parseRecord(id, line))
+    }
+    rest = bytes.subarray(end)
   }
-  rest += decoder.decode()
-  if (rest !== '') throw badTable(id, 'the last line is cut off')
+  if (rest.length > 0) throw badTable(id, 'the last line is cut off')
   if (records.length !== count)
     throw badTable(id, `it holds ${records.length} tensors, its file says ${count}`)
   return records

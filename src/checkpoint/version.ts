@@ -4,14 +4,15 @@ import {
   detectFormat,
   dtypeSize,
   isDType,
+  openTensorReader,
   readLayout,
-  readTensor,
   readTensorFrom,
   type TensorLayout,
+  type TensorReader,
 } from '../formats/index.ts'
 import { isComplete, readManifest, type Store } from '../store/index.ts'
 import { statsFromJSON, type TensorStats } from '../tensors/index.ts'
-import { readCheckpointMeta, type TensorRecord } from './meta.ts'
+import { type CheckpointMeta, readCheckpointMeta, type TensorRecord } from './meta.ts'
 import { openStoredFile, type StoredFile } from './stored-source.ts'
 import { parseStubTensors, type StubTensor } from './stub-lines.ts'
 import { readTable } from './table.ts'
@@ -207,10 +208,41 @@ async function fileLayout(file: string) {
 }
 
 /**
+ * The tensor table of a version when the store has it: the table a stub names, read directly
+ * (the file manifest, with a part per tensor, is needed only for the data), else the manifest's.
+ */
+async function knownMeta(
+  source: VersionSource,
+  parsed: ReturnType<typeof parseStubTensors> | undefined,
+  options: OpenVersionOptions,
+): Promise<Pick<CheckpointMeta, 'format' | 'tensors'> | undefined> {
+  const tables = options.store ?? options.tables
+  if (parsed?.table && parsed.format && tables && (await tables.has(parsed.table))) {
+    const records = await readTable(tables, parsed.table, parsed.count ?? 0).catch(unlessMissing)
+    if (records) return { format: parsed.format as CheckpointMeta['format'], tensors: records }
+  }
+  return storedMeta(options.store, source.id)
+}
+
+/** Tensors of a local file, read through one descriptor opened on the first read. */
+function localReader(file: string) {
+  let reader: TensorReader | undefined
+  return {
+    read: (layout: TensorLayout) =>
+      (async function* () {
+        reader ??= openTensorReader(file)
+        yield* reader.read(layout)
+      })(),
+    close: () => reader?.close(),
+  }
+}
+
+/**
  * What can be known about one version of a file: exact statistics and byte offsets from its
- * manifest when the store has it, else the stub's tensor lines (rounded statistics), else the
- * header of a local copy. Tensors get a reader when their data is local — the local copy first,
- * then the store. Undefined when the file is not a checkpoint.
+ * tensor table when the store has it (the one its stub names, or its manifest's), else the stub's
+ * tensor lines (rounded statistics), else the header of a local copy. Tensors get a reader when
+ * their data is local — the local copy first, then the store. Undefined when the file is not a
+ * checkpoint.
  */
 export async function openVersion(
   source: VersionSource,
@@ -219,43 +251,52 @@ export async function openVersion(
   const { store } = options
   const data = options.data !== false
   const ids = source.id ? [source.id] : undefined
-  const meta = await storedMeta(store, source.id)
+  const parsed = source.stubLines ? parseStubTensors(source.stubLines) : undefined
+  const meta = await knownMeta(source, parsed, options)
+  const local = data && source.file ? localReader(source.file) : undefined
   if (meta) {
     const tensors = meta.tensors.map(fromRecord)
-    const file = data ? source.file : undefined
     const stored =
-      data && !file && store && source.id && (await isComplete(store, source.id))
+      data && !local && store && source.id && (await isComplete(store, source.id))
         ? lazyStored(store, source.id)
         : undefined
     meta.tensors.forEach((record, i) => {
       const t = tensors[i] as VersionTensor
-      if (file) t.read = () => readTensor(file, record)
+      if (local) t.read = () => local.read(record)
       else if (stored && record.file === undefined) t.read = () => stored.read(record)
     })
-    return { format: meta.format, ids, tensors, close: async () => stored?.close() }
+    const close = async () => {
+      local?.close()
+      await stored?.close()
+    }
+    return { format: meta.format, ids, tensors, close }
   }
-  const parsed = source.stubLines ? parseStubTensors(source.stubLines) : undefined
   const layout =
     source.file && (data || !parsed?.format) ? await fileLayout(source.file) : undefined
+  const close = async () => local?.close()
   if (parsed?.format) {
     const tensors =
       parsed.table === undefined
         ? parsed.tensors.map(fromStub)
         : await tableTensors(store ?? options.tables, parsed, source.path)
-    if (layout && source.file) attachReaders(tensors, layout.tensors, source.file)
-    return { format: parsed.format, ids, tensors, close: async () => undefined }
+    if (layout && local) attachReaders(tensors, layout.tensors, local)
+    return { format: parsed.format, ids, tensors, close }
   }
   if (!layout || !source.file) return undefined
   const tensors = layout.tensors.map(fromLayout)
-  if (data) attachReaders(tensors, layout.tensors, source.file)
-  return { format: layout.format, ids: undefined, tensors, close: async () => undefined }
+  if (local) attachReaders(tensors, layout.tensors, local)
+  return { format: layout.format, ids: undefined, tensors, close }
 }
 
-function attachReaders(tensors: VersionTensor[], layouts: TensorLayout[], file: string): void {
+function attachReaders(
+  tensors: VersionTensor[],
+  layouts: TensorLayout[],
+  local: ReturnType<typeof localReader>,
+): void {
   const byName = new Map(layouts.map((l) => [l.name, l]))
   for (const t of tensors) {
     const layout = byName.get(t.name)
-    if (layout && layout.dtype === t.dtype) t.read = () => readTensor(file, layout)
+    if (layout && layout.dtype === t.dtype) t.read = () => local.read(layout)
   }
 }
 
