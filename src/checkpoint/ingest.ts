@@ -304,10 +304,10 @@ interface EarlyStats {
 }
 
 /**
- * The tensor table, made of the layout's tensor objects. Statistics: given (`known`), carried over for
- * tensors whose bytes did not
- * change, taken from `early` (computed on a worker while the file was being chunked, when there is
- * no previous version), else computed now for the changed tensors only.
+ * The tensor table, made of the layout's tensor objects. Statistics: given (`known`), carried
+ * over for tensors whose bytes did not change, taken from `early` (computed on a worker while the
+ * file was being chunked, when there is no previous version), else computed now for the changed
+ * tensors only.
  */
 async function tensorRecords(
   path: string,
