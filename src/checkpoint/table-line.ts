@@ -71,16 +71,14 @@ export function encodeTableLine(t: TensorRecord): string {
 
 const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 
+const isStat = (v: unknown) => v === null || typeof v === 'number'
+
 function decodeStats(raw: unknown): TensorStatsJSON | null | undefined {
   if (raw === null) return null
-  if (!Array.isArray(raw) || raw.length !== STATS.length) return undefined
-  const s = {} as Record<(typeof STATS)[number], number | null>
-  for (const [k, key] of STATS.entries()) {
-    const v = raw[k] as unknown
-    if (v !== null && typeof v !== 'number') return undefined
-    s[key] = v
-  }
-  return s as TensorStatsJSON
+  if (!Array.isArray(raw) || raw.length !== STATS.length || !raw.every(isStat)) return undefined
+  const [count, mean, std, min, max, l2, nan, posInf, negInf, zeros] = raw as number[]
+  // A literal, in TensorStatsJSON's key order (see STATS).
+  return { count, mean, std, min, max, l2, nan, posInf, negInf, zeros } as TensorStatsJSON
 }
 
 /** A line back as a record (keys in one fixed order); undefined when it is malformed. */
