@@ -6,10 +6,11 @@ import { SCENARIOS } from './index.ts'
 const series = (seconds: number[]): Series => ({ seconds, peakRssMiB: [], samples: [] })
 
 describe('checkpoint scenarios', () => {
-  it('are registered for issues 4 and 5', () => {
+  it('are registered for issues 4, 5 and 10', () => {
     const issue = (n: number) => SCENARIOS.filter((s) => s.issue === n).map((s) => s.name)
     expect(issue(4)).toEqual(['ckpt-growth', 'ckpt-add', 'ckpt-diff', 'ckpt-rss'])
     expect(issue(5)).toEqual(['ckpt-merge'])
+    expect(issue(10)).toEqual(['ckpt-tensors'])
   })
 
   it('compare add times per byte, pair by pair', () => {

@@ -5,6 +5,7 @@ import { ckptDiff } from './ckpt-diff.ts'
 import { ckptGrowth } from './ckpt-growth.ts'
 import { ckptMerge } from './ckpt-merge.ts'
 import { ckptRss } from './ckpt-rss.ts'
+import { ckptTensors } from './ckpt-tensors.ts'
 import { dedup } from './dedup.ts'
 import { expList } from './exp-list.ts'
 import { expSync } from './exp-sync.ts'
@@ -35,6 +36,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ckptDiff,
   ckptRss,
   ckptMerge,
+  ckptTensors,
   expList,
   expSync,
 ]

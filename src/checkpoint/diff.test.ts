@@ -151,6 +151,20 @@ describe('diffCheckpoints', () => {
     expect(newTensorBytes(va, vb as never)).toBe((20_000 + 10 + 3_000) * 4)
   })
 
+  test('an empty tensor (no bytes, no content id) is unchanged, from the stubs alone too', async () => {
+    const s = await newStore()
+    const empty = { data: new Float32Array(0), shape: [0, 4] }
+    const old = await store(s, model({ z: empty, b: { data: b } }))
+    const next = await store(s, model({ z: empty, b: { data: f32(5_000, 9) } }), old.id)
+    await s.close()
+    expect(next.meta.tensors[0]).toMatchObject({ name: 'z', content: null })
+    const va = await openVersion({ id: old.id, stubLines: checkpointStubLines(old.meta) })
+    const vb = await openVersion({ id: next.id, stubLines: checkpointStubLines(next.meta) })
+    const diff = await diffCheckpoints(va, vb, { data: false })
+    expect(byName(diff.tensors).get('z')).toMatchObject({ status: 'unchanged' })
+    expect(diff.summary).toMatchObject({ changed: 1, unchanged: 1, unknown: 0 })
+  })
+
   test('a file not stored yet against a stored version: compared by the data', async () => {
     const s = await newStore()
     const old = await store(s, v1)

@@ -141,6 +141,8 @@ async function comparePair(
 ): Promise<Omit<TensorDiff, 'name' | 'old' | 'new' | 'dtypeChanged' | 'shapeChanged'>> {
   const contentKnown = a.content !== undefined && b.content !== undefined
   if (contentKnown && a.content === b.content) return { status: 'unchanged', basis: 'content' }
+  // No elements, no bytes (and no content id: such a tensor has no bytes in the file).
+  if (elementsOf(b.shape) === 0) return { status: 'unchanged', basis: 'layout' }
   const data = options.data !== false
   if (data && a.read && b.read) {
     return { ...(await compareData(a, b, { a: a.read, b: b.read }, options)), basis: 'data' }

@@ -19,7 +19,7 @@ export {
 export { inspectVersion, type TensorRow } from './inspect.ts'
 export { type MergeInput, type MergeOutcome, mergeCheckpoints } from './merge.ts'
 export { planMerge, type Side, type TensorDecision } from './merge-plan.ts'
-export { type CheckpointMeta, checkpointMeta, type TensorRecord } from './meta.ts'
+export { type CheckpointMeta, readCheckpointMeta, type TensorRecord } from './meta.ts'
 export { addedBytes, newTensorBytes } from './stored-bytes.ts'
 export { openStoredFile, type StoredFile } from './stored-source.ts'
 export {
@@ -29,7 +29,14 @@ export {
   type StrategySpec,
   strategyOf,
 } from './strategy.ts'
-export { checkpointStubLines, parseStubTensors, type StubTensor, tensorLine } from './stub-lines.ts'
+export {
+  checkpointStubLines,
+  parseStubTensors,
+  STUB_TABLE_BUDGET,
+  type StubTensor,
+  tableFitsStub,
+  tensorLine,
+} from './stub-lines.ts'
 export {
   type CheckpointVersion,
   combineVersions,

@@ -16,11 +16,12 @@ import {
   chunkSource,
   contentSource,
   encodeManifest,
-  type FilePart,
+  encodePartManifest,
+  fileManifestBuilder,
   fileSource,
+  formatId,
   type IngestOptions,
   type IngestResult,
-  idOf,
   putContentManifest,
   readManifest,
   type Store,
@@ -28,8 +29,10 @@ import {
 } from '../store/index.ts'
 import { encodeDelta, type TensorStatsJSON } from '../tensors/index.ts'
 import { tensorDeltas } from './deltas.ts'
-import { type CheckpointMeta, checkpointMeta, type TensorRecord } from './meta.ts'
+import { type CheckpointMeta, manifestMeta, readCheckpointMeta, type TensorRecord } from './meta.ts'
 import { statsInWorker } from './stats-pool.ts'
+import { tableFitsStub } from './stub-lines.ts'
+import { storeTable } from './table.ts'
 
 export interface CheckpointIngestOptions extends IngestOptions, ProgressOptions {
   /** The previous version of this file (a file id), for deltas and unchanged statistics. */
@@ -64,38 +67,44 @@ const DELTA_GAIN = 0.8
 const MAX_DELTA_BYTES = 64 * 1024 * 1024
 
 interface Previous {
-  /** Storage id (part or delta) and delta depth of each segment, by the names it holds. */
-  segments: Map<string, { storage: string; depth: number; size: number; dtype: string }>
+  /** Storage id (part or delta) of each segment, by the names it holds. */
+  segments: Map<string, { storage: string; size: number }>
   tensors: Map<string, TensorRecord>
 }
 
 const segmentKey = (segment: Segment) => segment.tensors.join('\u0000')
 
+/**
+ * The previous version's tensors and segment storage. Only its file manifest is read here: the
+ * manifest of a segment (for a delta's base and depth) only when that segment changed.
+ */
 async function loadPrevious(store: Store, id: string | undefined): Promise<Previous | undefined> {
   if (!id || !(await store.has(id))) return undefined
   const manifest = await readManifest(store, id)
-  const meta = checkpointMeta(manifest)
+  // A previous version whose table is not here is no previous version: everything is new.
+  const meta = await readCheckpointMeta(store, manifest).catch((err: unknown) => {
+    if (isMlvcError(err, 'MISSING_OBJECT')) return undefined
+    throw err
+  })
   if (!meta || manifest.type !== 'file') return undefined
   const previous: Previous = {
     segments: new Map(),
     tensors: new Map(meta.tensors.map((t) => [t.name, t])),
   }
-  let offset = 0
-  const byStart = new Map<number, { ref: string; size: number }>()
-  for (const part of manifest.parts) {
-    if ('ref' in part) byStart.set(offset, part)
-    offset += 'ref' in part ? part.size : part.chunks.reduce((sum, [, n]) => sum + n, 0)
-  }
   const names = new Map<number, string[]>()
-  for (const t of meta.tensors) names.set(t.start, [...(names.get(t.start) ?? []), t.name])
-  for (const [start, part] of byStart) {
-    const held = names.get(start)
-    if (!held || !(await store.has(part.ref))) continue
-    const stored = await readManifest(store, part.ref)
-    const depth = stored.type === 'delta' ? stored.depth : 0
-    const dtype =
-      held.length === 1 ? (previous.tensors.get(held[0] as string)?.dtype ?? 'U8') : 'U8'
-    previous.segments.set(held.join('\u0000'), { storage: part.ref, depth, size: part.size, dtype })
+  for (const t of meta.tensors) {
+    // As segments name them: only tensors with bytes in this file.
+    if (t.end <= t.start || t.file !== undefined) continue
+    const held = names.get(t.start)
+    if (held) held.push(t.name)
+    else names.set(t.start, [t.name])
+  }
+  let offset = 0
+  for (const part of manifest.parts) {
+    const held = 'ref' in part ? names.get(offset) : undefined
+    if (held && 'ref' in part)
+      previous.segments.set(held.join('\u0000'), { storage: part.ref, size: part.size })
+    offset += 'ref' in part ? part.size : part.chunks.reduce((sum, [, n]) => sum + n, 0)
   }
   return previous
 }
@@ -130,13 +139,22 @@ function readVerified(fd: number, path: string, content: ChunkedContent, i: numb
   return data
 }
 
+/** The first chunk that starts at or after `at` (chunks are in file order). */
+function firstChunkFrom(content: ChunkedContent, at: number, from = 0): number {
+  let lo = from
+  let hi = content.chunks.count
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (content.chunks.offset(mid) < at) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
 /** Index range [first, last) of the chunks inside [start, end). */
 function chunkRange(content: ChunkedContent, start: number, end: number): [number, number] {
-  let first = 0
-  while (first < content.chunks.count && content.chunks.offset(first) < start) first++
-  let last = first
-  while (last < content.chunks.count && content.chunks.offset(last) < end) last++
-  return [first, last]
+  const first = firstChunkFrom(content, start)
+  return [first, firstChunkFrom(content, end, first)]
 }
 
 interface Writer {
@@ -177,13 +195,15 @@ async function storeAsDelta(
 ): Promise<string | undefined> {
   const before = previous.segments.get(segmentKey(plan.segment))
   const size = plan.segment.end - plan.segment.start
-  if (!before || before.size !== size || before.depth + 1 > maxDepth) return undefined
+  if (!before || before.size !== size || !(await w.store.has(before.storage))) return undefined
+  const baseManifest = await readManifest(w.store, before.storage)
+  const depth = baseManifest.type === 'delta' ? baseManifest.depth : 0
+  if (depth + 1 > maxDepth) return undefined
   let freshBytes = 0
   for (let i = plan.first; i < plan.last; i++)
     if (w.content.fresh[i]) freshBytes += w.content.chunks.length(i)
   const maxBytes = Math.min(MAX_DELTA_BYTES, Math.floor(freshBytes * DELTA_GAIN))
   if (maxBytes <= 0) return undefined
-  const baseManifest = await readManifest(w.store, before.storage)
   const base = blocks(
     contentSource(w.store, baseManifest, { deltas: tensorDeltas(), verifyChunks: true }),
   )
@@ -204,7 +224,7 @@ async function storeAsDelta(
     content: plan.partId,
     base: before.storage,
     dtype: 'U8',
-    depth: before.depth + 1,
+    depth: depth + 1,
     patch: chunkRefs(stored.chunks),
   })
   return w.store.putObject('manifest', manifest)
@@ -212,62 +232,69 @@ async function storeAsDelta(
 
 /** Segment boundaries as forced chunk ends: every tensor starts and ends a chunk. */
 function boundariesOf(layout: CheckpointLayout): number[] {
-  const cuts = new Set<number>()
-  for (const s of layout.segments) {
-    if (s.start > 0) cuts.add(s.start)
-    if (s.end < layout.size) cuts.add(s.end)
+  // Segments are sorted and disjoint, so the cuts come out sorted; adjacent ones share a cut.
+  const cuts: number[] = []
+  const add = (at: number) => {
+    if (at > 0 && at < layout.size && cuts[cuts.length - 1] !== at) cuts.push(at)
   }
-  return [...cuts].sort((a, b) => a - b)
+  for (const s of layout.segments) {
+    add(s.start)
+    add(s.end)
+  }
+  return cuts
 }
 
-/** The file as gaps (inline chunks) and segments (a part or delta by id), in order. */
+/**
+ * The file as gaps (inline chunks) and segments (a part or delta by id), in order, into the file
+ * manifest being built.
+ */
 async function assemble(
   w: Writer,
   layout: CheckpointLayout,
   previous: Previous | undefined,
   options: CheckpointIngestOptions,
 ) {
-  const parts: FilePart[] = []
-  const contentIds = new Map<Segment, string>()
+  const parts = fileManifestBuilder(w.content.size, w.content.sha256)
+  /** The part id of each tensor with bytes in the file, by name. */
+  const contentOf = new Map<string, string>()
   let deltas = 0
   let offset = 0
   const gap = (end: number) => {
     if (end <= offset) return
     const [first, last] = chunkRange(w.content, offset, end)
     writeChunks(w, first, last)
-    parts.push({ chunks: chunkRefs(w.content.chunks, first, last) })
+    parts.addChunks(w.content.chunks, first, last)
   }
   for (const segment of layout.segments) {
     gap(segment.start)
     const [first, last] = chunkRange(w.content, segment.start, segment.end)
     const size = segment.end - segment.start
-    const partBytes = encodeManifest({
-      type: 'part',
-      size,
-      chunks: chunkRefs(w.content.chunks, first, last),
-    })
-    const partId = idOf('manifest', partBytes)
-    contentIds.set(segment, partId)
+    const partBytes = encodePartManifest(size, w.content.chunks, first, last)
+    let partId: string | undefined
     let storage: string | undefined
-    const changed = w.content.fresh.subarray(first, last).some((f) => f === 1)
-    if (changed && previous && !(await w.store.has(partId))) {
-      storage = await storeAsDelta(
-        w,
-        { segment, first, last, partBytes, partId },
-        previous,
-        options.maxDeltaDepth ?? 4,
-      )
-      if (storage) deltas++
+    const changed = previous && w.content.fresh.subarray(first, last).some((f) => f === 1)
+    if (changed) {
+      const partDigest = sha256Digest(partBytes)
+      partId = formatId('manifest', partDigest)
+      // The in-memory table only: a part another process wrote meanwhile costs at most a delta.
+      if (!w.store.lookup(partDigest)) {
+        const plan = { segment, first, last, partBytes, partId }
+        storage = await storeAsDelta(w, plan, previous, options.maxDeltaDepth ?? 4)
+        if (storage) deltas++
+      }
     }
     if (!storage) {
       writeChunks(w, first, last)
       storage = w.store.putObject('manifest', partBytes)
     }
-    parts.push({ ref: storage, size })
+    // Stored whole, the part's id is the one putObject gives.
+    partId ??= storage
+    for (const name of segment.tensors) contentOf.set(name, partId)
+    parts.addRef(storage, size)
     offset = segment.end
   }
   gap(layout.size)
-  return { parts, contentIds, deltas }
+  return { parts, contentOf, deltas }
 }
 
 /** Statistics computed on a worker while the file is chunked, for `tensors`. */
@@ -277,34 +304,39 @@ interface EarlyStats {
 }
 
 /**
- * The tensor table. Statistics: given (`known`), carried over for tensors whose bytes did not
- * change, taken from `early` (computed on a worker while the file was being chunked, when there is
- * no previous version), else computed now for the changed tensors only.
+ * The tensor table, made of the layout's tensor objects. Statistics: given (`known`), carried
+ * over for tensors whose bytes did not change, taken from `early` (computed on a worker while the
+ * file was being chunked, when there is no previous version), else computed now for the changed
+ * tensors only.
  */
 async function tensorRecords(
   path: string,
-  layout: CheckpointLayout,
-  contentIds: Map<Segment, string>,
+  tensors: readonly TensorLayout[],
+  contentOf: ReadonlyMap<string, string>,
   previous: Previous | undefined,
   early: EarlyStats | undefined,
   known: ReadonlyMap<string, TensorStatsJSON | null>,
 ): Promise<TensorRecord[]> {
-  const segmentOf = new Map<string, Segment>()
-  for (const s of layout.segments) for (const name of s.tensors) segmentOf.set(name, s)
-  const records: TensorRecord[] = layout.tensors.map((tensor) => {
-    const segment = segmentOf.get(tensor.name)
-    const content = segment ? (contentIds.get(segment) ?? null) : null
+  // The layout's objects become the records, keys in the same order as `{ ...tensor, content,
+  // stats }` (which fixes the manifest's bytes): a file may list 200,000 tensors, and copying each
+  // (a spread is slow besides) would double what they take.
+  const records: TensorRecord[] = tensors.map((tensor) => {
+    const content = contentOf.get(tensor.name) ?? null
     const before = previous?.tensors.get(tensor.name)
     const unchanged = before !== undefined && content !== null && before.content === content
     const stats = known.get(tensor.name) ?? (unchanged ? before.stats : null)
-    return { ...tensor, content, stats }
+    return Object.assign(tensor, { content, stats })
   })
   const todo = records.filter((r) => r.stats === null && !known.has(r.name))
   const computed = early !== undefined ? await early.stats : await statsInWorker(path, todo)
   const order = early !== undefined ? early.tensors : todo
-  const byName = new Map(order.map((t, i) => [t.name, computed[i] ?? null]))
-  for (const record of records)
-    if (record.stats === null) record.stats = byName.get(record.name) ?? null
+  // `order` lists a subsequence of the records, in their order.
+  let next = 0
+  for (const record of records) {
+    if (order[next]?.name !== record.name) continue
+    if (record.stats === null) record.stats = computed[next] ?? null
+    next++
+  }
   return records
 }
 
@@ -395,21 +427,18 @@ export async function ingestCheckpoint(
     })
     const w: Writer = { store, fd, path, content }
     if (!layout || layout.size !== content.size) return asBlob(w, note, stored0)
-    const { parts, contentIds, deltas } = await assemble(w, layout, previous, options)
+    const { parts, contentOf, deltas } = await assemble(w, layout, previous, options)
+    const { format, metadata, tensors } = layout
+    // The segments are stored now; a file may have 200,000 of them.
+    layout = undefined
     const meta: CheckpointMeta = {
       kind: 'checkpoint',
-      format: layout.format,
-      metadata: layout.metadata,
-      tensors: await tensorRecords(path, layout, contentIds, previous, early, known),
+      format,
+      metadata,
+      tensors: await tensorRecords(path, tensors, contentOf, previous, early, known),
     }
-    const manifest = encodeManifest({
-      type: 'file',
-      size: content.size,
-      sha256: content.sha256,
-      parts,
-      meta,
-    })
-    const id = store.putObject('manifest', manifest)
+    if (!tableFitsStub(meta)) meta.table = await storeTable(store, meta.tensors, path)
+    const id = parts.put(store, manifestMeta(meta), meta.table)
     return result(id, content, meta, undefined, deltas, store.writer().bytesWritten - stored0)
   } catch (err) {
     throw fsError(err, 'storing', path)

@@ -26,7 +26,7 @@ import { type BlockWriter, createBlockWriter } from './block-writer.ts'
 import { tensorDeltas } from './deltas.ts'
 import { ingestCheckpoint } from './ingest.ts'
 import { planMerge, type Side, type TensorDecision } from './merge-plan.ts'
-import { type CheckpointMeta, checkpointMeta, type TensorRecord } from './meta.ts'
+import { type CheckpointMeta, readCheckpointMeta, type TensorRecord } from './meta.ts'
 import { openStoredFile, type StoredFile } from './stored-source.ts'
 import { type StrategySpec, strategyOf } from './strategy.ts'
 
@@ -71,7 +71,7 @@ async function loadVersion(
   path: string,
 ): Promise<Version> {
   const manifest = await readManifest(store, id)
-  const meta = checkpointMeta(manifest)
+  const meta = await readCheckpointMeta(store, manifest)
   if (!meta || manifest.type !== 'file') {
     throw new MlvcError(
       'USAGE',
@@ -95,20 +95,19 @@ const signature = (tensors: Iterable<TensorRecord>) =>
     .sort()
     .join('\n')
 
-/** The part of a file manifest that holds exactly [start, end), by reference, if there is one. */
-function refPartAt(
-  manifest: FileManifest,
-  start: number,
-  end: number,
-): { index: number; ref: string } | undefined {
+/**
+ * The ranges [start, end) of a file that a part or delta holds by reference, as `start:end`:
+ * listed once, then looked up per tensor (a file may hold 200,000).
+ */
+function refRanges(manifest: FileManifest): Set<string> {
+  const ranges = new Set<string>()
   let offset = 0
-  for (const [index, part] of manifest.parts.entries()) {
+  for (const part of manifest.parts) {
     const size = 'ref' in part ? part.size : part.chunks.reduce((sum, [, n]) => sum + n, 0)
-    if (offset === start && offset + size === end && 'ref' in part) return { index, ref: part.ref }
-    if (offset > start) return undefined
+    if ('ref' in part) ranges.add(`${offset}:${offset + size}`)
     offset += size
   }
-  return undefined
+  return ranges
 }
 
 /** Formats whose bytes outside the tensors do not depend on the tensors' values (no checksums). */
@@ -311,11 +310,12 @@ async function writeRewritten(
 async function writeAndStore(job: Job, template: Version, replaced: TensorDecision[]) {
   const out = join(job.store.layout.tmp, uniqueName('merge-out'))
   try {
+    const byRef = refRanges(template.manifest)
     const inPlace =
       IN_PLACE.has(template.meta.format) &&
       replaced.every((d) => {
         const t = template.tensors.get(d.name) as TensorRecord
-        return inPlaceable(t) && refPartAt(template.manifest, t.start, t.end) !== undefined
+        return inPlaceable(t) && byRef.has(`${t.start}:${t.end}`)
       })
     await (inPlace ? writeInPlace : writeRewritten)(job, template, replaced, out)
     // Tensors not replaced keep the template's bytes, taken ones the chosen side's: their

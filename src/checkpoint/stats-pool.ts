@@ -2,11 +2,19 @@ import { Worker } from 'node:worker_threads'
 import { MlvcError, workerUrl } from '../core/index.ts'
 import type { TensorLayout } from '../formats/index.ts'
 import type { TensorStatsJSON } from '../tensors/index.ts'
-import type { StatsReply, StatsRequest } from './stats-worker.ts'
+import { unpackStats } from './stats-pack.ts'
+import { encodeStatsRequest, requestBuffers } from './stats-request.ts'
+import type { StatsReply } from './stats-worker.ts'
 
 let worker: Worker | undefined
 let nextId = 0
 let busy = 0
+/**
+ * A worker that was given this many tensors at once has grown its heap by tens of MiB: it is let
+ * go once idle (the next file starts another) rather than kept beside the rest of the command.
+ */
+const RETIRE_AFTER = 50_000
+let retireWhenIdle = false
 const waiting = new Map<
   number,
   { resolve: (s: Array<TensorStatsJSON | null>) => void; reject: (e: unknown) => void }
@@ -22,17 +30,28 @@ function failAll(err: unknown): void {
 function started(): Worker {
   if (worker) return worker
   const created = new Worker(workerUrl(import.meta.url, 'stats-worker'))
+  retireWhenIdle = false
   created.on('message', (reply: StatsReply) => {
     const w = waiting.get(reply.id)
     waiting.delete(reply.id)
-    if (--busy === 0) created.unref()
+    if (--busy === 0) {
+      created.unref()
+      if (retireWhenIdle) {
+        worker = undefined
+        void created.terminate()
+      }
+    }
     if ('error' in reply) w?.reject(new MlvcError('IO', `statistics: ${reply.error}`))
-    else w?.resolve(reply.stats)
+    else w?.resolve(unpackStats(reply.stats))
   })
-  created.on('error', (err) =>
-    failAll(new MlvcError('IO', `statistics worker failed: ${err.message}`, { cause: err })),
-  )
-  created.on('exit', () => failAll(new MlvcError('IO', 'statistics worker exited')))
+  // A retired worker's exit concerns nobody: its requests were all answered.
+  created.on('error', (err) => {
+    if (worker === created)
+      failAll(new MlvcError('IO', `statistics worker failed: ${err.message}`, { cause: err }))
+  })
+  created.on('exit', () => {
+    if (worker === created) failAll(new MlvcError('IO', 'statistics worker exited'))
+  })
   created.unref()
   worker = created
   return created
@@ -53,6 +72,8 @@ export function statsInWorker(
   )
   result.catch(() => undefined)
   if (busy++ === 0) w.ref()
-  w.postMessage({ id, path, tensors } satisfies StatsRequest)
+  if (tensors.length >= RETIRE_AFTER) retireWhenIdle = true
+  const request = encodeStatsRequest(id, path, tensors)
+  w.postMessage(request, requestBuffers(request))
   return result
 }

@@ -1,36 +1,61 @@
 /**
  * Computes tensor statistics off the main thread, while the ingest pipeline chunks the same file.
- * Request: { id, path, tensors }; reply: { id, stats } (null where a tensor cannot be decoded) or
+ * Request: a StatsRequest (stats-request.ts); reply: { id, stats } packed (stats-pack.ts), or
  * { id, error }.
  */
 import { parentPort } from 'node:worker_threads'
-import { isDType, readTensor, type TensorLayout } from '../formats/index.ts'
-import { statsToJSON, type TensorStatsJSON, tensorStats } from '../tensors/index.ts'
+import {
+  isDType,
+  openTensorReader,
+  type TensorLayout,
+  type TensorReader,
+} from '../formats/index.ts'
+import { statsOf as statsOfBytes, type TensorStats, tensorStats } from '../tensors/index.ts'
+import { createPackedStats, setPackedStats } from './stats-pack.ts'
+import { requestOthers, requestStarts, requestTensor, type StatsRequest } from './stats-request.ts'
 
-export interface StatsRequest {
-  id: number
-  path: string
-  tensors: TensorLayout[]
-}
+export type StatsReply = { id: number; stats: Float64Array } | { id: number; error: string }
 
-export type StatsReply =
-  | { id: number; stats: Array<TensorStatsJSON | null> }
-  | { id: number; error: string }
+const NOTHING = new Uint8Array(0)
 
-async function statsOf(path: string, tensor: TensorLayout): Promise<TensorStatsJSON | null> {
+async function statsOf(reader: TensorReader, tensor: TensorLayout): Promise<TensorStats | null> {
   if (!isDType(tensor.dtype) || tensor.file !== undefined) return null
+  if (tensor.nbytes === 0) return statsOfBytes(tensor.dtype, NOTHING)
   try {
-    return statsToJSON(await tensorStats(tensor.dtype, readTensor(path, tensor)))
+    return await tensorStats(tensor.dtype, reader.read(tensor))
   } catch {
     return null
   }
 }
 
+/**
+ * Statistics in the request's order, packed as they are computed; the tensors are read in file
+ * order (front to back) and one at a time, so the worker holds no object per tensor.
+ */
+async function statsOfAll(req: StatsRequest): Promise<Float64Array<ArrayBuffer>> {
+  const others = requestOthers(req)
+  const starts = requestStarts(req, others)
+  const order = Int32Array.from({ length: req.count }, (_, i) => i)
+  order.sort((a, b) => (starts[a] as number) - (starts[b] as number))
+  const packed = createPackedStats(req.count)
+  const reader = openTensorReader(req.path)
+  try {
+    for (const i of order) {
+      const stats = await statsOf(reader, requestTensor(req, others, i))
+      if (stats) setPackedStats(packed, i, stats)
+    }
+  } finally {
+    reader.close()
+  }
+  return packed
+}
+
 parentPort?.on('message', async (req: StatsRequest) => {
   try {
-    const stats: Array<TensorStatsJSON | null> = []
-    for (const tensor of req.tensors) stats.push(await statsOf(req.path, tensor))
-    parentPort?.postMessage({ id: req.id, stats } satisfies StatsReply)
+    const stats = await statsOfAll(req)
+    parentPort?.postMessage({ id: req.id, stats } satisfies StatsReply, [
+      stats.buffer as ArrayBuffer,
+    ])
   } catch (err) {
     parentPort?.postMessage({ id: req.id, error: (err as Error).message } satisfies StatsReply)
   }

@@ -16,10 +16,15 @@ import {
 } from '../store/index.ts'
 import { tensorDeltas } from './deltas.ts'
 
-/** A stretch of the file: chunks (with their start offsets), or a delta part read back whole. */
+/**
+ * A stretch of the file: chunks (with their start offsets), or a delta part read back whole. A
+ * part given by reference is looked up (`ref`) when first read: a file may have 200,000 parts, and
+ * a diff or merge reads only a few of them.
+ */
 interface Span {
   start: number
   end: number
+  ref?: string | undefined
   chunks?: Chunks
   delta?: string
 }
@@ -100,29 +105,31 @@ export interface StoredFile extends RandomSource {
   close(): Promise<void>
 }
 
-async function spansOf(store: Store, manifest: FileManifest, windowBytes: number): Promise<Span[]> {
+function spansOf(manifest: FileManifest, windowBytes: number): Span[] {
   const spans: Span[] = []
   let offset = 0
   for (const part of manifest.parts) {
-    let refs: ChunkRef[] | undefined
-    let delta: string | undefined
     if ('chunks' in part) {
-      refs = part.chunks
+      const size = part.chunks.reduce((sum, [, n]) => sum + n, 0)
+      const chunks = chunksAt(part.chunks, offset, windowBytes)
+      spans.push({ start: offset, end: offset + size, chunks })
+      offset += size
     } else {
-      const stored = await readManifest(store, part.ref)
-      if (stored.type === 'part') refs = stored.chunks
-      else delta = part.ref
+      spans.push({ start: offset, end: offset + part.size, ref: part.ref })
+      offset += part.size
     }
-    const size = 'size' in part ? part.size : (refs ?? []).reduce((sum, [, n]) => sum + n, 0)
-    spans.push({
-      start: offset,
-      end: offset + size,
-      ...(refs ? { chunks: chunksAt(refs, offset, windowBytes) } : {}),
-      ...(delta ? { delta } : {}),
-    })
-    offset += size
   }
   return spans
+}
+
+/** Looks up a span's part (once): its chunks, or that it is a delta. */
+async function resolveSpan(store: Store, span: Span, windowBytes: number): Promise<void> {
+  const ref = span.ref
+  if (ref === undefined) return
+  const stored = await readManifest(store, ref)
+  if (stored.type === 'part') span.chunks = chunksAt(stored.chunks, span.start, windowBytes)
+  else span.delta = ref
+  span.ref = undefined
 }
 
 /**
@@ -140,7 +147,7 @@ export async function openStoredFile(
   options: { windowBytes?: number } = {},
 ): Promise<StoredFile> {
   const windowBytes = options.windowBytes ?? WINDOW
-  const spans = await spansOf(store, manifest, windowBytes)
+  const spans = spansOf(manifest, windowBytes)
   const starts = spans.map((span) => span.start)
   const cache = new Map<string, Window>()
   const rebuilt = new Map<string, Promise<string>>()
@@ -264,6 +271,7 @@ export async function openStoredFile(
     let done = 0
     for (let s = floorIndex(starts, offset); done < length; s++) {
       const span = spans[s] as Span
+      await resolveSpan(store, span, windowBytes)
       const at = offset + done
       const take = Math.min(span.end, offset + length) - at
       if (span.delta) {

@@ -4,16 +4,18 @@ import {
   detectFormat,
   dtypeSize,
   isDType,
+  openTensorReader,
   readLayout,
-  readTensor,
   readTensorFrom,
   type TensorLayout,
+  type TensorReader,
 } from '../formats/index.ts'
 import { isComplete, readManifest, type Store } from '../store/index.ts'
 import { statsFromJSON, type TensorStats } from '../tensors/index.ts'
-import { checkpointMeta, type TensorRecord } from './meta.ts'
+import { type CheckpointMeta, readCheckpointMeta, type TensorRecord } from './meta.ts'
 import { openStoredFile, type StoredFile } from './stored-source.ts'
 import { parseStubTensors, type StubTensor } from './stub-lines.ts'
+import { readTable } from './table.ts'
 
 /** Statistics of a tensor, and whether they were rounded (as a stub prints them: 4 digits). */
 export interface KnownStats {
@@ -53,11 +55,18 @@ export interface VersionSource {
   stubLines?: readonly string[] | undefined
   /** A local file holding exactly this version's bytes. */
   file?: string | undefined
+  /** Names the file in messages. */
+  path?: string | undefined
 }
 
 export interface OpenVersionOptions {
   /** The store, for exact statistics (manifests) and data; undefined to use the stub alone. */
   store?: Store | undefined
+  /**
+   * Without `store`: where the tensor table a stub names (one too long to list in it) is read
+   * from. The stub alone does not list those tensors.
+   */
+  tables?: Store | undefined
   /** Whether tensor data may be read (from `file` or the store). @default true */
   data?: boolean
 }
@@ -152,9 +161,39 @@ function lazyStored(store: Store, id: string) {
   }
 }
 
+/** A stored version's description, when the store has its manifest and table. */
 async function storedMeta(store: Store | undefined, id: string | undefined) {
   if (!store || !id || !(await store.has(id))) return undefined
-  return checkpointMeta(await readManifest(store, id))
+  return readCheckpointMeta(store, await readManifest(store, id)).catch(unlessMissing)
+}
+
+function unlessMissing(err: unknown): undefined {
+  if (isMlvcError(err, 'MISSING_OBJECT')) return undefined
+  throw err
+}
+
+/**
+ * The tensors of a stub that names a table stored on its own, read from the store; MISSING_OBJECT
+ * naming the file when it is not here (the stub alone lists no tensors).
+ */
+async function tableTensors(
+  store: Store | undefined,
+  parsed: ReturnType<typeof parseStubTensors>,
+  where: string | undefined,
+): Promise<VersionTensor[]> {
+  const table = parsed.table as string
+  const records =
+    store && (await store.has(table))
+      ? await readTable(store, table, parsed.count ?? 0).catch(unlessMissing)
+      : undefined
+  if (!records) {
+    throw new MlvcError(
+      'MISSING_OBJECT',
+      `${where ?? 'a checkpoint'}: its ${parsed.count ?? ''} tensors are listed in a table in the mlvc store (${table}), which is not available here`,
+      { hint: 'fetch the content (mlvc fetch, or mlvc pull), then try again' },
+    )
+  }
+  return records.map(fromRecord)
 }
 
 /** The layout of a local file, or undefined when it is not a checkpoint (or does not parse). */
@@ -169,10 +208,41 @@ async function fileLayout(file: string) {
 }
 
 /**
+ * The tensor table of a version when the store has it: the table a stub names, read directly
+ * (the file manifest, with a part per tensor, is needed only for the data), else the manifest's.
+ */
+async function knownMeta(
+  source: VersionSource,
+  parsed: ReturnType<typeof parseStubTensors> | undefined,
+  options: OpenVersionOptions,
+): Promise<Pick<CheckpointMeta, 'format' | 'tensors'> | undefined> {
+  const tables = options.store ?? options.tables
+  if (parsed?.table && parsed.format && tables && (await tables.has(parsed.table))) {
+    const records = await readTable(tables, parsed.table, parsed.count ?? 0).catch(unlessMissing)
+    if (records) return { format: parsed.format as CheckpointMeta['format'], tensors: records }
+  }
+  return storedMeta(options.store, source.id)
+}
+
+/** Tensors of a local file, read through one descriptor opened on the first read. */
+function localReader(file: string) {
+  let reader: TensorReader | undefined
+  return {
+    read: (layout: TensorLayout) =>
+      (async function* () {
+        reader ??= openTensorReader(file)
+        yield* reader.read(layout)
+      })(),
+    close: () => reader?.close(),
+  }
+}
+
+/**
  * What can be known about one version of a file: exact statistics and byte offsets from its
- * manifest when the store has it, else the stub's tensor lines (rounded statistics), else the
- * header of a local copy. Tensors get a reader when their data is local — the local copy first,
- * then the store. Undefined when the file is not a checkpoint.
+ * tensor table when the store has it (the one its stub names, or its manifest's), else the stub's
+ * tensor lines (rounded statistics), else the header of a local copy. Tensors get a reader when
+ * their data is local — the local copy first, then the store. Undefined when the file is not a
+ * checkpoint.
  */
 export async function openVersion(
   source: VersionSource,
@@ -181,33 +251,41 @@ export async function openVersion(
   const { store } = options
   const data = options.data !== false
   const ids = source.id ? [source.id] : undefined
-  const meta = await storedMeta(store, source.id)
+  const parsed = source.stubLines ? parseStubTensors(source.stubLines) : undefined
+  const meta = await knownMeta(source, parsed, options)
+  const local = data && source.file ? localReader(source.file) : undefined
   if (meta) {
     const tensors = meta.tensors.map(fromRecord)
-    const file = data ? source.file : undefined
     const stored =
-      data && !file && store && source.id && (await isComplete(store, source.id))
+      data && !local && store && source.id && (await isComplete(store, source.id))
         ? lazyStored(store, source.id)
         : undefined
     meta.tensors.forEach((record, i) => {
       const t = tensors[i] as VersionTensor
-      if (file) t.read = () => readTensor(file, record)
+      if (local) t.read = () => local.read(record)
       else if (stored && record.file === undefined) t.read = () => stored.read(record)
     })
-    return { format: meta.format, ids, tensors, close: async () => stored?.close() }
+    const close = async () => {
+      local?.close()
+      await stored?.close()
+    }
+    return { format: meta.format, ids, tensors, close }
   }
-  const parsed = source.stubLines ? parseStubTensors(source.stubLines) : undefined
   const layout =
     source.file && (data || !parsed?.format) ? await fileLayout(source.file) : undefined
+  const close = async () => local?.close()
   if (parsed?.format) {
-    const tensors = parsed.tensors.map(fromStub)
-    if (layout && source.file) attachReaders(tensors, layout.tensors, source.file)
-    return { format: parsed.format, ids, tensors, close: async () => undefined }
+    const tensors =
+      parsed.table === undefined
+        ? parsed.tensors.map(fromStub)
+        : await tableTensors(store ?? options.tables, parsed, source.path)
+    if (layout && local) attachReaders(tensors, layout.tensors, local)
+    return { format: parsed.format, ids, tensors, close }
   }
   if (!layout || !source.file) return undefined
   const tensors = layout.tensors.map(fromLayout)
-  if (data) attachReaders(tensors, layout.tensors, source.file)
-  return { format: layout.format, ids: undefined, tensors, close: async () => undefined }
+  if (local) attachReaders(tensors, layout.tensors, local)
+  return { format: layout.format, ids: undefined, tensors, close }
 }
 
 const PLAIN_NOTE = 'stored as a plain file: '
@@ -235,11 +313,15 @@ export async function whyNotCheckpoint(source: VersionSource, path = ''): Promis
   return note ?? 'stored as a plain file (not a checkpoint format mlvc reads)'
 }
 
-function attachReaders(tensors: VersionTensor[], layouts: TensorLayout[], file: string): void {
+function attachReaders(
+  tensors: VersionTensor[],
+  layouts: TensorLayout[],
+  local: ReturnType<typeof localReader>,
+): void {
   const byName = new Map(layouts.map((l) => [l.name, l]))
   for (const t of tensors) {
     const layout = byName.get(t.name)
-    if (layout && layout.dtype === t.dtype) t.read = () => readTensor(file, layout)
+    if (layout && layout.dtype === t.dtype) t.read = () => local.read(layout)
   }
 }
 

@@ -2,13 +2,27 @@
 const ALPHABET = Buffer.from('abcdefghijklmnopqrstuvwxyz234567', 'latin1')
 const VALUES = new Int8Array(128).fill(-1)
 for (let i = 0; i < 32; i++) VALUES[ALPHABET[i] as number] = i
+const EMPTY = new Uint8Array(0)
 
-export function base32Encode(bytes: Uint8Array): string {
-  const out = Buffer.allocUnsafe(Math.ceil((bytes.length * 8) / 5))
+/** The value of a base32 character (its char code), or -1 if it is not in the alphabet. */
+export function base32Value(charCode: number): number {
+  return VALUES[charCode] ?? -1
+}
+
+// Ids are encoded by the hundred thousand (a checkpoint's manifests): short ones go through one
+// reused buffer instead of an allocation each.
+const SCRATCH = Buffer.alloc(128)
+
+/** Encodes `prefix` followed by `bytes` (a CID's prefix and digest) without joining them first. */
+export function base32Encode(bytes: Uint8Array, prefix: Uint8Array = EMPTY): string {
+  const total = prefix.length + bytes.length
+  const length = Math.ceil((total * 8) / 5)
+  const out = length <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(length)
   let bits = 0
   let value = 0
   let pos = 0
-  for (const byte of bytes) {
+  for (let i = 0; i < total; i++) {
+    const byte = (i < prefix.length ? prefix[i] : bytes[i - prefix.length]) as number
     value = ((value << 8) | byte) & 0xffff
     bits += 8
     while (bits >= 5) {

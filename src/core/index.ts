@@ -1,5 +1,5 @@
 export { maxOf, minOf, pushAll } from './arrays.ts'
-export { base32Decode, base32Encode } from './base32.ts'
+export { base32Decode, base32Encode, base32Value } from './base32.ts'
 export {
   type ConfigSources,
   type ConfigTree,

@@ -16,5 +16,6 @@ export { type ReadTensorOptions, readTensor, readTensorFrom } from './read-tenso
 export { parseShardIndex, readShardIndex, type ShardIndex } from './safetensors-index.ts'
 export { type ByteSource as RandomSource, bufferSource as bytesRandomSource } from './source.ts'
 export { itemSize } from './tensor-info.ts'
+export { openTensorReader, type TensorReader } from './tensor-reader.ts'
 export { type WriteOptions, writeWithTensors } from './write.ts'
 export type { TensorBytes } from './write-io.ts'

@@ -1,7 +1,7 @@
 import { badFormat, checkCount, elementCount } from './bad-format.ts'
 import { dtypeSize, isDType } from './dtype.ts'
 import { findDuplicateKey } from './json-keys.ts'
-import type { CheckpointLayout, MetadataValue, TensorLayout } from './layout.ts'
+import type { CheckpointLayout, MetadataValue, TensorEncoding, TensorLayout } from './layout.ts'
 import { sortedRecord } from './metadata.ts'
 import { buildSegments, checkDisjointTensors, checkUniqueNames } from './segments.ts'
 import type { ByteSource } from './source.ts'
@@ -75,6 +75,9 @@ function parseMetadata(path: string, raw: unknown): Record<string, MetadataValue
   return sortedRecord(entries)
 }
 
+/** Every safetensors tensor's encoding; one object shared by all (a file may list 200,000). */
+const DENSE: TensorEncoding = Object.freeze({ kind: 'dense', byteOrder: 'little', order: 'C' })
+
 function parseTensor(
   path: string,
   [name, raw]: [string, unknown],
@@ -106,7 +109,7 @@ function parseTensor(
     shape: shape as number[],
     start: dataStart + begin,
     end: dataStart + end,
-    encoding: { kind: 'dense', byteOrder: 'little', order: 'C' },
+    encoding: DENSE,
     nbytes,
   }
 }

@@ -19,19 +19,28 @@ export function buildSegments(
       )
     }
   }
-  const order = new Map(tensors.map((t, i) => [t.name, i]))
-  const sorted = local.toSorted((a, b) => a.start - b.start || a.end - b.end)
+  const byStart = (a: TensorLayout, b: TensorLayout) => a.start - b.start || a.end - b.end
+  // Files usually list tensors in file order already: then there is nothing to sort.
+  const sorted = local.every((t, i) => i === 0 || byStart(local[i - 1] as TensorLayout, t) <= 0)
+    ? local
+    : local.toSorted(byStart)
   const segments: Segment[] = []
+  let shared = false
   for (const t of sorted) {
     const last = segments.at(-1)
     if (last && t.start < last.end) {
       last.end = Math.max(last.end, t.end)
       last.tensors.push(t.name)
+      shared = true
     } else {
       segments.push({ start: t.start, end: t.end, tensors: [t.name] })
     }
   }
-  for (const s of segments) s.tensors.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))
+  if (shared) {
+    const order = new Map(tensors.map((t, i) => [t.name, i]))
+    for (const s of segments)
+      if (s.tensors.length > 1) s.tensors.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))
+  }
   return segments
 }
 

@@ -1,4 +1,5 @@
-import { type FileHandle, open } from 'node:fs/promises'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import type { FileHandle } from 'node:fs/promises'
 import { fsError } from '../core/index.ts'
 import { badFormat } from './bad-format.ts'
 
@@ -23,7 +24,8 @@ export interface ByteSource {
 /** No single header read is larger than this; tensor data is read in blocks, never whole. */
 export const MAX_READ = 1 << 30
 
-function checkRange(path: string, size: number, offset: number, length: number): void {
+/** BAD_FORMAT unless [offset, offset + length) lies in a file of `size` bytes and is not huge. */
+export function checkSourceRange(path: string, size: number, offset: number, length: number): void {
   if (
     !Number.isSafeInteger(offset) ||
     !Number.isSafeInteger(length) ||
@@ -44,11 +46,11 @@ export function bufferSource(path: string, bytes: Uint8Array): ByteSource {
     path,
     size: bytes.length,
     read: async (offset, length) => {
-      checkRange(path, bytes.length, offset, length)
+      checkSourceRange(path, bytes.length, offset, length)
       return bytes.subarray(offset, offset + length)
     },
     readInto: async (offset, target) => {
-      checkRange(path, bytes.length, offset, target.length)
+      checkSourceRange(path, bytes.length, offset, target.length)
       target.set(bytes.subarray(offset, offset + target.length))
       return target
     },
@@ -58,7 +60,7 @@ export function bufferSource(path: string, bytes: Uint8Array): ByteSource {
 export function handleSource(path: string, handle: FileHandle, size: number): ByteSource {
   const readInto = async (offset: number, target: Uint8Array) => {
     const length = target.length
-    checkRange(path, size, offset, length)
+    checkSourceRange(path, size, offset, length)
     let done = 0
     while (done < length) {
       const { bytesRead } = await handle
@@ -75,10 +77,54 @@ export function handleSource(path: string, handle: FileHandle, size: number): By
     path,
     size,
     read: async (offset, length) => {
-      checkRange(path, size, offset, length)
+      checkSourceRange(path, size, offset, length)
       return readInto(offset, Buffer.allocUnsafe(length))
     },
     readInto,
+  }
+}
+
+/** Reads ahead at least this much; reads inside one window cost no system call of their own. */
+const WINDOW = 1 << 20
+
+function readFully(path: string, fd: number, offset: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length)
+  let done = 0
+  while (done < length) {
+    let n: number
+    try {
+      n = readSync(fd, buf, done, length - done, offset + done)
+    } catch (err) {
+      throw fsError(err, 'reading', path)
+    }
+    if (n === 0) throw badFormat(path, 'the file shrank while being read')
+    done += n
+  }
+  return buf
+}
+
+/**
+ * A source over an open file that reads a window of at least WINDOW bytes at a time,
+ * synchronously. Headers, zip directories and pickles are read in many small pieces (one or more
+ * per tensor: a file may have 200,000), and an asynchronous read's round trip through the thread
+ * pool costs far more than the bytes. Each window is a fresh buffer, so bytes handed out earlier
+ * stay valid while later reads move on.
+ */
+export function windowedSource(path: string, fd: number, size: number): ByteSource {
+  let base = 0
+  let data: Buffer = Buffer.alloc(0)
+  return {
+    path,
+    size,
+    read: async (offset, length) => {
+      checkSourceRange(path, size, offset, length)
+      if (offset >= base && offset + length <= base + data.length)
+        return data.subarray(offset - base, offset - base + length)
+      if (length >= WINDOW) return readFully(path, fd, offset, length)
+      data = readFully(path, fd, offset, Math.min(WINDOW, size - offset))
+      base = offset
+      return data.subarray(0, length)
+    },
   }
 }
 
@@ -87,18 +133,21 @@ export async function withFileSource<T>(
   path: string,
   fn: (source: ByteSource) => Promise<T>,
 ): Promise<T> {
-  let handle: FileHandle
+  let fd: number
+  let size: number
   try {
-    handle = await open(path, 'r')
+    fd = openSync(path, 'r')
   } catch (err) {
     throw fsError(err, 'opening', path)
   }
   try {
-    const { size } = await handle.stat().catch((err: unknown) => {
+    try {
+      size = fstatSync(fd).size
+    } catch (err) {
       throw fsError(err, 'reading', path)
-    })
-    return await fn(handleSource(path, handle, size))
+    }
+    return await fn(windowedSource(path, fd, size))
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
 }

@@ -21,8 +21,22 @@ function catFile(
     const child = spawn('git', args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] })
     const out = new Map<string, { info: BlobInfo; data?: Buffer }>()
     let buffer: Buffer = Buffer.alloc(0)
+    // Pieces of an object still arriving, and the bytes buffer + pending needs: concatenated once
+    // they are all here (concatenating each piece would copy a large stub once per piece).
+    let pending: Buffer[] = []
+    let pendingBytes = 0
+    let needed = 0
     let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (piece: Buffer) => {
+      if (buffer.length + pendingBytes + piece.length < needed) {
+        pending.push(piece)
+        pendingBytes += piece.length
+        return
+      }
+      const chunk = pending.length === 0 ? piece : Buffer.concat([...pending, piece])
+      pending = []
+      pendingBytes = 0
+      needed = 0
       buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk])
       for (;;) {
         const nl = buffer.indexOf(10)
@@ -38,7 +52,10 @@ function catFile(
           buffer = buffer.subarray(nl + 1)
           continue
         }
-        if (buffer.length < nl + 1 + size + 1) return
+        if (buffer.length < nl + 1 + size + 1) {
+          needed = nl + 1 + size + 1
+          return
+        }
         out.set(sha, {
           info: { sha, type, size },
           data: Buffer.from(buffer.subarray(nl + 1, nl + 1 + size)),

@@ -1,9 +1,10 @@
+import { fc, test as propTest } from '@fast-check/vitest'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { describe, expect, test } from 'vitest'
 import { isMlvcError } from '../core/index.ts'
-import { formatId, idOf, parseId, sha256Digest } from './cid.ts'
+import { formatId, idOf, isIdOf, parseId, sha256Digest } from './cid.ts'
 
 describe('object ids', () => {
   test('golden vectors: CIDv1, sha2-256, base32', () => {
@@ -57,5 +58,44 @@ describe('object ids', () => {
       error = err
     }
     expect(isMlvcError(error, 'BAD_ID')).toBe(true)
+  })
+})
+
+describe('isIdOf', () => {
+  const kindOf = (id: string) => {
+    try {
+      return parseId(id).kind
+    } catch {
+      return undefined
+    }
+  }
+
+  propTest.prop([
+    fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    fc.constantFrom('chunk', 'manifest'),
+    fc.nat(),
+    fc.constantFrom('', 'a', 'q', '7', 'B', '=', 'z'),
+  ])(
+    'agrees with parseId on ids and on ids with one character changed, added or removed',
+    (digest, kind, at, char) => {
+      const id = formatId(kind, digest)
+      const i = at % (id.length + 1)
+      for (const text of [
+        id,
+        id.slice(0, i) + char + id.slice(i + 1),
+        id.slice(0, i) + char + id.slice(i),
+        id.slice(0, i) + id.slice(i + 1),
+      ]) {
+        for (const k of ['chunk', 'manifest'] as const)
+          expect(isIdOf(k, text)).toBe(kindOf(text) === k)
+      }
+    },
+  )
+
+  test('other forms parseId reads are judged by it', () => {
+    const id = formatId('chunk', sha256Digest(Buffer.from('x')))
+    expect(isIdOf('chunk', id.toUpperCase())).toBe(kindOf(id.toUpperCase()) === 'chunk')
+    expect(isIdOf('manifest', 'not-a-cid')).toBe(false)
+    expect(isIdOf('chunk', formatId('manifest', sha256Digest(Buffer.from('x'))))).toBe(false)
   })
 })

@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { base32Decode, base32Encode, fsError, MlvcError } from '../core/index.ts'
+import { base32Decode, base32Encode, base32Value, fsError, MlvcError } from '../core/index.ts'
 
 /** What an object holds; the CID's codec says it (raw bytes, or a JSON manifest). */
 export type ObjectKind = 'chunk' | 'manifest'
@@ -35,7 +35,7 @@ const PREFIXES: Record<ObjectKind, Buffer> = {
  * 100 MB of string fragments.
  */
 export function formatId(kind: ObjectKind, digest: Uint8Array): string {
-  return `b${base32Encode(Buffer.concat([PREFIXES[kind], digest]))}`
+  return `b${base32Encode(digest, PREFIXES[kind])}`
 }
 
 /** Decodes the base32 body (after the multibase 'b') of one of our two CID kinds, or undefined. */
@@ -50,6 +50,34 @@ function decodeOurs(id: string): ObjectId | undefined {
     }
   }
   return undefined
+}
+
+/** The fixed start of our ids of each kind (the multibase code and the CID prefix's bits). */
+const STARTS: Record<ObjectKind, { text: string; length: number; padBits: number }> = {
+  chunk: { text: 'bafkrei', length: 59, padBits: 2 },
+  manifest: { text: 'bagaaiera', length: 61, padBits: 4 },
+}
+
+/**
+ * Whether `id` names an object of `kind`: `parseId(id).kind === kind` without decoding it. Ids in
+ * the form mlvc writes are checked character by character (a manifest may list 200,000 of them);
+ * any other form goes through parseId.
+ */
+export function isIdOf(kind: ObjectKind, id: string): boolean {
+  const start = STARTS[kind]
+  if (id.length === start.length && id.startsWith(start.text)) {
+    const seventh = base32Value(id.charCodeAt(7))
+    let ok = kind === 'manifest' || (seventh >= 0 && seventh < 8)
+    for (let i = start.text.length; ok && i < id.length; i++)
+      ok = base32Value(id.charCodeAt(i)) >= 0
+    const last = base32Value(id.charCodeAt(id.length - 1))
+    if (ok && (last & ((1 << start.padBits) - 1)) === 0) return true
+  }
+  try {
+    return parseId(id).kind === kind
+  } catch {
+    return false
+  }
 }
 
 export function parseId(id: string): ObjectId {

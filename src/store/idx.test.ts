@@ -27,3 +27,19 @@ test('a flipped bit, a truncation or a foreign file is caught', () => {
     decodeIdx(Buffer.from('hello world, not an index at all!!!!!!!!!!!!!'), 'x.idx'),
   ).toThrow(/not an mlvc pack index/)
 })
+
+test('thousands of entries, some sharing their first bytes, come out sorted', () => {
+  const many: IdxEntry[] = Array.from({ length: 5000 }, (_, i) => {
+    const digest = sha256Digest(Buffer.from(`object ${i}`))
+    // Every tenth shares its first two bytes with others, so buckets hold several entries.
+    if (i % 10 === 0) digest.set([0xab, 0xcd], 0)
+    return { digest, kind: 'chunk', offset: i * 100, length: i + 1 }
+  })
+  const data = encodeIdx(many)
+  const decoded = decodeIdx(data, 'many.idx', true)
+  const sorted = [...many].sort((a, b) => Buffer.compare(a.digest, b.digest))
+  expect(decoded.map((e) => Buffer.from(e.digest).toString('hex'))).toEqual(
+    sorted.map((e) => Buffer.from(e.digest).toString('hex')),
+  )
+  expect(decoded.map((e) => e.offset)).toEqual(sorted.map((e) => e.offset))
+})

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto'
 import { MlvcError } from '../core/index.ts'
-import { formatId, parseId } from './cid.ts'
+import { formatId, isIdOf } from './cid.ts'
 import type { DigestList } from './digest-list.ts'
+import type { Store } from './store.ts'
 
 /** [chunk id, length] in order. */
 export type ChunkRef = [string, number]
@@ -57,6 +59,12 @@ export interface FileManifest {
   sha256: string
   parts: FilePart[]
   meta: unknown
+  /**
+   * A manifest (of a blob) holding what `meta` would be too large to hold inline: a checkpoint's
+   * tensor table when it has very many tensors. It belongs to the file like its parts do, so
+   * transfers, gc and fsck follow it.
+   */
+  table?: string
 }
 
 export type Manifest = BlobManifest | PartManifest | DeltaManifest | FileManifest
@@ -67,18 +75,108 @@ export type Manifest = BlobManifest | PartManifest | DeltaManifest | FileManifes
  */
 export function encodeBlobManifest(size: number, sha256: string, chunks: DigestList): Buffer {
   const head = `{"mlvc":1,"type":"blob","size":${size},"sha256":"${sha256}","chunks":[`
+  return encodeWithChunks(head, chunks, 0, chunks.count)
+}
+
+/**
+ * Encodes the part manifest of chunks first..last-1 of a list straight from it; the bytes equal
+ * encodeManifest's for the same part (a checkpoint stores one per tensor).
+ */
+export function encodePartManifest(
+  size: number,
+  chunks: DigestList,
+  first: number,
+  last: number,
+): Buffer {
+  return encodeWithChunks(`{"mlvc":1,"type":"part","size":${size},"chunks":[`, chunks, first, last)
+}
+
+function encodeWithChunks(head: string, chunks: DigestList, first: number, last: number): Buffer {
   // Each entry: ["<59-char id>",<length up to 10 digits>] plus a comma.
-  const out = Buffer.allocUnsafe(head.length + chunks.count * 76 + 2)
+  const out = Buffer.allocUnsafe(head.length + (last - first) * 76 + 2)
   let pos = out.write(head, 0, 'latin1')
-  for (let i = 0; i < chunks.count; i++) {
+  for (let i = first; i < last; i++) {
     pos += out.write(
-      `${i === 0 ? '' : ','}["${formatId('chunk', chunks.digest(i))}",${chunks.length(i)}]`,
+      `${i === first ? '' : ','}["${formatId('chunk', chunks.digest(i))}",${chunks.length(i)}]`,
       pos,
       'latin1',
     )
   }
   pos += out.write(']}', pos, 'latin1')
   return out.subarray(0, pos)
+}
+
+/**
+ * Builds a file manifest's bytes part by part, holding no object per part (a checkpoint of
+ * 200,000 tensors has as many parts). The bytes equal encodeManifest's for the same manifest.
+ */
+export interface FileManifestBuilder {
+  /** Chunks first..last-1 of a list, inline. */
+  addChunks(chunks: DigestList, first: number, last: number): void
+  /** A part or delta manifest by id. */
+  addRef(ref: string, size: number): void
+  finish(meta: unknown, table?: string): Buffer
+  /** Finishes and stores the manifest (as Store.putObject, without joining its pieces). */
+  put(store: Store, meta: unknown, table?: string): string
+}
+
+export function fileManifestBuilder(size: number, sha256: string): FileManifestBuilder {
+  const out = textBuilder()
+  out.write(`{"mlvc":1,"type":"file","size":${size},"sha256":"${sha256}","parts":[`)
+  let count = 0
+  const comma = () => (count++ === 0 ? '' : ',')
+  return {
+    addChunks(chunks, first, last) {
+      out.write(`${comma()}{"chunks":[`)
+      for (let i = first; i < last; i++)
+        out.write(
+          `${i === first ? '' : ','}["${formatId('chunk', chunks.digest(i))}",${chunks.length(i)}]`,
+        )
+      out.write(']}')
+    },
+    addRef(ref, partSize) {
+      out.write(`${comma()}{"ref":"${ref}","size":${partSize}}`)
+    },
+    finish(meta, table) {
+      return Buffer.concat(end(meta, table))
+    },
+    put(store, meta, table) {
+      const pieces = end(meta, table)
+      const hash = createHash('sha256')
+      for (const piece of pieces) hash.update(piece)
+      const digest = hash.digest()
+      const known = store.lookup(digest)
+      if (known) store.freshen(known.pack)
+      else store.writer().append(digest, 'manifest', pieces)
+      return formatId('manifest', digest)
+    },
+  }
+  function end(meta: unknown, table: string | undefined): Buffer[] {
+    out.write(`],"meta":`)
+    out.write(JSON.stringify(meta), 'utf8')
+    out.write(table === undefined ? '}' : `,"table":"${table}"}`)
+    return out.finish()
+  }
+}
+
+/** Text appended into 1 MiB blocks, joined once at the end. */
+function textBuilder() {
+  const BLOCK = 1024 * 1024
+  const full: Buffer[] = []
+  let block = Buffer.allocUnsafe(BLOCK)
+  let used = 0
+  return {
+    write(text: string, encoding: 'latin1' | 'utf8' = 'latin1') {
+      const length = Buffer.byteLength(text, encoding)
+      if (used + length > block.length) {
+        full.push(block.subarray(0, used))
+        block = Buffer.allocUnsafe(Math.max(BLOCK, length))
+        used = 0
+      }
+      used += block.write(text, used, encoding)
+    },
+    finish: () => [...full, block.subarray(0, used)],
+  }
 }
 
 /** The [id, length] pairs of chunks first..last-1 of a list. */
@@ -115,8 +213,9 @@ export function encodeManifest(manifest: Manifest): Buffer {
       const parts = manifest.parts.map((p) =>
         'chunks' in p ? { chunks: p.chunks } : { ref: p.ref, size: p.size },
       )
-      const { size, sha256, meta } = manifest
-      return Buffer.from(JSON.stringify({ mlvc: 1, type: 'file', size, sha256, parts, meta }))
+      const { size, sha256, meta, table } = manifest
+      const fields = { mlvc: 1, type: 'file', size, sha256, parts, meta }
+      return Buffer.from(JSON.stringify(table === undefined ? fields : { ...fields, table }))
     }
   }
 }
@@ -137,14 +236,8 @@ function checkSha(id: string, value: unknown): string {
 }
 
 function checkManifestId(id: string, value: unknown, what: string): string {
-  let ok = false
-  try {
-    ok = typeof value === 'string' && parseId(value).kind === 'manifest'
-  } catch {
-    ok = false
-  }
-  if (!ok) fail(id, `bad ${what} id`)
-  return value as string
+  if (typeof value !== 'string' || !isIdOf('manifest', value)) fail(id, `bad ${what} id`)
+  return value
 }
 
 /** Validates a chunk list; returns it with the byte total. */
@@ -154,13 +247,7 @@ function checkChunks(id: string, value: unknown): { chunks: ChunkRef[]; total: n
   for (const entry of value as unknown[]) {
     if (!Array.isArray(entry) || entry.length !== 2) fail(id, 'bad chunk entry')
     const [chunk, length] = entry as [unknown, unknown]
-    let isChunk = false
-    try {
-      isChunk = typeof chunk === 'string' && parseId(chunk).kind === 'chunk'
-    } catch {
-      isChunk = false
-    }
-    if (!isChunk) fail(id, 'bad chunk id')
+    if (typeof chunk !== 'string' || !isIdOf('chunk', chunk)) fail(id, 'bad chunk id')
     if (typeof length !== 'number' || !Number.isSafeInteger(length) || length <= 0)
       fail(id, 'bad chunk length')
     total += length
@@ -226,7 +313,15 @@ export function decodeManifest(data: Uint8Array, id: string): Manifest {
     case 'file': {
       const { parts, total } = decodeParts(id, m.parts)
       if (total !== size) fail(id, `parts add up to ${total} bytes, size says ${size}`)
-      return { type: 'file', size, sha256: checkSha(id, m.sha256), parts, meta: m.meta ?? null }
+      const file: FileManifest = {
+        type: 'file',
+        size,
+        sha256: checkSha(id, m.sha256),
+        parts,
+        meta: m.meta ?? null,
+      }
+      if (m.table !== undefined) file.table = checkManifestId(id, m.table, 'table')
+      return file
     }
     default:
       fail(id, `unknown manifest type ${String(m.type)}`)
@@ -241,7 +336,14 @@ export function manifestReferences(manifest: Manifest): string[] {
       return manifest.chunks.map(([id]) => id)
     case 'delta':
       return [manifest.base, ...manifest.patch.map(([id]) => id)]
-    case 'file':
-      return manifest.parts.flatMap((p) => ('chunks' in p ? p.chunks.map(([id]) => id) : [p.ref]))
+    case 'file': {
+      const ids: string[] = []
+      for (const p of manifest.parts) {
+        if ('chunks' in p) for (const [id] of p.chunks) ids.push(id)
+        else ids.push(p.ref)
+      }
+      if (manifest.table !== undefined) ids.push(manifest.table)
+      return ids
+    }
   }
 }

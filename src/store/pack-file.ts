@@ -1,8 +1,10 @@
 import { closeSync, openSync } from 'node:fs'
-import { fsError, writeAllSync, writevAllSync } from '../core/index.ts'
+import { fsError, writeAllSync } from '../core/index.ts'
 import type { ObjectKind } from './cid.ts'
-import { encodeIdx, type IdxEntry } from './idx.ts'
-import { PACK_MAGIC, RECORD_HEADER, recordHeader } from './pack-format.ts'
+import { createDigestList } from './digest-list.ts'
+import { encodeIdxList } from './idx.ts'
+import { PACK_MAGIC, RECORD_HEADER } from './pack-format.ts'
+import { createRecordSink } from './record-sink.ts'
 
 /** A standalone pack being written to `path` (for uploads): same format as the store's packs. */
 export interface PackFileBuilder {
@@ -22,31 +24,27 @@ export function createPackFile(path: string): PackFileBuilder {
     throw fsError(err, 'creating pack', path)
   }
   let size = PACK_MAGIC.length
-  const entries: IdxEntry[] = []
+  const entries = createDigestList()
+  const sink = createRecordSink(fd, path)
   return {
     get size() {
       return size
     },
     get count() {
-      return entries.length
+      return entries.count
     },
     append(digest, kind, data) {
-      try {
-        writevAllSync(fd, [recordHeader(digest, kind, data.length), data], size)
-      } catch (err) {
-        throw fsError(err, 'writing pack', path)
-      }
-      entries.push({
-        digest: Uint8Array.from(digest),
-        kind,
-        offset: size + RECORD_HEADER,
-        length: data.length,
-      })
+      sink.write(size, digest, kind, [data])
+      entries.push(digest, data.length, size + RECORD_HEADER, kind)
       size += RECORD_HEADER + data.length
     },
     finish() {
-      closeSync(fd)
-      return encodeIdx(entries)
+      try {
+        sink.flush()
+      } finally {
+        closeSync(fd)
+      }
+      return encodeIdxList(entries, entries.count)
     },
   }
 }

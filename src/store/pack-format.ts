@@ -11,8 +11,19 @@ export const MAX_PACK_BYTES = 64 * 1024 * 1024
 
 export function recordHeader(digest: Uint8Array, kind: ObjectKind, length: number): Buffer {
   const header = Buffer.alloc(RECORD_HEADER)
-  header.set(digest, 0)
-  header[32] = kind === 'chunk' ? 0 : 1
-  header.writeUInt32LE(length, 33)
+  writeRecordHeader(header, 0, digest, kind, length)
   return header
+}
+
+/** Writes a record header into `target` at `at`. */
+export function writeRecordHeader(
+  target: Buffer,
+  at: number,
+  digest: Uint8Array,
+  kind: ObjectKind,
+  length: number,
+): void {
+  target.set(digest, at)
+  target[at + 32] = kind === 'chunk' ? 0 : 1
+  target.writeUInt32LE(length, at + 33)
 }

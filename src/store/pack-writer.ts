@@ -1,11 +1,12 @@
 import { closeSync, fsync, openSync, writeSync } from 'node:fs'
 import { promisify } from 'node:util'
-import { fsError, uniqueName, writeFileAtomic, writevAllSync } from '../core/index.ts'
+import { fsError, uniqueName, writeFileAtomic } from '../core/index.ts'
 import type { ObjectKind } from './cid.ts'
 import { createDigestList, type DigestList } from './digest-list.ts'
-import { encodeIdx, type IdxEntry } from './idx.ts'
+import { encodeIdxList } from './idx.ts'
 import { idxFilePath, packFilePath, type StoreLayout } from './layout.ts'
-import { MAX_PACK_BYTES, PACK_MAGIC, RECORD_HEADER, recordHeader } from './pack-format.ts'
+import { MAX_PACK_BYTES, PACK_MAGIC, RECORD_HEADER } from './pack-format.ts'
+import { createRecordSink, type RecordSink } from './record-sink.ts'
 import type { Location } from './table.ts'
 
 const fsyncAsync = promisify(fsync)
@@ -31,22 +32,16 @@ export interface PackWriter {
   commit(): Promise<void>
   /** Commits and closes the pack files. */
   close(): Promise<void>
+  /** Writes records still buffered to the open pack file (before reading it). */
+  flush(): void
   readonly bytesWritten: number
-}
-
-function idxEntries(list: DigestList, count: number): IdxEntry[] {
-  return Array.from({ length: count }, (_, i) => ({
-    digest: list.digest(i),
-    kind: list.kind(i),
-    offset: list.offset(i),
-    length: list.length(i),
-  }))
 }
 
 interface OpenPack {
   name: string
   number: number
   fd: number
+  sink: RecordSink
   size: number
   entries: DigestList
   committed: number
@@ -73,6 +68,7 @@ export function createPackWriter(options: PackWriterOptions): PackWriter {
       name,
       number: sink.addPack(name),
       fd,
+      sink: createRecordSink(fd, path),
       size: PACK_MAGIC.length,
       entries: createDigestList(),
       committed: 0,
@@ -83,18 +79,15 @@ export function createPackWriter(options: PackWriterOptions): PackWriter {
     if (pack.committed === pack.entries.count) return
     const count = pack.entries.count
     const path = packFilePath(layout, pack.name)
+    pack.sink.flush()
     try {
       if (durable) await fsyncAsync(pack.fd)
     } catch (err) {
       throw fsError(err, 'syncing pack', path)
     }
-    await writeFileAtomic(
-      idxFilePath(layout, pack.name),
-      encodeIdx(idxEntries(pack.entries, count)),
-      {
-        fsync: durable,
-      },
-    )
+    await writeFileAtomic(idxFilePath(layout, pack.name), encodeIdxList(pack.entries, count), {
+      fsync: durable,
+    })
     pack.committed = Math.max(pack.committed, count)
   }
 
@@ -123,13 +116,8 @@ export function createPackWriter(options: PackWriterOptions): PackWriter {
       const pack = current
       let length = 0
       for (const piece of pieces) length += piece.length
-      const header = recordHeader(digest, kind, length)
       const total = RECORD_HEADER + length
-      try {
-        writevAllSync(pack.fd, [header, ...pieces], pack.size)
-      } catch (err) {
-        throw fsError(err, 'writing pack', packFilePath(layout, pack.name))
-      }
+      pack.sink.write(pack.size, digest, kind, pieces)
       const offset = pack.size + RECORD_HEADER
       pack.size += total
       bytesWritten += total
@@ -149,6 +137,9 @@ export function createPackWriter(options: PackWriterOptions): PackWriter {
         current ? commitPack(current) : Promise.resolve(),
       ])
       for (const result of results) if (result.status === 'rejected') throw result.reason
+    },
+    flush() {
+      current?.sink.flush()
     },
     async close() {
       const pack = current

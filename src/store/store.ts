@@ -158,7 +158,9 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
     }
   }
 
+  /** A pack's descriptor for reading; records this process still buffers are written first. */
   function fdOf(pack: number): number {
+    if (packs[pack]?.own) packWriter?.flush()
     let fd = readFds.get(pack)
     if (fd === undefined) {
       const path = packFilePath(layout, packs[pack]?.name ?? '')

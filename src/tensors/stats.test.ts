@@ -111,3 +111,23 @@ describe('streaming', () => {
     expect(statsOf('I8', new Uint8Array([0xff, 1]))).toMatchObject({ mean: 0, min: -1, max: 1 })
   })
 })
+
+test('accumulators reuse the decoding buffers of finished ones: results equal those of a fresh start', () => {
+  const tensors = Array.from({ length: 12 }, (_, i) =>
+    encode(
+      'F32',
+      Float64Array.from({ length: 5000 + 3000 * i }, (_, k) => Math.sin(k * (i + 1))),
+    ),
+  )
+  const alone = tensors.map((bytes) => statsOf('F32', bytes))
+  // Several open at once, fed in small pieces in turn, finished in another order (their
+  // buffers go back to be reused), then the same again with reused buffers.
+  for (let round = 0; round < 2; round++) {
+    const open = tensors.map(() => createStatsAccumulator('F32'))
+    for (let at = 0; at < 160_000; at += 777)
+      for (const [i, bytes] of tensors.entries()) open[i]?.update(bytes.subarray(at, at + 777))
+    const order = [...tensors.keys()].reverse()
+    for (const i of order) expect(open[i]?.result()).toEqual(alone[i])
+    expect(open[0]?.result()).toEqual(alone[0])
+  }
+})

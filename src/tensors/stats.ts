@@ -142,12 +142,19 @@ export interface StatsAccumulator {
 }
 
 /**
+ * Decoding buffers of finished accumulators, reused: a checkpoint may hold 200,000 tiny tensors,
+ * and a fresh zeroed buffer of CHUNK values for each would cost more than their statistics.
+ */
+const spare: Float64Array[] = []
+const MAX_SPARE = 4
+
+/**
  * Streams statistics. Chunks start at fixed element indexes (multiples of CHUNK), so the results
  * are bit-identical however the bytes were split into pieces: stubs stay deterministic.
  */
 export function createStatsAccumulator(dtype: DType): StatsAccumulator {
   const size = dtypeSize(dtype)
-  const values = new Float64Array(CHUNK)
+  const values = spare.pop() ?? new Float64Array(CHUNK)
   let filled = 0
   const carry = new Uint8Array(size)
   let carried = 0
@@ -198,7 +205,10 @@ export function createStatsAccumulator(dtype: DType): StatsAccumulator {
           `${dtype} tensor data ends inside an element (${carried} of ${size} bytes)`,
         )
       }
-      if (!finished && filled > 0) addChunk(values, filled, state)
+      if (!finished) {
+        if (filled > 0) addChunk(values, filled, state)
+        if (spare.length < MAX_SPARE) spare.push(values)
+      }
       finished = true
       return resultOf(state)
     },

@@ -126,6 +126,10 @@ function headline(r: FileReport, c: Colors): string {
 /** The per-tensor report of one path: changed, added and removed tensors; unchanged ones counted. */
 export function renderReport(r: FileReport, c: Colors): string[] {
   const lines = [headline(r, c)]
+  if (r.unavailable !== undefined) {
+    lines.push(`  tensors not compared: ${r.unavailable}`)
+    return lines
+  }
   const shown = (r.tensors ?? []).filter((d) => d.status !== 'unchanged')
   if (shown.length > 0) {
     const plain = shown.map((d) => [d.status, quote(d.name), ...layoutCells(d), ...figureCells(d)])

@@ -7,9 +7,10 @@ import {
   diffCheckpoints,
   newTensorBytes,
   openVersion,
+  parseStubTensors,
   type TensorDiff,
 } from '../../checkpoint/index.ts'
-import type { ProgressOptions } from '../../core/index.ts'
+import { isMlvcError, type ProgressOptions } from '../../core/index.ts'
 import type { Store } from '../../store/index.ts'
 import type { FileVersion } from './diff-sides.ts'
 import type { DiffUnit } from './diff-units.ts'
@@ -36,12 +37,19 @@ export interface FileReport {
    * whole file, for other files) — before deltas and deduplication; null when not known.
    */
   storedBytesEstimate: number | null
+  /**
+   * Why the tensors could not be compared: a version's tensor table is stored on its own (too
+   * long for its stub) and is not in the local store.
+   */
+  unavailable?: string
 }
 
 export interface ReportOptions extends ProgressOptions {
   /** Undefined with --no-data: answers come from the stubs alone. */
   store: Store | undefined
   data: boolean
+  /** With --no-data: the store, when there is one, for tensor tables too long for their stubs. */
+  tables?: Store | undefined
 }
 
 async function sizeOf(v: FileVersion): Promise<number | null> {
@@ -65,11 +73,36 @@ async function openSide(
   options: ReportOptions,
 ): Promise<Array<CheckpointVersion | undefined>> {
   const out: Array<CheckpointVersion | undefined> = []
-  for (const v of side) {
-    const source = { id: v.stub?.id, stubLines: v.stub?.extra ?? [], file: v.file }
-    out.push(await openVersion(source, { store: options.store, data: options.data }))
+  try {
+    for (const v of side) {
+      const source = { id: v.stub?.id, stubLines: v.stub?.extra ?? [], file: v.file, path: v.path }
+      const { store, data, tables } = options
+      out.push(await openVersion(source, { store, data, tables }))
+    }
+  } catch (err) {
+    for (const v of out) await v?.close()
+    throw err
   }
   return out
+}
+
+/** A stub naming a tensor table stored on its own (see checkpointStubLines). */
+export const namesTable = (v: FileVersion) =>
+  v.stub?.extra?.some((line) => line.startsWith('table: ')) === true
+
+/** The report of a unit whose tensor table is not here: what the stubs say, and why no more. */
+async function unavailableReport(unit: DiffUnit, options: ReportOptions, why: string) {
+  const format = parseStubTensors(unit.new[0]?.stub?.extra ?? unit.old[0]?.stub?.extra ?? [])
+  return {
+    path: unit.path,
+    status: statusOf(unit),
+    size: { old: await totalSize(unit.old), new: await totalSize(unit.new) },
+    storedBytes: await storedBytes(unit, options),
+    kind: unit.sharded ? ('sharded' as const) : ('checkpoint' as const),
+    format: format.format ?? null,
+    storedBytesEstimate: null,
+    unavailable: why,
+  }
 }
 
 const idsOf = (side: readonly FileVersion[]) =>
@@ -88,7 +121,17 @@ function statusOf(unit: DiffUnit): FileReport['status'] {
 
 /** Compares the two sides of a unit: tensor by tensor for checkpoints, by size otherwise. */
 export async function reportUnit(unit: DiffUnit, options: ReportOptions): Promise<FileReport> {
-  const [olds, news] = [await openSide(unit.old, options), await openSide(unit.new, options)]
+  let olds: Array<CheckpointVersion | undefined> | undefined
+  let news: Array<CheckpointVersion | undefined>
+  try {
+    olds = await openSide(unit.old, options)
+    news = await openSide(unit.new, options)
+  } catch (err) {
+    for (const v of olds ?? []) await v?.close()
+    const tables = [...unit.old, ...unit.new].some(namesTable)
+    if (!tables || !isMlvcError(err, 'MISSING_OBJECT')) throw err
+    return unavailableReport(unit, options, err.message)
+  }
   const all = [...olds, ...news]
   try {
     const base = {

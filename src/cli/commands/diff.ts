@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs'
 import { relative, resolve, sep } from 'node:path'
-import { MlvcError, pushAll } from '../../core/index.ts'
+import { isMlvcError, MlvcError, pushAll } from '../../core/index.ts'
 import { indexBlobs, openStatCache, runGit, treeBlobs } from '../../git/index.ts'
-import type { Store } from '../../store/index.ts'
+import { openStore, type Store } from '../../store/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
 import { type GitContext, requireGit } from '../repo.ts'
 import { renderReports, terminalColors } from './diff-render.ts'
-import { type FileReport, reportUnit } from './diff-report.ts'
+import { type FileReport, namesTable, reportUnit } from './diff-report.ts'
 import { blobListing, type Listing, workTreeListing } from './diff-sides.ts'
 import { changedUnits } from './diff-units.ts'
 
@@ -95,6 +95,27 @@ function totals(reports: readonly FileReport[]) {
 }
 
 /**
+ * With --no-data, the store is read only for tensor tables too long for their stubs, and only if
+ * there is one: nothing is created or fetched.
+ */
+async function withTables<T>(
+  ctx: GitContext,
+  run: (store: undefined, tables: Store | undefined) => Promise<T>,
+): Promise<T> {
+  const tables = ctx.storeDir
+    ? await openStore(ctx.storeDir).catch((err: unknown) => {
+        if (isMlvcError(err, 'NOT_FOUND')) return undefined
+        throw err
+      })
+    : undefined
+  try {
+    return await run(undefined, tables)
+  } finally {
+    await tables?.close()
+  }
+}
+
+/**
  * `mlvc diff [REV_A [REV_B]] [-- PATH…]`: what changed in files stored by mlvc, tensor by tensor
  * for checkpoints. With `data`, tensors whose data is local on both sides are compared exactly;
  * without, everything comes from the stubs in git (no store, no data).
@@ -109,12 +130,13 @@ export async function diff(
   const { revs, specs } = await parseOperands(ctx, args, paths)
   const [old, next] = await listings(ctx, revs, options)
   const units = changedUnits(old, next, specs)
-  const run = async (store: Store | undefined) => {
+  const run = async (store: Store | undefined, tables?: Store) => {
     const reports: FileReport[] = []
     for (const unit of units) {
       reports.push(
         await reportUnit(unit, {
           store,
+          tables,
           data: options.data,
           signal: io.signal,
           onProgress: io.onProgress,
@@ -123,8 +145,13 @@ export async function diff(
     }
     return reports
   }
+  const tables = !options.data && units.some((u) => [...u.old, ...u.new].some(namesTable))
   const reports =
-    options.data && units.length > 0 ? await withRepoStore(ctx, run) : await run(undefined)
+    options.data && units.length > 0
+      ? await withRepoStore(ctx, run)
+      : tables
+        ? await withTables(ctx, run)
+        : await run(undefined)
   const summary = totals(reports)
   return {
     data: { revisions: revs, files: reports, summary },

@@ -5,10 +5,12 @@ import {
   combineVersions,
   inspectVersion,
   openVersion,
+  type TensorRow,
+  type VersionSource,
   whyNotCheckpoint,
 } from '../../checkpoint/index.ts'
 import { MlvcError } from '../../core/index.ts'
-import { parseShardIndex, readShardIndex } from '../../formats/index.ts'
+import { isDType, parseShardIndex, readShardIndex } from '../../formats/index.ts'
 import {
   MAX_STUB_BYTES,
   objectInfo,
@@ -17,6 +19,8 @@ import {
   readObjects,
   runGit,
 } from '../../git/index.ts'
+import type { Store } from '../../store/index.ts'
+import { formatNumber } from '../../tensors/index.ts'
 import { openRepoStore, type RepoContext, repoContext } from '../context.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
 import { type GitContext, requireGit } from '../repo.ts'
@@ -85,14 +89,28 @@ async function revisionFiles(ctx: GitContext, spec: string): Promise<FileVersion
   return out
 }
 
+/**
+ * A version opened without its data first: statistics usually come with the table, and making the
+ * data readable means checking that the store holds every part of the file. Reopened with the
+ * data only when some tensor's statistics must be computed.
+ */
+async function openForStats(source: VersionSource, store: Store | undefined) {
+  // A file not stored by mlvc has no statistics but what its data gives.
+  if (source.id === undefined) return openVersion(source, { store })
+  const version = await openVersion(source, { store, data: false })
+  if (!version?.tensors.some((t) => !t.stats && isDType(t.dtype))) return version
+  await version.close()
+  return openVersion(source, { store })
+}
+
 async function openAll(ctx: RepoContext, files: FileVersion[], target: string, io: Io) {
   const needsStore = files.some((f) => f.stub) && ctx.storeDir !== undefined
   const store = needsStore ? await openRepoStore(ctx) : undefined
   const versions: CheckpointVersion[] = []
   try {
     for (const f of files) {
-      const source = { id: f.stub?.id, stubLines: f.stub?.extra, file: f.file }
-      const version = await openVersion(source, { store })
+      const source = { id: f.stub?.id, stubLines: f.stub?.extra, file: f.file, path: f.path }
+      const version = await openForStats(source, store)
       if (!version) {
         const why = await whyNotCheckpoint(source, f.path)
         throw new MlvcError('BAD_FORMAT', `${f.path}: not a checkpoint mlvc can read: ${why}`, {
