@@ -5,7 +5,6 @@ import {
   combineVersions,
   inspectVersion,
   openVersion,
-  type TensorRow,
   type VersionSource,
   whyNotCheckpoint,
 } from '../../checkpoint/index.ts'
@@ -20,7 +19,6 @@ import {
   runGit,
 } from '../../git/index.ts'
 import type { Store } from '../../store/index.ts'
-import { formatNumber } from '../../tensors/index.ts'
 import { openRepoStore, type RepoContext, repoContext } from '../context.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
 import { type GitContext, requireGit } from '../repo.ts'

@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { renderTable } from './table.ts'
 
@@ -11,7 +12,8 @@ describe('mlvc exp table', () => {
       ],
       { right: new Set([0, 1]) },
     )
-    expect(text.split('\n')).toEqual(['step  loss', '   1   2.5', '  10  0.25'])
+    // The header is bold where colors are on (picocolors turns them on under CI=true).
+    expect(stripVTControlCharacters(text).split('\n')).toEqual(['step  loss', '   1   2.5', '  10  0.25'])
   })
 
   // The widths were Math.max(...cells.map(…)): one argument per row on the stack.
