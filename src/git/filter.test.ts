@@ -241,6 +241,20 @@ describe('clean with the stat cache', () => {
     )
   })
 
+  it('a stub cleaned under the path of a cached file is cleaned as a stub (hash-object --stdin --path)', async () => {
+    const h = await harness()
+    const path = join(h.workTree, 'model.bin')
+    const data = pseudoRandomBytes(100_000, 5)
+    writeOld(path, data)
+    const stub = text(await h.handlers.clean('model.bin', packets(data)))
+    expect(h.statCache.get('model.bin')?.racy).toBe(false)
+    // Git cleans bytes that are not the file (merge.renormalize, hash-object --stdin --path): the
+    // file's stat data is unchanged, but what git sends is its stub, which must clean to itself.
+    expect(text(await h.handlers.clean('model.bin', packets(Buffer.from(stub))))).toBe(stub)
+    const other = formatStub(await stubOf(pseudoRandomBytes(3000, 9)))
+    expect(text(await h.handlers.clean('model.bin', packets(Buffer.from(other))))).toBe(other)
+  })
+
   it('does not trust a racy entry (recorded within two seconds of the mtime): it hashes', async () => {
     const h = await harness()
     const data = pseudoRandomBytes(100_000, 5)

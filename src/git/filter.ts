@@ -332,7 +332,13 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
       const cached = statCache.get(path)
       const source = iterableSource(content)
       if (cached && !cached.racy && identity && sameIdentity(cached, identity)) {
-        const size = await drainCount(source)
+        // Git's bytes are the file's, whose stub is cached, unless git cleans other content under
+        // this path (merge.renormalize, hash-object --stdin --path): a stub is then cleaned as a
+        // stub. The file itself is not one (the cache holds only files stored or written whole).
+        const head = await readHead(source)
+        if (head.length <= MAX_STUB_BYTES && looksLikeStub(head))
+          return Buffer.from(await cleanStub(path, head))
+        const size = head.length + (await drainCount(source))
         if (size === cached.size) return Buffer.from(cached.stub)
         throw new MlvcError(
           'IO',
