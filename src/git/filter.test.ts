@@ -258,7 +258,11 @@ describe('clean with the stat cache', () => {
   it('does not trust a racy entry (recorded within two seconds of the mtime): it hashes', async () => {
     const h = await harness()
     const data = pseudoRandomBytes(100_000, 5)
-    writeFileSync(join(h.workTree, 'model.bin'), data)
+    // An mtime in the future is within two seconds of now however long the clean takes.
+    const path = join(h.workTree, 'model.bin')
+    writeFileSync(path, data)
+    const soon = new Date(Date.now() + 60_000)
+    utimesSync(path, soon, soon)
     await h.handlers.clean('model.bin', packets(data))
     expect(h.statCache.get('model.bin')?.racy).toBe(true)
     // The stat data is unchanged, but a write in the same clock tick would not have changed it:
