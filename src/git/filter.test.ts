@@ -135,6 +135,16 @@ function writeOld(path: string, data: Uint8Array): void {
   utimesSync(path, old, old)
 }
 
+/** model.bin (100,000 bytes, an hour old) cleaned once: its stat-cache entry is trusted. */
+async function cachedFile(h: Harness): Promise<{ path: string; data: Buffer; stub: string }> {
+  const path = join(h.workTree, 'model.bin')
+  const data = pseudoRandomBytes(100_000, 5)
+  writeOld(path, data)
+  const stub = text(await h.handlers.clean('model.bin', packets(data)))
+  expect(h.statCache.get('model.bin')?.racy).toBe(false)
+  return { path, data, stub }
+}
+
 async function code(promise: Promise<unknown>): Promise<string> {
   try {
     await promise
@@ -228,11 +238,7 @@ describe('clean', () => {
 describe('clean with the stat cache', () => {
   it('answers from the cache without reading the bytes when the stat data is unchanged', async () => {
     const h = await harness()
-    const path = join(h.workTree, 'model.bin')
-    const data = pseudoRandomBytes(100_000, 5)
-    writeOld(path, data)
-    const stub = text(await h.handlers.clean('model.bin', packets(data)))
-    expect(h.statCache.get('model.bin')?.racy).toBe(false)
+    const { data, stub } = await cachedFile(h)
     // Same length, other bytes: only a cache hit, which does not look at them, returns the stub.
     const other = pseudoRandomBytes(100_000, 6)
     expect(text(await h.handlers.clean('model.bin', packets(other)))).toBe(stub)
@@ -243,11 +249,7 @@ describe('clean with the stat cache', () => {
 
   it('a stub cleaned under the path of a cached file is cleaned as a stub (hash-object --stdin --path)', async () => {
     const h = await harness()
-    const path = join(h.workTree, 'model.bin')
-    const data = pseudoRandomBytes(100_000, 5)
-    writeOld(path, data)
-    const stub = text(await h.handlers.clean('model.bin', packets(data)))
-    expect(h.statCache.get('model.bin')?.racy).toBe(false)
+    const { stub } = await cachedFile(h)
     // Git cleans bytes that are not the file (merge.renormalize, hash-object --stdin --path): the
     // file's stat data is unchanged, but what git sends is its stub, which must clean to itself.
     expect(text(await h.handlers.clean('model.bin', packets(Buffer.from(stub))))).toBe(stub)
@@ -275,10 +277,7 @@ describe('clean with the stat cache', () => {
 
   it('a touched file is hashed and keeps its stub; a file changed in place is stored again', async () => {
     const h = await harness()
-    const path = join(h.workTree, 'model.bin')
-    const data = pseudoRandomBytes(100_000, 5)
-    writeOld(path, data)
-    const stub = text(await h.handlers.clean('model.bin', packets(data)))
+    const { path, data, stub } = await cachedFile(h)
     const touched = new Date(Date.now() - 1_800_000)
     utimesSync(path, touched, touched)
     expect(text(await h.handlers.clean('model.bin', packets(data)))).toBe(stub)
@@ -294,9 +293,7 @@ describe('clean with the stat cache', () => {
 
   it('a file that changes while git adds it is refused, naming it', async () => {
     const h = await harness()
-    const path = join(h.workTree, 'model.bin')
-    writeOld(path, pseudoRandomBytes(100_000, 5))
-    await h.handlers.clean('model.bin', packets(pseudoRandomBytes(100_000, 5)))
+    const { path } = await cachedFile(h)
     writeOld(path, pseudoRandomBytes(100_000, 6))
     // git read one version of the file; the work tree now holds another.
     const gitSaw = pseudoRandomBytes(100_000, 7)
