@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest'
  * The layer rule of docs/architecture.md, enforced: a module imports from a layer below it (never
  * from one above or beside it), and only through that layer's `index.ts`. Inside a layer, files
  * import each other freely. Test files may also import any layer's `test-helpers/` folder and the
- * service launchers outside src/; source files never import either.
+ * service launchers outside src/; source files never import either. A folder inside a layer that
+ * has its own `index.ts` (experiments/sync/) is a module of that layer: the rest of the layer
+ * imports it only through that index too.
  */
 const LAYERS = [
   'core',
@@ -38,6 +40,16 @@ function layerOf(path: string): string | undefined {
   return first !== undefined && path.includes('/') ? first : undefined
 }
 
+/** The folder below a layer with its own index.ts (not test-helpers/) that holds `path`, if any. */
+function moduleOf(path: string): string | undefined {
+  const parts = path.split('/')
+  for (let i = 2; i < parts.length; i++) {
+    const dir = parts.slice(0, i).join('/')
+    if (existsSync(join(SRC, dir, 'index.ts'))) return dir
+  }
+  return undefined
+}
+
 /** Checks one file's relative imports; `file` and the result's paths are relative to src/. */
 function checkImports(file: string, source: string): Violation[] {
   const out: Violation[] = []
@@ -60,7 +72,13 @@ function checkImports(file: string, source: string): Violation[] {
       if (!isTest) fail('a source file imports test helpers')
       continue
     }
-    if (to === undefined || to === from) continue
+    if (to === undefined) continue
+    if (to === from) {
+      const inner = moduleOf(target)
+      if (inner && !file.startsWith(`${inner}/`) && target !== `${inner}/index.ts`)
+        fail(`reaches into ${inner}/ instead of importing ${inner}/index.ts`)
+      continue
+    }
     if (from === undefined) continue // src/index.ts: the public surface re-exports every layer
     const rankFrom = LAYERS.indexOf(from as (typeof LAYERS)[number])
     const rankTo = LAYERS.indexOf(to as (typeof LAYERS)[number])
@@ -112,6 +130,13 @@ describe('layer rule', () => {
     expect(found[0]?.why).toMatch(/a layer above/)
     expect(found[1]?.why).toMatch(/instead of importing core\/index\.ts/)
     expect(found[2]?.why).toMatch(/test helpers/)
+    expect(checkImports('experiments/rm.ts', "import { x } from './sync/plan.ts'")).toEqual([
+      {
+        file: 'experiments/rm.ts',
+        specifier: './sync/plan.ts',
+        why: 'reaches into experiments/sync/ instead of importing experiments/sync/index.ts',
+      },
+    ])
   })
 
   it('allows imports inside a layer, down through index.ts, and test helpers in tests', () => {
@@ -124,5 +149,8 @@ describe('layer rule', () => {
     expect(checkImports('cli/commands/x.ts', "import { c } from '../../store/index.ts'")).toEqual(
       [],
     )
+    const sync = ["import { a } from './state.ts'", "import { b } from '../repo.ts'"].join('\n')
+    expect(checkImports('experiments/sync/plan.ts', sync)).toEqual([])
+    expect(checkImports('experiments/rm.ts', "import { c } from './sync/index.ts'")).toEqual([])
   })
 })

@@ -39,6 +39,17 @@ describe('acquireLock', () => {
     await (await second).release()
   })
 
+  it('fails with LOCKED once waitMs has passed while the owner still holds the lock', async () => {
+    const path = join(dir, 'e.lock')
+    const held = await acquireLock(path, 'the store')
+    await expect(acquireLock(path, 'the store', { waitMs: 30 })).rejects.toMatchObject({
+      code: 'LOCKED',
+      message: `the store is locked by process ${process.pid} on ${hostname()}`,
+    })
+    expect(readFileSync(path, 'utf8')).toBe(`${process.pid} ${hostname()}\n`)
+    await held.release()
+  })
+
   it('keeps a lock of another host: it cannot tell whether that owner runs', async () => {
     const path = join(dir, 'd.lock')
     writeFileSync(path, '1 some-other-host\n')

@@ -3,11 +3,10 @@ import { materialize, type Store } from '../store/index.ts'
 import { readStoreIds } from './attach.ts'
 import { hashFile } from './hash.ts'
 import { clearMissing, readMissing } from './missing.ts'
-import { openSide } from './open-side.ts'
 import type { ExpRepo } from './repo.ts'
 import { hasRepoFile, putRepoFile } from './repofiles.ts'
 import { type Experiment, loadExperiments, pickExperiment } from './scan.ts'
-import type { ExpSide } from './side.ts'
+import { type ExpSide, openSide } from './sync/index.ts'
 import { readLinks } from './version.ts'
 
 export interface FetchRepoFilesOptions extends ProgressOptions {

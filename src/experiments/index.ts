@@ -35,8 +35,6 @@ export { type ExpFileRef, type RefFileRef, readFilesJson, refFile } from './file
 export { type ExpFsckIssue, type ExpFsckReport, fsckRepo } from './fsck.ts'
 export { EXP_GC_GRACE_MS, type ExpGcOptions, type ExpGcReport, gcRepoFiles } from './gc.ts'
 export { ID_ALPHABET, ID_LENGTH, isSafeId, newExperimentId } from './ids.ts'
-export { localSide } from './local-side.ts'
-export { type LocalState, refreshLocalState } from './local-state.ts'
 export {
   type LogEvent,
   type LogRead,
@@ -58,7 +56,6 @@ export {
   type Point,
 } from './metrics.ts'
 export { readMissing } from './missing.ts'
-export { isUrl, type OpenSideOptions, openSide, resolveRemote } from './open-side.ts'
 export { experimentLabel, type Plot, type PlotOptions, plotMetric } from './plot.ts'
 export {
   display,
@@ -72,7 +69,6 @@ export {
   queryExperiments,
   type Where,
 } from './query.ts'
-export { REMOTE_KEYS, remoteSide } from './remote-side.ts'
 export {
   type DbxConfig,
   type ExpRepo,
@@ -93,8 +89,24 @@ export {
   type Problem,
   pickExperiment,
 } from './scan.ts'
-export type { ExpSide, SideState } from './side.ts'
-export type { HistoryRecord, IndexEntry } from './state.ts'
 export { type ChartOptions, type ChartSeries, renderLineChart } from './svg.ts'
-export { type SyncOptions, type SyncReport, syncAndClose, syncSides } from './sync.ts'
+export {
+  type ExpSide,
+  type HistoryRecord,
+  type IndexEntry,
+  isUrl,
+  type LocalState,
+  localSide,
+  type OpenSideOptions,
+  openSide,
+  REMOTE_KEYS,
+  refreshLocalState,
+  remoteSide,
+  resolveRemote,
+  type SideState,
+  type SyncOptions,
+  type SyncReport,
+  syncAndClose,
+  syncSides,
+} from './sync/index.ts'
 export { type ExpVersion, readVersion } from './version.ts'

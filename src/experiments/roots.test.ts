@@ -7,11 +7,10 @@ import { tempDir } from '../test-helpers/index.ts'
 import { createExperiment } from './experiment.ts'
 import { fetchRepoFiles } from './fetch.ts'
 import { fsckRepo } from './fsck.ts'
-import { localSide } from './local-side.ts'
 import { initExpRepo, openExpRepo, saveConfig } from './repo.ts'
 import { hasRepoFile } from './repofiles.ts'
 import { storageRoots } from './roots.ts'
-import { syncAndClose } from './sync.ts'
+import { localSide, syncAndClose } from './sync/index.ts'
 
 describe('named storage roots', () => {
   it('reads experiments.roots from mlvc config', () => {

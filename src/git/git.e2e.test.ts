@@ -6,6 +6,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
@@ -55,6 +56,10 @@ describe('plain git on tracked files', () => {
   test('add and commit store a stub; the work tree keeps the bytes; status stays clean', async () => {
     const { dir } = await newRepo()
     const big = writeModel(join(dir, 'model.bin'), 6 * MiB, 1)
+    // An hour old: its stat-cache entry is trusted at once (not racy), as on a loaded machine
+    // where git add runs more than two seconds after the write.
+    const old = new Date(Date.now() - 3_600_000)
+    utimesSync(join(dir, 'model.bin'), old, old)
     await user.git(dir, 'add', 'model.bin')
     await user.git(dir, 'commit', '-qm', 'model')
     const stored = await user.git(dir, 'show', 'HEAD:model.bin')
@@ -184,7 +189,6 @@ describe('plain git on tracked files', () => {
     await user.git(dir, 'add', '.')
     await user.git(dir, 'commit', '-qm', 'm')
     const future = new Date(Date.now() + 5000)
-    const { utimesSync } = await import('node:fs')
     utimesSync(join(dir, 'model.bin'), future, future)
     await expectClean(dir)
   })

@@ -2,7 +2,7 @@ export { TRACK_ATTRIBUTES, trackedPatterns, trackPatterns, untrackPatterns } fro
 export { objectInfo, readObjects } from './cat-file.ts'
 export { type GitOptions, type GitResult, git, runGit } from './exec.ts'
 export { readFd } from './fd-io.ts'
-export { createFilterHandlers, type FilterContext } from './filter.ts'
+export { createFilterHandlers, type FilterContext, type FilterGit } from './filter.ts'
 export { type FilterHandlers, runFilterProtocol } from './filter-process.ts'
 export {
   type ConfigScope,

@@ -1,6 +1,5 @@
-import type { ExpSide, SideState } from './side.ts'
-import { type HistoryRecord, recordKey } from './state.ts'
-import type { SideName } from './sync-plan.ts'
+import type { ExpSide, HistoryRecord, SideName, SideState } from './index.ts'
+import { recordKey } from './state.ts'
 
 /** One end of a sync while it runs: its state and the history records it is to be given. */
 export interface End {

@@ -1,32 +1,10 @@
 import { hostname } from 'node:os'
-import { MlvcError } from '../core/index.ts'
-import { formatDbxJson, isDbxObject, parseDbxJson } from './dbx-json.ts'
-import { isSafeId } from './ids.ts'
-import { checkRelPath } from './paths.ts'
-import type { Problem } from './scan.ts'
-
-/**
- * `.dbx/index`: one line per experiment, `<id> <hash> <path>`, sorted by path. The path comes last
- * because it may hold spaces.
- */
-export interface IndexEntry {
-  id: string
-  hash: string
-  path: string
-}
-
-/**
- * `.dbx/history`: JSON lines, oldest first. `version`: the experiment was seen with content `hash`
- * at `path`; `delete`: it was deleted, its last version being `hash`.
- */
-export interface HistoryRecord {
-  op: 'version' | 'delete'
-  id: string
-  hash: string
-  path: string
-  time: string
-  host: string
-}
+import { MlvcError } from '../../core/index.ts'
+import { formatDbxJson, isDbxObject, parseDbxJson } from '../dbx-json.ts'
+import { isSafeId } from '../ids.ts'
+import { checkRelPath } from '../paths.ts'
+import type { Problem } from '../scan.ts'
+import type { HistoryRecord, IndexEntry } from './index.ts'
 
 export interface Parsed<T> {
   entries: T[]

@@ -1,18 +1,5 @@
-import type { SideState } from './side.ts'
-import { type IndexEntry, type Known, summarizeHistory } from './state.ts'
-
-export type SideName = 'a' | 'b'
-
-/** Which ends a sync may change: both, only B (a push), only A (a pull). */
-export type Direction = 'both' | 'a-to-b' | 'b-to-a' | undefined
-
-/** What sync does with one experiment id. */
-export type Decision =
-  | { kind: 'same' }
-  | { kind: 'copy'; from: SideName; replace: boolean }
-  | { kind: 'delete'; on: SideName }
-  | { kind: 'conflict'; reason: string }
-  | { kind: 'skip'; reason: string }
+import type { Decision, Direction, IndexEntry, SideName, SideState } from './index.ts'
+import { type Known, summarizeHistory } from './state.ts'
 
 /** Both ends' view of the histories, summarized once. */
 export interface PlanInput {

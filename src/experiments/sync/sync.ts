@@ -1,20 +1,17 @@
-import { MlvcError, mapConcurrent } from '../core/index.ts'
-import type { ExpSide } from './side.ts'
-import { type IndexEntry, newRecord } from './state.ts'
-import { type End, end, mergeHistory, record } from './sync-history.ts'
-import {
-  allowed,
-  type Decision,
-  decide,
-  type PlanInput,
-  planInput,
-  preferred,
-  type SideName,
-} from './sync-plan.ts'
-import { syncRepoFiles } from './sync-repofiles.ts'
-import type { SyncChange, SyncOptions, SyncReport } from './sync-types.ts'
-
-export type { SyncChange, SyncOptions, SyncReport } from './sync-types.ts'
+import { MlvcError, mapConcurrent } from '../../core/index.ts'
+import { type End, end, mergeHistory, record } from './history.ts'
+import type {
+  Decision,
+  ExpSide,
+  IndexEntry,
+  SideName,
+  SyncChange,
+  SyncOptions,
+  SyncReport,
+} from './index.ts'
+import { allowed, decide, type PlanInput, planInput, preferred } from './plan.ts'
+import { syncRepoFiles } from './repofiles.ts'
+import { newRecord } from './state.ts'
 
 /** Experiments copied at once: enough to overlap a remote's latency, few enough for two cores. */
 const CONCURRENCY = 4

@@ -1,6 +1,6 @@
-import type { End } from './sync-history.ts'
-import { allowed } from './sync-plan.ts'
-import type { SyncOptions, SyncReport } from './sync-types.ts'
+import type { End } from './history.ts'
+import type { SyncOptions, SyncReport } from './index.ts'
+import { allowed } from './plan.ts'
 
 /** The RepoFiles `x` should hold: its own links, and for a remote the links of versions it shares. */
 function needed(x: End, y: End): Map<string, string> {

@@ -1,21 +1,20 @@
 import { open, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { fsError, isErrno, mapConcurrent, pushAll, writeFileAtomic } from '../core/index.ts'
-import { loadHashCache } from './hash-cache.ts'
-import { DBX, type ExpRepo } from './repo.ts'
-import { type Experiment, loadExperiments, type Problem } from './scan.ts'
+import { fsError, isErrno, mapConcurrent, pushAll, writeFileAtomic } from '../../core/index.ts'
+import { loadHashCache } from '../hash-cache.ts'
+import { DBX, type ExpRepo } from '../repo.ts'
+import { type Experiment, loadExperiments, type Problem } from '../scan.ts'
+import { type ExpVersion, readVersion } from '../version.ts'
+import type { HistoryRecord, IndexEntry } from './index.ts'
 import {
   corruptState,
   formatHistory,
   formatIndex,
-  type HistoryRecord,
-  type IndexEntry,
   indexFromHistory,
   newRecord,
   parseHistory,
   parseIndex,
 } from './state.ts'
-import { type ExpVersion, readVersion } from './version.ts'
 
 /** A repository's state after comparing its folders with its index. */
 export interface LocalState {

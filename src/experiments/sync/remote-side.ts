@@ -1,22 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isMlvcError, MlvcError, uniqueName } from '../core/index.ts'
-import type { Remote } from '../remote/index.ts'
-import { isDbxObject, parseDbxJson } from './dbx-json.ts'
-import { hashFile } from './hash.ts'
-import { checkRelPath } from './paths.ts'
-import { parseRepoFileName, repoFileName } from './repofiles.ts'
-import type { ExpSide, Fill } from './side.ts'
-import {
-  formatHistory,
-  formatIndex,
-  type HistoryRecord,
-  type IndexEntry,
-  parseHistory,
-  parseIndex,
-} from './state.ts'
-import { type ExpVersion, type FileEntry, makeVersion, type RepoFileEntry } from './version.ts'
+import { isMlvcError, MlvcError, uniqueName } from '../../core/index.ts'
+import type { Remote } from '../../remote/index.ts'
+import { isDbxObject, parseDbxJson } from '../dbx-json.ts'
+import { hashFile } from '../hash.ts'
+import { checkRelPath } from '../paths.ts'
+import { parseRepoFileName, repoFileName } from '../repofiles.ts'
+import { type ExpVersion, type FileEntry, makeVersion, type RepoFileEntry } from '../version.ts'
+import type { ExpSide, Fill, HistoryRecord, IndexEntry } from './index.ts'
+import { formatHistory, formatIndex, parseHistory, parseIndex } from './state.ts'
 
 /**
  * Object keys of an experiment repository on a Remote (a folder, S3 or the hub):

@@ -1,16 +1,23 @@
 import { lstat, mkdir, rename, rm, symlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { acquireLock, fsError, isErrno, type Lock, MlvcError, uniqueName } from '../core/index.ts'
-import { copyAndHash } from './hash.ts'
+import {
+  acquireLock,
+  fsError,
+  isErrno,
+  type Lock,
+  MlvcError,
+  uniqueName,
+} from '../../core/index.ts'
+import { copyAndHash } from '../hash.ts'
+import { readMeta } from '../meta.ts'
+import { clearMissing, noteMissing } from '../missing.ts'
+import { checkRelPath, joinInside } from '../paths.ts'
+import { removeExperimentDir } from '../remove-dir.ts'
+import { DBX, type ExpRepo } from '../repo.ts'
+import { attachPath, listRepoFiles, putRepoFile, repoLinkTarget } from '../repofiles.ts'
+import { type ExpVersion, type FileEntry, makeVersion, readVersion } from '../version.ts'
+import type { ExpSide } from './index.ts'
 import { type LocalState, refreshLocalState, saveLocalState } from './local-state.ts'
-import { readMeta } from './meta.ts'
-import { clearMissing, noteMissing } from './missing.ts'
-import { checkRelPath, joinInside } from './paths.ts'
-import { DBX, type ExpRepo } from './repo.ts'
-import { attachPath, listRepoFiles, putRepoFile, repoLinkTarget } from './repofiles.ts'
-import { removeExperimentDir } from './rm.ts'
-import type { ExpSide } from './side.ts'
-import { type ExpVersion, type FileEntry, makeVersion, readVersion } from './version.ts'
 
 async function exists(path: string): Promise<boolean> {
   try {

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
-import { MlvcError } from '../core/index.ts'
-import { folderRemote, type Remote } from '../remote/index.ts'
+import { MlvcError } from '../../core/index.ts'
+import { folderRemote, type Remote } from '../../remote/index.ts'
+import { type DbxConfig, type ExpRepo, initExpRepo, openExpRepo, saveConfig } from '../repo.ts'
+import type { ExpSide } from './index.ts'
 import { localSide } from './local-side.ts'
 import { remoteSide } from './remote-side.ts'
-import { type DbxConfig, type ExpRepo, initExpRepo, openExpRepo, saveConfig } from './repo.ts'
-import type { ExpSide } from './side.ts'
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i
 
