@@ -13,7 +13,11 @@ describe('mlvc exp table', () => {
       { right: new Set([0, 1]) },
     )
     // The header is bold where colors are on (picocolors turns them on under CI=true).
-    expect(stripVTControlCharacters(text).split('\n')).toEqual(['step  loss', '   1   2.5', '  10  0.25'])
+    expect(stripVTControlCharacters(text).split('\n')).toEqual([
+      'step  loss',
+      '   1   2.5',
+      '  10  0.25',
+    ])
   })
 
   // The widths were Math.max(...cells.map(…)): one argument per row on the stack.
