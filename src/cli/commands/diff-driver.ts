@@ -13,7 +13,7 @@ import { renderReport, terminalColors } from './diff-render.ts'
  * alone when it is unmerged. Prints the same report as `mlvc diff`. A failure is reported in the
  * output and the exit code stays 0, because git stops the whole diff when a driver fails.
  */
-export async function diffDriver(args: readonly string[], io: Io): Promise<CommandResult> {
+export async function diffDriver(io: Io, [args]: [readonly string[]]): Promise<CommandResult> {
   const { path, to, sides } = parseDriverArgs(args)
   const header = `mlvc diff ${quote(`a/${path}`)} ${quote(`b/${to}`)}`
   const c = terminalColors(true)

@@ -9,8 +9,14 @@ import { withSession } from '../session.ts'
 import { renderReports, terminalColors } from './diff-render.ts'
 
 export interface DiffCommandOptions {
-  /** Read tensor data where it is local (exact figures). False: the stubs alone, no store. */
+  /** Read tensor data where it is local (exact figures). False (--no-data): the stubs alone, no store. */
   data: boolean
+}
+
+/** Operands after a `--` on the command line: commander passes them on without the marker. */
+function afterDoubleDash(argv: readonly string[]): string[] {
+  const at = argv.indexOf('--')
+  return at < 0 ? [] : argv.slice(at + 1)
 }
 
 async function isCommit(ctx: GitContext, rev: string): Promise<boolean> {
@@ -57,11 +63,12 @@ async function parseOperands(ctx: GitContext, args: readonly string[], paths: re
  * without, everything comes from the stubs in git (no store, no data).
  */
 export async function diff(
-  args: readonly string[],
-  paths: readonly string[],
-  options: DiffCommandOptions,
   io: Io,
+  [operands]: [readonly string[]],
+  options: DiffCommandOptions,
 ): Promise<CommandResult> {
+  const paths = afterDoubleDash(process.argv)
+  const args = operands.slice(0, operands.length - paths.length)
   const ctx = requireGit(await repoContext(io.cwd))
   const { revs, specs } = await parseOperands(ctx, args, paths)
   const selection = { revs, paths: specs, data: options.data }

@@ -6,9 +6,9 @@ import { type CommandResult, formatBytes, type Io } from '../io.ts'
 
 export interface FsckCommandOptions {
   /** Fetch good copies of damaged and missing objects from a remote. */
-  repair: boolean
+  repair?: boolean | undefined
   /** The remote to repair from (default: the default remote). */
-  remote: string | undefined
+  remote?: string | undefined
 }
 
 /** The remote to repair from: in Git, as the committed config names it (see readRepoConfig). */
@@ -38,13 +38,17 @@ function describe(issue: RepoIssue): string {
  * Verifies the store and that the files of HEAD and the index are all present and their stubs
  * usable; with `repair`, first fetches good copies of damaged and missing objects from a remote.
  */
-export async function fsck(options: FsckCommandOptions, io: Io): Promise<CommandResult> {
-  if (options.remote !== undefined && !options.repair)
+export async function fsck(
+  io: Io,
+  _operands: [],
+  options: FsckCommandOptions,
+): Promise<CommandResult> {
+  if (options.remote !== undefined && options.repair !== true)
     throw new MlvcError('USAGE', '--remote names the remote to repair from', {
       hint: 'mlvc fsck --repair --remote NAME',
     })
   const ctx = await repoContext(io.cwd)
-  const repairFrom = options.repair ? await repairRemote(ctx, options.remote) : undefined
+  const repairFrom = options.repair === true ? await repairRemote(ctx, options.remote) : undefined
   const { report, issues, repair } = await withRepoStore(ctx, (store) =>
     fsckRepository(store, {
       workTree: ctx.git?.workTree,

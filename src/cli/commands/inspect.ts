@@ -32,7 +32,7 @@ async function inspectAll(ctx: RepoContext, files: FileVersion[], target: string
 }
 
 /** `mlvc inspect FILE|REV:PATH`: a checkpoint's tensors with their statistics. */
-export async function inspect(target: string, io: Io): Promise<CommandResult> {
+export async function inspect(io: Io, [target]: [string]): Promise<CommandResult> {
   const ctx = await repoContext(io.cwd)
   const abs = resolve(io.cwd, target)
   const isFile = statSync(abs, { throwIfNoEntry: false })?.isFile() === true

@@ -60,11 +60,8 @@ function describeConflict(path: string, conflict: DriverConflict) {
  * 1 marks a conflict.
  */
 export async function mergeDriver(
-  base: string,
-  ours: string,
-  theirs: string,
-  path: string,
   io: Io,
+  [base, ours, theirs, path]: [string, string, string, string],
 ): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
   const options = { override: strategyOverride(), prompt: strategyPrompt() }

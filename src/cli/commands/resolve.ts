@@ -11,7 +11,11 @@ import { quote } from '../text.ts'
  * Finishes a conflicted merge of a checkpoint: merges the index's three stages with the given
  * strategy, stages the result and writes it into the work tree.
  */
-export async function resolve(path: string, strategy: string, io: Io): Promise<CommandResult> {
+export async function resolve(
+  io: Io,
+  [path]: [string],
+  { strategy }: { strategy: string },
+): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
   const input = {
     path,
@@ -29,10 +33,9 @@ export async function resolve(path: string, strategy: string, io: Io): Promise<C
  * choice reaches git's merge driver through the environment.
  */
 export async function merge(
-  args: string[],
-  strategy: string | undefined,
-  interactive: boolean,
   io: Io,
+  [args]: [string[]],
+  { strategy, interactive }: { strategy?: string | undefined; interactive?: boolean | undefined },
 ): Promise<CommandResult> {
   const env = { ...process.env }
   if (strategy) env.MLVC_MERGE_STRATEGY = strategy

@@ -38,7 +38,7 @@ export async function status(io: Io): Promise<CommandResult> {
 }
 
 /** Files stored by mlvc in a commit (default HEAD). */
-export async function lsFiles(rev: string | undefined, io: Io): Promise<CommandResult> {
+export async function lsFiles(io: Io, [rev]: [string | undefined]): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
   const rows = await withSession(ctx, io, (session) => storedFiles(session, rev ?? 'HEAD'))
   const text = rows

@@ -10,8 +10,9 @@ import { requireGit, warnIfNotInstalled } from '../repo.ts'
 import { withSession } from '../session.ts'
 import { quote } from '../text.ts'
 
-export interface PushOptions {
-  all: boolean
+export interface TransferOptions {
+  /** --all: every branch and tag. */
+  all?: boolean | undefined
 }
 
 /** What a push did, as `mlvc push` and the pre-push hook report it. */
@@ -23,25 +24,23 @@ export function pushOutput(result: PushResult): CommandResult {
 
 /** Uploads what the given commits (default: HEAD's history) reference and the remote lacks. */
 export async function push(
-  remoteName: string | undefined,
-  revs: string[],
-  options: PushOptions,
   io: Io,
+  [remoteName, revs]: [string | undefined, string[]],
+  options: TransferOptions,
 ): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
-  const selection = { revs, all: options.all, remote: remoteName }
+  const selection = { revs, all: options.all === true, remote: remoteName }
   return pushOutput(await withSession(ctx, io, (session) => pushFiles(session, selection)))
 }
 
 /** Downloads what the given commits' trees (default: HEAD) need. */
 export async function fetch(
-  remoteName: string | undefined,
-  revs: string[],
-  options: { all: boolean },
   io: Io,
+  [remoteName, revs]: [string | undefined, string[]],
+  options: TransferOptions,
 ): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
-  const selection = { revs, all: options.all, remote: remoteName }
+  const selection = { revs, all: options.all === true, remote: remoteName }
   const { remote, report } = await withSession(ctx, io, (session) => fetchFiles(session, selection))
   for (const id of report.missing) io.warn(`mlvc: ${id} is not on remote ${remote}`)
   const repaired = report.repaired.length > 0 ? `; replaced ${report.repaired.length} damaged` : ''
@@ -50,7 +49,7 @@ export async function fetch(
 }
 
 /** Fetches what the checked-out files need and writes them into the work tree. */
-export async function pull(remoteName: string | undefined, io: Io): Promise<CommandResult> {
+export async function pull(io: Io, [remoteName]: [string | undefined]): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
   await warnIfNotInstalled(ctx, io)
   const result = await withSession(ctx, io, (session) => pullFiles(session, { remote: remoteName }))
