@@ -1,7 +1,7 @@
 import { open, readFile } from 'node:fs/promises'
 import { join, posix } from 'node:path'
 import { isErrno } from '../core/index.ts'
-import { parseShardIndex } from '../formats/index.ts'
+import { isShardIndexPath, parseShardIndex } from '../formats/index.ts'
 import { sha256File } from '../store/index.ts'
 import { readObjects } from './cat-file.ts'
 import { findStubs, type PathBlob } from './scan.ts'
@@ -33,13 +33,11 @@ function shardPaths(path: string, text: string): string[] | undefined {
   }
 }
 
-const isIndexPath = (path: string) => path.endsWith('.index.json')
-
 /** A listing of blobs (a commit's tree or git's index): stubs, and indexes read from git. */
 export async function blobListing(cwd: string, blobs: readonly PathBlob[]): Promise<Listing> {
   const { stubs } = await findStubs(cwd, blobs)
   const files = new Map(stubs.map((s) => [s.path, { path: s.path, stub: s.stub }]))
-  const indexBlobs = blobs.filter((b) => isIndexPath(b.path) && !files.has(b.path))
+  const indexBlobs = blobs.filter((b) => isShardIndexPath(b.path) && !files.has(b.path))
   const indexes = new Map<string, string[]>()
   if (indexBlobs.length === 0) return { files, indexes }
   const contents = await readObjects(cwd, [...new Set(indexBlobs.map((b) => b.sha))])

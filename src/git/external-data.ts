@@ -1,6 +1,5 @@
 import { readdir } from 'node:fs/promises'
 import { join, posix } from 'node:path'
-import { shellQuote } from '../core/index.ts'
 import { readOnnxExternalFiles } from '../formats/index.ts'
 
 /**
@@ -28,16 +27,4 @@ export async function externalDataGroup(workTree: string, path: string): Promise
     dir = posix.dirname(dir)
   }
   return [...group].sort()
-}
-
-/** Why a file of an externalDataGroup is not merged. */
-export function externalDataReason(group: readonly string[]): string {
-  const models = group.filter((f) => f.endsWith('.onnx')).join(', ')
-  return `it holds tensors of ${models} (ONNX external data), which mlvc does not merge tensor by tensor`
-}
-
-/** For an ONNX model and its external data: only one side of all the files is consistent. */
-export function keepOneSide(files: readonly string[]): string {
-  const quoted = files.map(shellQuote).join(' ')
-  return `keep one side of all of them: git checkout --theirs -- ${quoted} && git add ${quoted}   (or --ours)`
 }

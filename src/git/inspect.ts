@@ -8,7 +8,7 @@ import {
   whyNotCheckpoint,
 } from '../checkpoint/index.ts'
 import { MlvcError, type ProgressOptions } from '../core/index.ts'
-import { parseShardIndex, readShardIndex } from '../formats/index.ts'
+import { isShardIndexPath, parseShardIndex, readShardIndex } from '../formats/index.ts'
 import type { Store } from '../store/index.ts'
 import { objectInfo, readObjects } from './cat-file.ts'
 import { type FileVersion, workTreeVersion } from './diff-sides.ts'
@@ -16,9 +16,6 @@ import { runGit } from './exec.ts'
 import type { WorkTreeRef } from './session.ts'
 import { openStatCache } from './stat-cache.ts'
 import { MAX_STUB_BYTES, parseStub } from './stub.ts'
-
-/** A sharded checkpoint's index (`*.safetensors.index.json`): its shards are inspected together. */
-export const isShardIndex = (path: string) => path.endsWith('.index.json')
 
 /** A local file: the stub's table when the work tree's stat cache vouches for it, else its bytes. */
 async function localFile(abs: string, git: WorkTreeRef | undefined): Promise<FileVersion> {
@@ -34,7 +31,7 @@ export async function localVersions(
   abs: string,
   git: WorkTreeRef | undefined,
 ): Promise<FileVersion[]> {
-  if (!isShardIndex(abs)) return [await localFile(abs, git)]
+  if (!isShardIndexPath(abs)) return [await localFile(abs, git)]
   const index = await readShardIndex(abs)
   const out: FileVersion[] = []
   for (const shard of index.shards) out.push(await localFile(resolve(dirname(abs), shard), git))
@@ -77,7 +74,7 @@ export async function revisionVersions(scope: RevisionScope, spec: string): Prom
   const path = /^\.\.?\//.test(given)
     ? relative(scope.workTree, resolve(scope.cwd, given)).split(sep).join('/')
     : given
-  if (!isShardIndex(path)) return [await stubAt(scope, spec, path)]
+  if (!isShardIndexPath(path)) return [await stubAt(scope, spec, path)]
   const index = parseShardIndex(spec, (await blobAt(scope, spec)).toString('utf8'))
   const out: FileVersion[] = []
   for (const shard of index.shards) {

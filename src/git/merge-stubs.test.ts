@@ -5,8 +5,9 @@ import { parseStrategy } from '../checkpoint/index.ts'
 import { f32Model, randomF32 } from '../checkpoint/test-helpers/index.ts'
 import { tempDir } from '../test-helpers/index.ts'
 import { runMergeDriver } from './merge-driver.ts'
+import { conflictLines } from './merge-messages.ts'
 import { strategyChooser } from './merge-strategy.ts'
-import { conflictLines, mergeStubs, readSides } from './merge-stubs.ts'
+import { mergeStubs, readSides } from './merge-stubs.ts'
 import { formatStub } from './stub.ts'
 import {
   isolateGit,

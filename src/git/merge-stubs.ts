@@ -7,7 +7,7 @@ import {
   type Side,
   type StrategySpec,
 } from '../checkpoint/index.ts'
-import { fileError, quote } from '../core/index.ts'
+import { fileError } from '../core/index.ts'
 import { fetchObjects } from '../remote/index.ts'
 import { isComplete, type Store } from '../store/index.ts'
 import { type StrategyOverride, strategyChooser } from './merge-strategy.ts'
@@ -108,13 +108,6 @@ export async function mergeStubs(
   const { id, size, sha256, meta } = outcome.result
   const stub = { id, size, sha256, extra: checkpointStubLines(meta) }
   return { kind: 'merged', stub, text: formatStub(stub), outcome }
-}
-
-/** One line per conflict: the tensor (or "(file)") and why. */
-export function conflictLines(conflicts: readonly MergeConflict[]): string[] {
-  return conflicts.map(
-    (c) => `  ${c.tensor === undefined ? '(file)' : quote(c.tensor)}: ${c.message}`,
-  )
 }
 
 /** Each side's stub; a side that is not a stub is undefined. */

@@ -1,10 +1,10 @@
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { MlvcError } from '../../core/index.ts'
+import { isShardIndexPath } from '../../formats/index.ts'
 import {
   type FileVersion,
   inspectVersions,
-  isShardIndex,
   localVersions,
   revisionVersions,
 } from '../../git/index.ts'
@@ -22,7 +22,7 @@ async function inspectAll(ctx: RepoContext, files: FileVersion[], target: string
   try {
     return await inspectVersions(files, {
       store,
-      sharded: isShardIndex(target),
+      sharded: isShardIndexPath(target),
       signal: io.signal,
       onProgress: io.onProgress,
     })
@@ -50,7 +50,7 @@ export async function inspect(io: Io, [target]: [string]): Promise<CommandResult
   const { format, rows } = await inspectAll(ctx, files, target, io)
   const parameters = rows.reduce((sum, r) => sum + r.elements, 0)
   const bytes = rows.reduce((sum, r) => sum + (r.bytes ?? 0), 0)
-  const shards = files.length > 1 || isShardIndex(target) ? files.map((f) => f.path) : undefined
+  const shards = files.length > 1 || isShardIndexPath(target) ? files.map((f) => f.path) : undefined
   const head = `${quote(target)}: ${format}${shards ? ` (${shards.length} shards)` : ''}, ${rows.length} tensors, ${group(parameters)} parameters, ${formatBytes(bytes)}`
   const lines = [head, ...renderTensorTable(rows, terminalColors())]
   if (rows.some((r) => r.rounded)) lines.push('  (statistics as the stub records them: 4 digits)')

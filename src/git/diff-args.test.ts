@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseDriverArgs } from './diff-driver.ts'
+import { parseDriverArgs } from './diff-args.ts'
 
 describe("git's external diff arguments", () => {
   it('give both sides, and the new path of a rename', () => {
