@@ -1,5 +1,13 @@
-// The library's public API. Layers are exported whole from their index.ts (see DESIGN.md).
+// The library's public API: every layer, exported whole from its index.ts (see DESIGN.md). Each
+// layer's index.ts is already its curated surface, so this file adds no second list to keep in
+// step. Operations on a Git repository (pull, push, fetch, prePush, fsckRepository, repoStatus,
+// mergeStubs, runMergeDriver, resolveConflict, diffFiles) take a RepoSession (git/session.ts):
+// the CLI builds one from the working directory, a server can build its own.
+export * from './checkpoint/index.ts'
 export * from './core/index.ts'
 export * from './experiments/index.ts'
+export * from './formats/index.ts'
+export * from './git/index.ts'
 export * from './remote/index.ts'
 export * from './store/index.ts'
+export * from './tensors/index.ts'

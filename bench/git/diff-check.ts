@@ -1,7 +1,7 @@
 import { sparseCount } from '../data/edits.ts'
 import { type CheckpointPlan, UPDATE_ELEMENTS } from '../data/safetensors.ts'
 
-/** The part of `mlvc --json diff` the benchmarks rely on (src/cli/commands/diff-report.ts). */
+/** The part of `mlvc --json diff` the benchmarks rely on (src/git/diff-report.ts). */
 interface DiffJson {
   files?: Array<{
     path?: string

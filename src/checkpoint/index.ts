@@ -17,8 +17,19 @@ export {
   ingestCheckpoint,
 } from './ingest.ts'
 export { inspectVersion, type TensorRow } from './inspect.ts'
-export { type MergeInput, type MergeOutcome, mergeCheckpoints } from './merge.ts'
-export { planMerge, type Side, type TensorDecision } from './merge-plan.ts'
+export {
+  type MergeConflict,
+  type MergeInput,
+  type MergeOutcome,
+  mergeCheckpoints,
+} from './merge.ts'
+export {
+  type ConflictReason,
+  planMerge,
+  type Side,
+  type TakeReason,
+  type TensorDecision,
+} from './merge-plan.ts'
 export { type CheckpointMeta, readCheckpointMeta, type TensorRecord } from './meta.ts'
 export { addedBytes, newTensorBytes } from './stored-bytes.ts'
 export { openStoredFile, type StoredFile } from './stored-source.ts'

@@ -407,7 +407,9 @@ export async function ingestCheckpoint(
         layout = await readLayout(path)
       } catch (err) {
         if (!isMlvcError(err, 'BAD_FORMAT')) throw err
-        note = err.message.split(path).join(options.displayPath ?? path)
+        const named = options.displayPath ?? path
+        note =
+          err.path === path && err.detail !== undefined ? `${named}: ${err.detail}` : err.message
       }
     }
     const previous = layout ? await loadPrevious(store, options.previous) : undefined

@@ -64,7 +64,9 @@ describe('three-way checkpoint merges', () => {
       path: 'm.safetensors',
       choose: () => parseStrategy('fail', 'default'),
     })
-    expect(outcome.conflicts).toEqual([{ name: 'x', why: 'changed on both sides' }])
+    expect(outcome.conflicts).toEqual([
+      { tensor: 'x', reason: 'changed-on-both-sides', message: 'changed on both sides' },
+    ])
     expect(outcome.result).toBeUndefined()
     await store.close()
   })
@@ -132,7 +134,8 @@ describe('three-way checkpoint merges', () => {
       path: 'm',
       choose: () => parseStrategy('average', 't'),
     })
-    expect(outcome.conflicts[0]?.why).toMatch(/^shape or dtype changed/)
+    expect(outcome.conflicts[0]?.reason).toBe('shape-or-dtype-changed')
+    expect(outcome.conflicts[0]?.message).toMatch(/^shape or dtype changed/)
     await store.close()
   })
 
@@ -246,8 +249,10 @@ describe('merges that must stop', () => {
     })
     expect(outcome.conflicts).toEqual([
       {
-        name: '*',
-        why: 'the versions are in different formats (base safetensors, ours safetensors, theirs pytorch)',
+        tensor: undefined,
+        reason: 'different-formats',
+        message:
+          'the versions are in different formats (base safetensors, ours safetensors, theirs pytorch)',
       },
     ])
     await store.close()

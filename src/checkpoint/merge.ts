@@ -25,7 +25,7 @@ import {
 import { type BlockWriter, createBlockWriter } from './block-writer.ts'
 import { tensorDeltas } from './deltas.ts'
 import { ingestCheckpoint } from './ingest.ts'
-import { planMerge, type Side, type TensorDecision } from './merge-plan.ts'
+import { type ConflictReason, planMerge, type Side, type TensorDecision } from './merge-plan.ts'
 import { type CheckpointMeta, readCheckpointMeta, type TensorRecord } from './meta.ts'
 import { openStoredFile, type StoredFile } from './stored-source.ts'
 import { type StrategySpec, strategyOf } from './strategy.ts'
@@ -44,10 +44,18 @@ export interface MergeInput {
   blockBytes?: number
 }
 
+/** Why a tensor, or the whole file, cannot be merged. */
+export interface MergeConflict {
+  /** The tensor; undefined when the conflict is the whole file's. */
+  tensor: string | undefined
+  reason: ConflictReason
+  message: string
+}
+
 export interface MergeOutcome {
   decisions: TensorDecision[]
   /** Non-empty: nothing was written; the caller reports these and leaves ours. */
-  conflicts: Array<{ name: string; why: string }>
+  conflicts: MergeConflict[]
   result?: { id: string; size: number; sha256: string; meta: CheckpointMeta }
   /**
    * ONNX external data files (relative to the model's folder) that tensors of the versions live
@@ -344,6 +352,12 @@ async function writeAndStore(job: Job, template: Version, replaced: TensorDecisi
   }
 }
 
+const fileConflict = (reason: ConflictReason, message: string): MergeConflict => ({
+  tensor: undefined,
+  reason,
+  message,
+})
+
 /**
  * A three-way merge of stored checkpoints, tensor by tensor (see planMerge). The output keeps the
  * structure and metadata (safetensors `__metadata__`, GGUF key-values, …) of ours — or of theirs
@@ -362,20 +376,20 @@ export async function mergeCheckpoints(store: Store, input: MergeInput): Promise
     versions.theirs.meta.format,
   ])
   if (formats.size > 1) {
-    const why = `the versions are in different formats (base ${versions.base.meta.format}, ours ${versions.ours.meta.format}, theirs ${versions.theirs.meta.format})`
-    return { decisions: [], conflicts: [{ name: '*', why }] }
+    const message = `the versions are in different formats (base ${versions.base.meta.format}, ours ${versions.ours.meta.format}, theirs ${versions.theirs.meta.format})`
+    return { decisions: [], conflicts: [fileConflict('different-formats', message)] }
   }
   const external = externalFiles(versions)
   if (external.length > 0) {
-    const why = `its tensors live in external data (${external.join(', ')}), which mlvc does not merge tensor by tensor`
-    return { decisions: [], conflicts: [{ name: '*', why }], external }
+    const message = `its tensors live in external data (${external.join(', ')}), which mlvc does not merge tensor by tensor`
+    return { decisions: [], conflicts: [fileConflict('external-data', message)], external }
   }
   const decisions = planMerge(
     { base: versions.base.meta, ours: versions.ours.meta, theirs: versions.theirs.meta },
     input.choose,
   )
-  const conflicts = decisions.flatMap((d) =>
-    d.action === 'conflict' ? [{ name: d.name, why: d.why }] : [],
+  const conflicts = decisions.flatMap((d): MergeConflict[] =>
+    d.action === 'conflict' ? [{ tensor: d.name, reason: d.reason, message: d.message }] : [],
   )
   if (conflicts.length > 0) return { decisions, conflicts }
   const kept = decisions.flatMap((d) => {
@@ -388,7 +402,9 @@ export async function mergeCheckpoints(store: Store, input: MergeInput): Promise
   if (!template) {
     return {
       decisions,
-      conflicts: [{ name: '*', why: 'both sides changed which tensors the file holds' }],
+      conflicts: [
+        fileConflict('tensor-set-changed', 'both sides changed which tensors the file holds'),
+      ],
     }
   }
   const replaced = decisions.filter((d) => {

@@ -296,19 +296,21 @@ const PLAIN_NOTE = 'stored as a plain file: '
  * that it was stored as a plain file. `path` is the name the note gives the file.
  */
 export async function whyNotCheckpoint(source: VersionSource, path = ''): Promise<string> {
-  const withoutName = (text: string, name: string) =>
-    name && text.startsWith(`${name}: `) ? text.slice(name.length + 2) : text
   if (source.file) {
     try {
       await readLayout(source.file)
     } catch (err) {
-      if (isMlvcError(err, 'BAD_FORMAT')) return withoutName(err.message, source.file)
+      if (isMlvcError(err, 'BAD_FORMAT'))
+        return err.path === source.file && err.detail !== undefined ? err.detail : err.message
       throw err
     }
   }
   const note = source.stubLines?.find((line) => line.startsWith('note: '))?.slice(6)
   if (note?.startsWith(PLAIN_NOTE)) {
-    return `${PLAIN_NOTE}${withoutName(note.slice(PLAIN_NOTE.length), path)}`
+    // The note is stored text ("stored as a plain file: PATH: WHY"): its name is cut off as written.
+    const rest = note.slice(PLAIN_NOTE.length)
+    const named = path !== '' && rest.startsWith(`${path}: `)
+    return `${PLAIN_NOTE}${named ? rest.slice(path.length + 2) : rest}`
   }
   return note ?? 'stored as a plain file (not a checkpoint format mlvc reads)'
 }

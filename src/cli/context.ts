@@ -5,6 +5,7 @@ import {
   type ConfigTree,
   configBoolean,
   configString,
+  isMlvcError,
   type LoadedConfig,
   loadConfig,
   MlvcError,
@@ -77,6 +78,15 @@ export async function openRepoStore(ctx: RepoContext): Promise<Store> {
   }
   const fsync = configBoolean(ctx.config.tree, 'store.fsync') ?? false
   return openStore(ctx.storeDir, { create: ctx.storeSource !== 'folder', fsync })
+}
+
+/** The repository's store when it exists (never created), else undefined. */
+export async function openExistingStore(ctx: RepoContext): Promise<Store | undefined> {
+  if (!ctx.storeDir) return undefined
+  return openStore(ctx.storeDir).catch((err: unknown) => {
+    if (isMlvcError(err, 'NOT_FOUND')) return undefined
+    throw err
+  })
 }
 
 /**

@@ -30,12 +30,24 @@ export interface MlvcErrorOptions {
   cause?: unknown
   /** A remote's failure that may pass if the request is sent again (timeouts, resets, 5xx, throttling). */
   retryable?: boolean
+  /** The one file the error is about, as the message names it (see `fileError`). */
+  path?: string | undefined
+  /** The message without the file's name: what is wrong with it (see `fileError`). */
+  detail?: string | undefined
 }
 
 export class MlvcError extends Error {
   readonly code: ErrorCode
   readonly hint: string | undefined
   readonly retryable: boolean
+  /**
+   * The one file the error is about, spelled as the message names it; undefined when the error is
+   * about no single file (or nobody said). Callers that name files themselves compare this field,
+   * never the message's text (see `naming`).
+   */
+  readonly path: string | undefined
+  /** What is wrong with `path`, without its name, for a caller that names the file its own way. */
+  readonly detail: string | undefined
 
   constructor(code: ErrorCode, message: string, options: MlvcErrorOptions = {}) {
     super(message, { cause: options.cause })
@@ -43,7 +55,28 @@ export class MlvcError extends Error {
     this.code = code
     this.hint = options.hint
     this.retryable = options.retryable === true
+    this.path = options.path
+    this.detail = options.detail
   }
+}
+
+/** An error about one file: the message is `PATH: DETAIL`, and both parts are kept as fields. */
+export function fileError(
+  code: ErrorCode,
+  path: string,
+  detail: string,
+  options: Omit<MlvcErrorOptions, 'path' | 'detail'> = {},
+): MlvcError {
+  return new MlvcError(code, `${path}: ${detail}`, { ...options, path, detail })
+}
+
+/**
+ * The error's message naming `path` once: as it is when the error says it is about that file,
+ * else prefixed with `PATH: `.
+ */
+export function naming(err: unknown, path: string): string {
+  const message = err instanceof Error ? err.message : String(err)
+  return isMlvcError(err) && err.path === path ? message : `${path}: ${message}`
 }
 
 export function isMlvcError(err: unknown, code?: ErrorCode): err is MlvcError {

@@ -12,7 +12,16 @@ export {
   updateConfigFile,
   userConfigDir,
 } from './config.ts'
-export { type ErrorCode, fsError, isErrno, isMlvcError, MlvcError } from './errors.ts'
+export {
+  type ErrorCode,
+  fileError,
+  fsError,
+  isErrno,
+  isMlvcError,
+  MlvcError,
+  type MlvcErrorOptions,
+  naming,
+} from './errors.ts'
 export {
   ensureDir,
   fsyncDir,
@@ -24,8 +33,10 @@ export {
   writeFileAtomicSync,
   writevAllSync,
 } from './fs.ts'
+export { globToRegExp } from './glob.ts'
 export { acquireLock, type Lock, type LockOptions } from './lock.ts'
 export { mapConcurrent } from './pool.ts'
 export type { ProgressEvent, ProgressHandler, ProgressOptions } from './progress.ts'
+export { quote, safeForTerminal, shellQuote } from './quote.ts'
 export { checkNoLinkedParents, checkWriteTarget, placeFile, type ReplaceRule } from './target.ts'
 export { workerUrl } from './worker-url.ts'

@@ -91,7 +91,7 @@ async function checkExperiment(
   const logs = await readAllLogs(exp.dir)
   for (const p of logs.problems) {
     issues.push({
-      severity: p.message.includes('cut off') ? 'warning' : 'error',
+      severity: logs.cutOff.includes(p) ? 'warning' : 'error',
       path: p.path,
       message: p.message,
     })

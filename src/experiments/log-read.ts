@@ -17,6 +17,11 @@ export interface LogEvent {
 export interface LogRead {
   events: LogEvent[]
   problems: Problem[]
+  /**
+   * Those of `problems` that are a last line cut off (a run that stopped while writing it): the
+   * events before it are whole, so it is a warning, not damage.
+   */
+  cutOff: Problem[]
 }
 
 export const LOG_FILE = 'log.jsonl'
@@ -55,6 +60,7 @@ export async function listStreams(dir: string): Promise<string[]> {
 export function parseLog(text: string, path: string, stream: string): LogRead {
   const events: LogEvent[] = []
   const problems: Problem[] = []
+  const cutOff: Problem[] = []
   const lines = text.split('\n')
   const complete = text.endsWith('\n')
   lines.forEach((raw, i) => {
@@ -64,11 +70,14 @@ export function parseLog(text: string, path: string, stream: string): LogRead {
     try {
       value = parseDbxJson(raw)
     } catch {
-      const message =
-        last && !complete
-          ? `line ${i + 1} is cut off (the run stopped while writing it); read the ${events.length} whole events before it`
-          : `line ${i + 1} is not valid JSON; skipped`
-      problems.push({ path, message })
+      if (last && !complete) {
+        const message = `line ${i + 1} is cut off (the run stopped while writing it); read the ${events.length} whole events before it`
+        const problem = { path, message }
+        problems.push(problem)
+        cutOff.push(problem)
+      } else {
+        problems.push({ path, message: `line ${i + 1} is not valid JSON; skipped` })
+      }
       return
     }
     if (!isDbxObject(value) || typeof value.event !== 'string') {
@@ -78,7 +87,7 @@ export function parseLog(text: string, path: string, stream: string): LogRead {
     const { event, ...values } = value
     events.push({ event, values, stream, line: i + 1 })
   })
-  return { events, problems }
+  return { events, problems, cutOff }
 }
 
 /** Reads one stream of an experiment. A missing file is an empty log. */
@@ -88,7 +97,7 @@ export async function readLog(dir: string, stream = ''): Promise<LogRead> {
   try {
     text = await readFile(path, 'utf8')
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return { events: [], problems: [] }
+    if (isErrno(err, 'ENOENT')) return { events: [], problems: [], cutOff: [] }
     throw fsError(err, 'reading', path)
   }
   return parseLog(text, path, stream)
@@ -96,11 +105,12 @@ export async function readLog(dir: string, stream = ''): Promise<LogRead> {
 
 /** Every stream of an experiment, log.jsonl first. */
 export async function readAllLogs(dir: string): Promise<LogRead> {
-  const out: LogRead = { events: [], problems: [] }
+  const out: LogRead = { events: [], problems: [], cutOff: [] }
   for (const stream of await listStreams(dir)) {
     const read = await readLog(dir, stream)
     pushAll(out.events, read.events)
     pushAll(out.problems, read.problems)
+    pushAll(out.cutOff, read.cutOff)
   }
   return out
 }

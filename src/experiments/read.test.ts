@@ -82,6 +82,8 @@ describe('reading damaged logs', () => {
         message: expect.stringMatching(/line 3 is cut off.*2 whole events/),
       },
     ])
+    // Said as a field, so that fsck calls it a warning without reading the message.
+    expect(read.cutOff).toEqual(read.problems)
   })
 
   it('skips a bad line in the middle and lines without an event', () => {
@@ -92,6 +94,7 @@ describe('reading damaged logs', () => {
       'line 3 has no "event" name; skipped',
       'line 4 has no "event" name; skipped',
     ])
+    expect(read.cutOff).toEqual([])
   })
 })
 

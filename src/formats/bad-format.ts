@@ -1,14 +1,15 @@
-import { MlvcError } from '../core/index.ts'
+import { fileError, type MlvcError } from '../core/index.ts'
 
 const HINT =
   'mlvc stores the file as an opaque blob (whole-file chunks, no per-tensor diffs); re-save it with the library that wrote it to get tensor-level tracking'
 
 /**
  * The error every codec throws for content it cannot or will not read. The caller turns it into
- * "store as a generic blob with a note" (the message is the note).
+ * "store as a generic blob with a note" (the message is the note; `detail` is the note without the
+ * file's name, for a caller that names the file its own way).
  */
 export function badFormat(file: string, what: string, cause?: unknown): MlvcError {
-  return new MlvcError('BAD_FORMAT', `${file}: ${what}`, { hint: HINT, cause })
+  return fileError('BAD_FORMAT', file, what, { hint: HINT, cause })
 }
 
 /** A non-negative safe integer from a header field, or BAD_FORMAT naming the field. */

@@ -13,7 +13,12 @@ export type {
 export { readOnnxExternalFiles } from './onnx.ts'
 export { detectFormat, type ReadLayoutOptions, readLayout } from './read-layout.ts'
 export { type ReadTensorOptions, readTensor, readTensorFrom } from './read-tensor.ts'
-export { parseShardIndex, readShardIndex, type ShardIndex } from './safetensors-index.ts'
+export {
+  isShardIndexPath,
+  parseShardIndex,
+  readShardIndex,
+  type ShardIndex,
+} from './safetensors-index.ts'
 export { type ByteSource as RandomSource, bufferSource as bytesRandomSource } from './source.ts'
 export { itemSize } from './tensor-info.ts'
 export { openTensorReader, type TensorReader } from './tensor-reader.ts'

@@ -16,6 +16,11 @@ export interface ShardIndex {
 
 const MAX_INDEX_BYTES = 64 << 20
 
+/** Whether a path is named as a sharded checkpoint's index (`*.index.json`). */
+export function isShardIndexPath(path: string): boolean {
+  return path.endsWith('.index.json')
+}
+
 /** A shard name must stay inside the index's folder: relative, no '..', no backslashes. */
 function checkShardPath(path: string, shard: string): void {
   const parts = shard.split('/')

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'no
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { tensorDeltas } from '../checkpoint/index.ts'
-import { isMlvcError } from '../core/index.ts'
+import { isMlvcError, MlvcError } from '../core/index.ts'
 import { buildSafetensors } from '../formats/test-helpers/builders.ts'
 import {
   ingestSource,
@@ -474,7 +474,8 @@ describe('delayed smudges (can-delay=1)', () => {
 describe('report', () => {
   it('names the file once in the warning', async () => {
     const h = await harness()
-    h.handlers.report('a.bin', new Error('a.bin: broken'))
+    // An error that names its file carries the path; any other gets the path put in front.
+    h.handlers.report('a.bin', new MlvcError('CORRUPT', 'a.bin: broken', { path: 'a.bin' }))
     h.handlers.report('b.bin', new Error('broken'))
     expect(h.warnings).toEqual(['mlvc: a.bin: broken', 'mlvc: b.bin: broken'])
   })

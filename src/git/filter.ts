@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { checkpointStubLines, ingestCheckpoint, tensorDeltas } from '../checkpoint/index.ts'
-import { isMlvcError, MlvcError } from '../core/index.ts'
+import { fileError, isMlvcError, MlvcError, naming } from '../core/index.ts'
 import {
   type ByteSource,
   dropReady,
@@ -28,6 +28,7 @@ import {
   parseStub,
   readStub,
   type Stub,
+  stubProblemError,
 } from './stub.ts'
 import { checkStubContent } from './stub-check.ts'
 import { recheckInIndex, writeContentOverStub } from './worktree.ts'
@@ -113,6 +114,14 @@ function previousId(stub: string, path: string): string | undefined {
   }
 }
 
+/** The file changed between git's read and ours: what git stores would not match the stub. */
+function changedWhileAdded(path: string): MlvcError {
+  return new MlvcError('IO', `${path} changed while git was adding it`, {
+    hint: 'run git add again',
+    path,
+  })
+}
+
 /** A stub being smudged, with its bytes as git gave them (a stub left in place keeps them). */
 interface Smudging {
   stub: Stub
@@ -189,15 +198,11 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
         return cached.stub
       }
       // Changed in place: git's bytes are consumed, so the file is read again (and must match).
-      const stub = await store_(path, undefined, previous, identity)
-      if (!stub.includes(`sha256: ${sha256}\n`)) {
-        throw new MlvcError('IO', `${path} changed while git was adding it`, {
-          hint: 'run git add again',
-        })
-      }
-      return stub
+      const stored = await store_(path, undefined, previous, identity)
+      if (stored.stub.sha256 !== sha256) throw changedWhileAdded(path)
+      return stored.text
     }
-    return store_(path, prefixedSource(Buffer.from(head), source), previous, identity)
+    return (await store_(path, prefixedSource(Buffer.from(head), source), previous, identity)).text
   }
 
   /**
@@ -210,51 +215,49 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
     source: ByteSource | undefined,
     previous: string | undefined,
     identity: FileIdentity | undefined,
-  ): Promise<string> {
+  ): Promise<{ stub: Stub; text: string }> {
     const abs = join(ctx.workTree, path)
     if (!identity && source) {
       // Bytes with no file behind them (git hash-object --stdin --path, a path being deleted):
       // there is no layout to read, so they are stored as a plain file.
       const blob = await ingestSource(store, source, { path })
       await store.commit()
-      return formatStub({ size: blob.size, sha256: blob.sha256, id: blob.id })
+      const stub = { size: blob.size, sha256: blob.sha256, id: blob.id }
+      return { stub, text: formatStub(stub) }
     }
     const result = await ingestCheckpoint(store, abs, source, { previous, displayPath: path })
     const after = await fileIdentity(abs)
-    if (identity && after && !sameIdentity(identity, after)) {
-      throw new MlvcError('IO', `${path} changed while git was adding it`, {
-        hint: 'run git add again',
-      })
-    }
+    if (identity && after && !sameIdentity(identity, after)) throw changedWhileAdded(path)
     await store.commit()
     const extra = result.meta
       ? checkpointStubLines(result.meta)
       : result.note
         ? [`note: stored as a plain file: ${result.note}`]
         : []
-    const stub = formatStub({
+    const stub: Stub = {
       size: result.size,
       sha256: result.sha256,
       id: result.id,
       ...(extra.length > 0 ? { extra } : {}),
-    })
-    remember(path, identity, result.sha256, result.size, stub)
-    return stub
+    }
+    const text = formatStub(stub)
+    remember(path, identity, result.sha256, result.size, text)
+    return { stub, text }
   }
 
   /** Leaves a stub in the work tree as it is, with one warning; or fails (git.missingIsError). */
   function leaveStub(path: string, text: Uint8Array, err: MlvcError, why: string): Uint8Array {
     if (ctx.missing === 'error') throw err
     left.set(path, Buffer.from(text).toString('utf8'))
-    const message = err.message.startsWith(path) ? err.message : `${path}: ${err.message}`
-    ctx.warn(`mlvc: ${message}; ${why}`)
+    ctx.warn(`mlvc: ${naming(err, path)}; ${why}`)
     return text
   }
 
   function missingContent(path: string, { stub, text }: Smudging): Uint8Array {
-    const err = new MlvcError(
+    const err = fileError(
       'MISSING_OBJECT',
-      `${path}: its content (${stub.id}) is not in the local store and could not be fetched`,
+      path,
+      `its content (${stub.id}) is not in the local store and could not be fetched`,
       { hint: 'run mlvc pull once a remote is reachable' },
     )
     return leaveStub(path, text, err, 'left as a stub. Run `mlvc pull` when a remote is reachable.')
@@ -340,13 +343,9 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
           return Buffer.from(await cleanStub(path, head))
         const size = head.length + (await drainCount(source))
         if (size === cached.size) return Buffer.from(cached.stub)
-        throw new MlvcError(
-          'IO',
-          `${path}: git sent ${size} bytes but the file has ${cached.size}`,
-          {
-            hint: 'run git add again',
-          },
-        )
+        throw fileError('IO', path, `git sent ${size} bytes but the file has ${cached.size}`, {
+          hint: 'run git add again',
+        })
       }
       return Buffer.from(await cleanChanged(path, source, identity))
     },
@@ -369,9 +368,7 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
       }
       const reading = readStub(head, path)
       if (reading && 'problem' in reading) {
-        const err = new MlvcError('BAD_STUB', reading.problem.message, {
-          hint: reading.problem.hint,
-        })
+        const err = stubProblemError(reading.problem)
         return leaveStub(
           path,
           head,
@@ -391,8 +388,7 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
       return pending
     },
     report(path, err) {
-      const message = err instanceof Error ? err.message : String(err)
-      ctx.warn(`mlvc: ${message.startsWith(path) ? '' : `${path}: `}${message}`)
+      ctx.warn(`mlvc: ${naming(err, path)}`)
     },
     async finish() {
       const written: string[] = []
@@ -416,11 +412,12 @@ export function createFilterHandlers(ctx: FilterContext): FilterHandlers {
             interrupted(i)
             break
           }
-          const reason = (err as Error).message.replace(`${path}: `, '')
+          const reason = isMlvcError(err) && err.path === path ? err.detail : undefined
           const next = isMlvcError(err, 'CORRUPT')
             ? 'run `mlvc fsck --repair`, then `mlvc pull`'
             : 'run `mlvc pull`'
-          ctx.warn(`mlvc: ${path}: could not write its content: ${reason}; ${next}`)
+          const why = reason ?? (err instanceof Error ? err.message : String(err))
+          ctx.warn(`mlvc: ${path}: could not write its content: ${why}; ${next}`)
         }
       }
       await statCache.save()

@@ -1,6 +1,6 @@
 import { closeSync, constants, existsSync, lstatSync, openSync } from 'node:fs'
 import { join } from 'node:path'
-import { fsError, isErrno, MlvcError } from '../core/index.ts'
+import { fileError, fsError, isErrno, type MlvcError } from '../core/index.ts'
 
 /**
  * A work-tree file's folder, opened one component at a time without following symlinks. `path`
@@ -19,9 +19,10 @@ const NO_FOLLOW_DIR = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_N
 const PROC_FD = existsSync('/proc/self/fd')
 
 function unsafe(rel: string, why: string): MlvcError {
-  return new MlvcError(
+  return fileError(
     'UNSAFE_PATH',
-    `${rel}: ${why}; mlvc writes only into the work tree's own folders`,
+    rel,
+    `${why}; mlvc writes only into the work tree's own folders`,
     {
       hint: 'replace the symlink with a folder (or remove it) and run mlvc pull',
     },

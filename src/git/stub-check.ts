@@ -1,4 +1,4 @@
-import { MlvcError } from '../core/index.ts'
+import { fileError } from '../core/index.ts'
 import { type Manifest, readManifest, type Store } from '../store/index.ts'
 import type { Stub } from './stub.ts'
 
@@ -30,7 +30,7 @@ export async function checkStubContent(store: Store, stub: Stub, path: string): 
   const manifest = await readManifest(store, stub.id)
   const mismatch = stubMismatch(stub, manifest)
   if (mismatch !== undefined) {
-    throw new MlvcError('BAD_STUB', `${path}: ${mismatch}`, {
+    throw fileError('BAD_STUB', path, mismatch, {
       hint: 'check out a good version of the file (git checkout COMMIT -- FILE) or add the real file again',
     })
   }

@@ -60,3 +60,22 @@ test('malformed and future stubs are clear errors naming the file', () => {
     problem: expect.objectContaining({ kind: 'newer' }),
   })
 })
+
+test('an unusable stub says where and what as separate fields, and its error carries the path', () => {
+  const bad = Buffer.from(formatStub(stub).replace('size: 1073741824', 'size: lots'))
+  const reading = readStub(bad, 'dir/m.bin')
+  expect(reading && 'problem' in reading && reading.problem).toEqual({
+    kind: 'malformed',
+    where: 'dir/m.bin',
+    detail: 'malformed mlvc stub (size "lots" is not a byte count)',
+    message: 'dir/m.bin: malformed mlvc stub (size "lots" is not a byte count)',
+    hint: expect.stringMatching(/^check out a good version/),
+  })
+  expect(() => parseStub(bad, 'dir/m.bin')).toThrow(
+    expect.objectContaining({
+      code: 'BAD_STUB',
+      path: 'dir/m.bin',
+      detail: reading && 'problem' in reading ? reading.problem.detail : '',
+    }),
+  )
+})

@@ -1,4 +1,4 @@
-import { MlvcError } from '../core/index.ts'
+import { fileError, type MlvcError } from '../core/index.ts'
 import { parseId } from '../store/index.ts'
 
 /**
@@ -52,9 +52,22 @@ export function looksLikeStub(data: Uint8Array): boolean {
 /** Why a stub cannot be used: malformed, or written by a newer mlvc (whose format is unknown). */
 export interface StubProblem {
   kind: 'malformed' | 'newer'
-  /** Names the file and what is wrong. */
+  /** The stub's name as the reader gave it (a path, or "their side"). */
+  where: string
+  /** What is wrong, without the name. */
+  detail: string
+  /** `WHERE: DETAIL`. */
   message: string
   hint: string
+}
+
+function problem(kind: StubProblem['kind'], where: string, detail: string, hint: string) {
+  return { problem: { kind, where, detail, message: `${where}: ${detail}`, hint } }
+}
+
+/** The BAD_STUB error for an unusable stub, naming it (and carrying its name as `path`). */
+export function stubProblemError(problem: StubProblem): MlvcError {
+  return fileError('BAD_STUB', problem.where, problem.detail, { hint: problem.hint })
 }
 
 export type StubReading = { stub: Stub } | { problem: StubProblem }
@@ -63,13 +76,7 @@ const RESTORE_HINT =
   'check out a good version of the file (git checkout COMMIT -- FILE) or add the real file again'
 
 function malformed(where: string, what: string): { problem: StubProblem } {
-  return {
-    problem: {
-      kind: 'malformed',
-      message: `${where}: malformed mlvc stub (${what})`,
-      hint: RESTORE_HINT,
-    },
-  }
+  return problem('malformed', where, `malformed mlvc stub (${what})`, RESTORE_HINT)
 }
 
 /**
@@ -84,13 +91,8 @@ export function readStub(data: Uint8Array, where: string): StubReading | undefin
   if (versionText === undefined) return malformed(where, 'bad signature line')
   const version = Number(versionText)
   if (version > STUB_VERSION) {
-    return {
-      problem: {
-        kind: 'newer',
-        message: `${where}: written by a newer mlvc (stub v${versionText}; this mlvc reads v${STUB_VERSION})`,
-        hint: 'upgrade mlvc',
-      },
-    }
+    const detail = `written by a newer mlvc (stub v${versionText}; this mlvc reads v${STUB_VERSION})`
+    return problem('newer', where, detail, 'upgrade mlvc')
   }
   const fields = new Map<string, string>()
   const extra: string[] = []
@@ -125,5 +127,5 @@ export function readStub(data: Uint8Array, where: string): StubReading | undefin
 export function parseStub(data: Uint8Array, where: string): Stub | undefined {
   const reading = readStub(data, where)
   if (reading === undefined || 'stub' in reading) return reading?.stub
-  throw new MlvcError('BAD_STUB', reading.problem.message, { hint: reading.problem.hint })
+  throw stubProblemError(reading.problem)
 }

@@ -3,6 +3,7 @@ import { closeSync, copyFileSync, openSync, rmSync, unlinkSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import {
   checkWriteTarget,
+  fileError,
   fsError,
   isErrno,
   MlvcError,
@@ -199,11 +200,10 @@ export async function materialize(
       closeSync(fd)
     }
     if (expected !== undefined && sha256 !== expected) {
-      throw new MlvcError(
-        'CORRUPT',
-        `${path}: reconstructed bytes do not match ${id}: ${await findDamage(store, manifest)}`,
-        { hint: REPAIR_HINT },
-      )
+      const damage = await findDamage(store, manifest)
+      throw fileError('CORRUPT', path, `reconstructed bytes do not match ${id}: ${damage}`, {
+        hint: REPAIR_HINT,
+      })
     }
     if (!place(tmp)) unlinkSync(tmp)
   } catch (err) {

@@ -1,10 +1,10 @@
 import pc from 'picocolors'
 import type { Range, TensorDiff } from '../../checkpoint/index.ts'
 import { pushAll } from '../../core/index.ts'
+import type { FileReport } from '../../git/index.ts'
 import { formatNumber } from '../../tensors/index.ts'
 import { formatBytes } from '../io.ts'
 import { columnWidths, quote } from '../text.ts'
-import type { FileReport } from './diff-report.ts'
 
 export type Colors = ReturnType<typeof pc.createColors>
 

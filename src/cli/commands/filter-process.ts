@@ -1,55 +1,15 @@
-import { configBoolean, configValue, MlvcError } from '../../core/index.ts'
 import {
-  createFilterHandlers,
+  filterSettings,
   hooksInstalled,
   installHooks,
-  openStatCache,
   readFd,
-  runFilterProtocol,
+  serveFilter,
 } from '../../git/index.ts'
-import { fetchObjects } from '../../remote/index.ts'
-import { repoContext, withRepoStore } from '../context.ts'
+import { repoContext } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
-import { type GitContext, mlvcCommand, openConfiguredRemote, requireGit } from '../repo.ts'
+import { mlvcCommand, requireGit } from '../repo.ts'
+import { withSession } from '../session.ts'
 import { safeForTerminal } from '../text.ts'
-
-const MiB = 1024 * 1024
-
-function inlineLimit(ctx: GitContext): number {
-  const value = configValue(ctx.config.tree, 'git.inlineSmudgeLimit')
-  if (value === undefined) return 16 * MiB
-  if (typeof value !== 'number' || value < 0) {
-    throw new MlvcError('BAD_CONFIG', 'git.inlineSmudgeLimit must be a number of bytes')
-  }
-  return value
-}
-
-/**
- * Fetches from the default remote (and replaces damaged objects); a remote that fails counts as
- * "still missing", with a warning.
- */
-function fetcher(ctx: GitContext, io: Io, store: import('../../store/index.ts').Store) {
-  let warned = false
-  const told = new Set<string>()
-  return async (ids: string[]): Promise<{ missing: string[]; repaired: number }> => {
-    try {
-      const remote = await openConfiguredRemote(ctx)
-      const report = await fetchObjects(store, remote, ids)
-      for (const message of report.unreadable.filter((m) => !told.has(m))) {
-        told.add(message)
-        io.warn(`mlvc: ${message}; its objects count as absent`)
-      }
-      return {
-        missing: ids.filter((id) => report.missing.includes(id)),
-        repaired: report.repaired.length,
-      }
-    } catch (err) {
-      if (!warned) io.warn(`mlvc: could not fetch from the remote: ${(err as Error).message}`)
-      warned = true
-      return { missing: ids, repaired: 0 }
-    }
-  }
-}
 
 /** `git` runs this once per command (filter.mlvc.process); stdin/stdout carry pkt-lines. */
 export async function filterProcess(io: Io): Promise<CommandResult> {
@@ -60,19 +20,11 @@ export async function filterProcess(io: Io): Promise<CommandResult> {
       io.warn(`mlvc: could not install hooks: ${(err as Error).message}`),
     )
   }
-  await withRepoStore(ctx, async (store) => {
-    const handlers = createFilterHandlers({
-      workTree: ctx.workTree,
-      gitDir: ctx.git.gitDir,
-      signal: io.signal,
-      store,
-      statCache: await openStatCache(ctx.git.gitDir),
-      inlineSmudgeLimit: inlineLimit(ctx),
-      missing: configBoolean(ctx.config.tree, 'git.missingIsError') ? 'error' : 'warn',
-      fetch: fetcher(ctx, io, store),
-      warn: (message) => process.stderr.write(`${safeForTerminal(message)}\n`),
-    })
-    await runFilterProtocol({ input: readFd(0), outputFd: 1 }, handlers)
-  })
+  const settings = filterSettings(ctx.config.tree)
+  // The filter's own messages go to git's stderr whatever --quiet says: git shows them per file.
+  const warn = (message: string) => process.stderr.write(`${safeForTerminal(message)}\n`)
+  await withSession(ctx, io, (session) =>
+    serveFilter(session, { input: readFd(0), outputFd: 1 }, { settings, warn }),
+  )
   return { data: null, text: '' }
 }

@@ -23,14 +23,13 @@ async function getToStdout(id: string, io: Io): Promise<CommandResult> {
  * file; `-` is standard output.
  */
 export async function get(
-  id: string,
-  out: string,
-  options: { force: boolean },
   io: Io,
+  [id, out]: [string, string],
+  options: { force?: boolean | undefined },
 ): Promise<CommandResult> {
   if (out === '-') return getToStdout(id, io)
   const path = resolve(io.cwd, out)
-  const replace = options.force ? 'file' : 'none'
+  const replace = options.force === true ? 'file' : 'none'
   checkWriteTarget(path, replace)
   const manifest = await withRepoStore(await repoContext(io.cwd), (store) =>
     materialize(store, id, path, {

@@ -11,11 +11,26 @@ import { repoContext } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
 import { mlvcCommand } from '../repo.ts'
 
+/** --local, --global, --system: where git's settings go (global by default). */
+export interface ScopeOptions {
+  local?: boolean | undefined
+  global?: boolean | undefined
+  system?: boolean | undefined
+}
+
+const scopeOf = (o: ScopeOptions): ConfigScope =>
+  o.local ? 'local' : o.system ? 'system' : 'global'
+
 /**
  * Writes git's filter and merge-driver settings (global by default, like git-lfs, so that every
  * clone on this machine uses the filter) and, inside a repository, mlvc's hooks.
  */
-export async function install(scope: ConfigScope, io: Io): Promise<CommandResult> {
+export async function install(
+  io: Io,
+  _operands: [],
+  options: ScopeOptions,
+): Promise<CommandResult> {
+  const scope = scopeOf(options)
   const ctx = await repoContext(io.cwd)
   if (scope === 'local' && !ctx.git)
     throw new MlvcError('NOT_A_REPO', '--local needs a Git repository')
@@ -29,7 +44,12 @@ export async function install(scope: ConfigScope, io: Io): Promise<CommandResult
   }
 }
 
-export async function uninstall(scope: ConfigScope, io: Io): Promise<CommandResult> {
+export async function uninstall(
+  io: Io,
+  _operands: [],
+  options: ScopeOptions,
+): Promise<CommandResult> {
+  const scope = scopeOf(options)
   const ctx = await repoContext(io.cwd)
   await removeGitConfig(io.cwd, scope)
   const hooks =

@@ -41,7 +41,7 @@ export async function keyList(io: Io): Promise<CommandResult> {
   }
 }
 
-export async function keyExport(which: string | undefined, io: Io): Promise<CommandResult> {
+export async function keyExport(io: Io, [which]: [string | undefined]): Promise<CommandResult> {
   let id = which
   let remote = which ?? '(default)'
   if (!which?.startsWith('k-')) {
@@ -55,7 +55,7 @@ export async function keyExport(which: string | undefined, io: Io): Promise<Comm
   return { data: { id: key.id, key: formatKey(key).trim() }, text: formatKey(key).trimEnd() }
 }
 
-export async function keyImport(file: string, io: Io): Promise<CommandResult> {
+export async function keyImport(io: Io, [file]: [string]): Promise<CommandResult> {
   const where = file === '-' ? 'standard input' : file
   let content: string
   try {

@@ -4,7 +4,7 @@ import { repoContext, withRepoStore } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
 
 /** With ids: pins them (they must be in the store). Without: lists the pins. */
-export async function pin(ids: string[], io: Io): Promise<CommandResult> {
+export async function pin(io: Io, [ids]: [string[]]): Promise<CommandResult> {
   const pins = await withRepoStore(await repoContext(io.cwd), async (store) => {
     for (const id of ids) {
       if (!(await store.has(id))) {
@@ -19,7 +19,7 @@ export async function pin(ids: string[], io: Io): Promise<CommandResult> {
   return { data: pins, text: ids.length > 0 ? '' : pins.join('\n') }
 }
 
-export async function unpin(ids: string[], io: Io): Promise<CommandResult> {
+export async function unpin(io: Io, [ids]: [string[]]): Promise<CommandResult> {
   const removed = await withRepoStore(await repoContext(io.cwd), async (store) => {
     const done: string[] = []
     for (const id of ids) {

@@ -13,7 +13,11 @@ export interface PutOptions {
  * Stores files (checkpoints tensor by tensor); prints one id per file. The objects are committed
  * before the ids are reported.
  */
-export async function put(files: string[], options: PutOptions, io: Io): Promise<CommandResult> {
+export async function put(
+  io: Io,
+  [files]: [string[]],
+  options: PutOptions,
+): Promise<CommandResult> {
   const results = await withRepoStore(await repoContext(io.cwd), async (store) => {
     const stored = []
     for (const file of files) {

@@ -34,8 +34,8 @@ async function configFile(ctx: RepoContext, local: boolean): Promise<string> {
 }
 
 export interface RemoteAddOptions {
-  local: boolean
-  default: boolean
+  local?: boolean | undefined
+  default?: boolean | undefined
   endpoint?: string | undefined
   region?: string | undefined
   /** An AWS profile: personal, so written to config.local.yaml. */
@@ -43,15 +43,14 @@ export interface RemoteAddOptions {
   pathStyle?: boolean | undefined
   /** Create a new key and encrypt everything sent to this remote. */
   encrypt?: boolean | undefined
-  /** Encrypt with this imported key (a teammate's) instead of a new one. */
+  /** Encrypt with this imported key (a teammate's) instead of a new one (implies encrypt). */
   key?: string | undefined
 }
 
 export async function remoteAdd(
-  name: string,
-  url: string,
-  options: RemoteAddOptions,
   io: Io,
+  [name, url]: [string, string],
+  options: RemoteAddOptions,
 ): Promise<CommandResult> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
     throw new MlvcError('USAGE', `"${name}" is not a valid remote name (letters, digits, . _ -)`)
@@ -76,12 +75,12 @@ export async function remoteAdd(
     })
   }
   let keyPath: string | undefined
-  if (options.encrypt && !keyId) {
+  if (!keyId && (options.encrypt === true || options.key !== undefined)) {
     const key = newKey()
     keyPath = await saveKey(key)
     keyId = key.id
   }
-  const makeDefault = options.default || listRemotes(ctx.config.tree).length === 0
+  const makeDefault = options.default === true || listRemotes(ctx.config.tree).length === 0
   const shared: Record<string, string | boolean | undefined> = {
     url,
     endpoint: options.endpoint,
@@ -89,7 +88,7 @@ export async function remoteAdd(
     pathStyle: options.pathStyle,
     encryption: keyId,
   }
-  await updateConfigFile(await configFile(ctx, options.local), (doc) => {
+  await updateConfigFile(await configFile(ctx, options.local === true), (doc) => {
     for (const [field, value] of Object.entries(shared)) {
       if (value !== undefined) doc.setIn(['remotes', name, field], value)
     }
@@ -125,7 +124,7 @@ export async function remoteAdd(
   }
 }
 
-export async function remoteRemove(name: string, io: Io): Promise<CommandResult> {
+export async function remoteRemove(io: Io, [name]: [string]): Promise<CommandResult> {
   const ctx = await repoContext(io.cwd)
   let found = false
   for (const local of [false, true]) {
@@ -142,7 +141,7 @@ export async function remoteRemove(name: string, io: Io): Promise<CommandResult>
   return { data: { removed: name }, text: `removed remote ${name}` }
 }
 
-export async function remoteDefault(name: string, io: Io): Promise<CommandResult> {
+export async function remoteDefault(io: Io, [name]: [string]): Promise<CommandResult> {
   const ctx = await repoContext(io.cwd)
   chooseRemote(ctx.config.tree, name)
   await updateConfigFile(await configFile(ctx, false), (doc) => {
@@ -152,7 +151,11 @@ export async function remoteDefault(name: string, io: Io): Promise<CommandResult
   return { data: { default: name }, text: `default remote: ${name}` }
 }
 
-export async function remoteList(options: { check: boolean }, io: Io): Promise<CommandResult> {
+export async function remoteList(
+  io: Io,
+  _operands: [],
+  options: { check?: boolean | undefined },
+): Promise<CommandResult> {
   const ctx = await repoContext(io.cwd)
   const remotes = listRemotes(ctx.config.tree)
   let fallback: string | undefined
@@ -170,7 +173,7 @@ export async function remoteList(options: { check: boolean }, io: Io): Promise<C
         encryption: spec.encryption ?? null,
         default: spec.name === fallback,
       }
-      if (!options.check) return base
+      if (options.check === false) return base
       const status = await probeRemote(spec, openRemote(spec, configRoot(ctx)))
       return { ...base, reachable: status.reachable, problem: status.problem ?? null }
     }),

@@ -1,92 +1,15 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import {
-  type FoundStub,
-  fileIdentity,
-  findStubs,
-  formatStub,
-  indexBlobs,
-  openStatCache,
-  sameIdentity,
-  statEntry,
-  treeBlobs,
-} from '../../git/index.ts'
-import { loadRemoteIndex } from '../../remote/index.ts'
-import { isComplete, parseId, type Store, sha256File } from '../../store/index.ts'
-import { repoContext, withRepoStore } from '../context.ts'
+import { repoStatus, storedFiles } from '../../git/index.ts'
+import { repoContext } from '../context.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
-import { type GitContext, openConfiguredRemote, requireGit, warnIfNotInstalled } from '../repo.ts'
+import { requireGit, warnIfNotInstalled } from '../repo.ts'
+import { withSession } from '../session.ts'
 import { quote } from '../text.ts'
-
-export type FileState = 'materialized' | 'stub' | 'modified' | 'absent'
-
-export interface FileStatus {
-  path: string
-  size: number
-  id: string
-  workTree: FileState
-  /** The content is in the local store. */
-  local: boolean
-  /** The content is on the default remote (undefined: no remote configured or reachable). */
-  remote: boolean | undefined
-}
-
-async function workTreeState(
-  ctx: GitContext,
-  found: FoundStub,
-  cache: Awaited<ReturnType<typeof openStatCache>>,
-): Promise<FileState> {
-  const identity = await fileIdentity(join(ctx.workTree, found.path))
-  if (!identity) return 'absent'
-  const text = formatStub(found.stub)
-  const cached = cache.get(found.path)
-  if (cached && cached.stub === text && sameIdentity(cached, identity)) return 'materialized'
-  const abs = join(ctx.workTree, found.path)
-  if (identity.size === Buffer.byteLength(text) && (await readFile(abs, 'utf8')) === text)
-    return 'stub'
-  if (identity.size !== found.stub.size) return 'modified'
-  const sha256 = await sha256File(abs)
-  if (sha256 !== found.stub.sha256) return 'modified'
-  cache.set(found.path, statEntry(identity, sha256, text))
-  return 'materialized'
-}
-
-async function remotePresence(
-  ctx: GitContext,
-  store: Store,
-  io: Io,
-): Promise<((id: string) => boolean) | undefined> {
-  try {
-    const index = await loadRemoteIndex(store, await openConfiguredRemote(ctx))
-    return (id) => index.lookup(parseId(id).digest) !== undefined
-  } catch (err) {
-    io.warn(`mlvc: remote not checked: ${(err as Error).message}`)
-    return undefined
-  }
-}
 
 /** Tracked files in the index: work-tree state, local store, remote; raw commits are errors. */
 export async function status(io: Io): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
   const installed = await warnIfNotInstalled(ctx, io)
-  const { stubs, raw, bad } = await findStubs(ctx.workTree, await indexBlobs(ctx.workTree))
-  const cache = await openStatCache(ctx.git.gitDir)
-  const files = await withRepoStore(ctx, async (store) => {
-    const onRemote = await remotePresence(ctx, store, io)
-    const rows: FileStatus[] = []
-    for (const found of stubs) {
-      rows.push({
-        path: found.path,
-        size: found.stub.size,
-        id: found.stub.id,
-        workTree: await workTreeState(ctx, found, cache),
-        local: await isComplete(store, found.stub.id),
-        remote: onRemote?.(found.stub.id),
-      })
-    }
-    return rows
-  })
-  await cache.save()
+  const { files, raw, bad } = await withSession(ctx, io, repoStatus)
   const lines = files.map((f) => {
     const flags = [
       f.workTree,
@@ -115,22 +38,9 @@ export async function status(io: Io): Promise<CommandResult> {
 }
 
 /** Files stored by mlvc in a commit (default HEAD). */
-export async function lsFiles(rev: string | undefined, io: Io): Promise<CommandResult> {
+export async function lsFiles(io: Io, [rev]: [string | undefined]): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
-  const { stubs, bad } = await findStubs(ctx.workTree, await treeBlobs(ctx.workTree, rev ?? 'HEAD'))
-  for (const b of bad) io.warn(`mlvc: ${b.problem.message}; not listed`)
-  const rows = await withRepoStore(ctx, async (store) => {
-    const out = []
-    for (const s of stubs)
-      out.push({
-        path: s.path,
-        size: s.stub.size,
-        sha256: s.stub.sha256,
-        id: s.stub.id,
-        local: await isComplete(store, s.stub.id),
-      })
-    return out
-  })
+  const rows = await withSession(ctx, io, (session) => storedFiles(session, rev ?? 'HEAD'))
   const text = rows
     .map(
       (r) =>

@@ -5,7 +5,7 @@ import { requireGit, warnIfNotInstalled } from '../repo.ts'
 import { quote } from '../text.ts'
 
 /** Adds patterns to .gitattributes; with none, lists the tracked patterns. */
-export async function track(patterns: string[], io: Io): Promise<CommandResult> {
+export async function track(io: Io, [patterns]: [string[]]): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
   if (patterns.length === 0) {
     const tracked = await trackedPatterns(ctx.workTree)
@@ -32,7 +32,7 @@ export async function track(patterns: string[], io: Io): Promise<CommandResult> 
   return { data: added, text }
 }
 
-export async function untrack(patterns: string[], io: Io): Promise<CommandResult> {
+export async function untrack(io: Io, [patterns]: [string[]]): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
   const removed = await untrackPatterns(ctx.workTree, patterns)
   for (const p of patterns.filter((p) => !removed.includes(p)))

@@ -17,9 +17,9 @@ export interface CompareOptions extends RepoOption {
 
 /** Params side by side (differing ones marked and highlighted), then last/min/max of metrics. */
 export async function expCompare(
-  ids: string[],
-  options: CompareOptions,
   io: Io,
+  [ids]: [string[]],
+  options: CompareOptions,
 ): Promise<CommandResult> {
   const { repo } = await openExpContext(io, options)
   const { experiments } = await loadExperiments(repo)

@@ -7,7 +7,7 @@ import { quote } from '../text.ts'
 import { openExpContext, type RepoOption } from './context.ts'
 
 /** Creates `.dbx/` in DIR (default: here); inside Git also `.dbx/.gitignore`. */
-export async function expInit(dir: string | undefined, io: Io): Promise<CommandResult> {
+export async function expInit(io: Io, [dir]: [string | undefined]): Promise<CommandResult> {
   const root = resolve(io.cwd, dir ?? '.')
   const git = await findGitRepo(io.cwd)
   const repo = await initExpRepo(root, { gitignore: git?.workTree !== undefined })
@@ -17,8 +17,32 @@ export async function expInit(dir: string | undefined, io: Io): Promise<CommandR
   }
 }
 
+export async function expRemoteList(
+  io: Io,
+  _operands: [],
+  options: RepoOption,
+): Promise<CommandResult> {
+  return editRemotes('list', {}, options, io)
+}
+
+export async function expRemoteAdd(
+  io: Io,
+  [name, url]: [string, string],
+  options: RepoOption,
+): Promise<CommandResult> {
+  return editRemotes('add', { name, url }, options, io)
+}
+
+export async function expRemoteRemove(
+  io: Io,
+  [name]: [string],
+  options: RepoOption,
+): Promise<CommandResult> {
+  return editRemotes('remove', { name }, options, io)
+}
+
 /** Lists remotes, or adds/removes one in `.dbx/config.json`. */
-export async function expRemote(
+async function editRemotes(
   action: 'list' | 'add' | 'remove',
   args: { name?: string | undefined; url?: string | undefined },
   options: RepoOption,

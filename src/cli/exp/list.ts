@@ -44,9 +44,9 @@ function parseSort(
 
 /** Experiments as a table: id, name, kind, created, params that vary, requested columns. */
 export async function expList(
-  prefix: string | undefined,
-  options: ListOptions,
   io: Io,
+  [prefix]: [string | undefined],
+  options: ListOptions,
 ): Promise<CommandResult> {
   const { repo } = await openExpContext(io, options)
   const { experiments, problems } = await loadExperiments(repo)

@@ -5,7 +5,11 @@ import { quote } from '../text.ts'
 import { openExpContext, type RepoOption } from './context.ts'
 
 /** Deletes experiments; each deletion is recorded in history so sync carries it elsewhere. */
-export async function expRm(ids: string[], options: RepoOption, io: Io): Promise<CommandResult> {
+export async function expRm(
+  io: Io,
+  [ids]: [string[]],
+  options: RepoOption,
+): Promise<CommandResult> {
   const { repo } = await openExpContext(io, options)
   const removed = await removeExperiments(repo, ids)
   return {
@@ -20,7 +24,7 @@ export interface GcCliOptions extends RepoOption {
 }
 
 /** Removes RepoFiles nothing references (never those listed in .dbx/attachments). */
-export async function expGc(options: GcCliOptions, io: Io): Promise<CommandResult> {
+export async function expGc(io: Io, _operands: [], options: GcCliOptions): Promise<CommandResult> {
   const { repo } = await openExpContext(io, options)
   const grace = options.grace === undefined ? undefined : Number(options.grace)
   if (grace !== undefined && !(grace >= 0))
@@ -37,7 +41,7 @@ export async function expGc(options: GcCliOptions, io: Io): Promise<CommandResul
 }
 
 /** Verifies meta.json, ExpFiles against files.json, RepoFile links and bytes, log lines. */
-export async function expFsck(options: RepoOption, io: Io): Promise<CommandResult> {
+export async function expFsck(io: Io, _operands: [], options: RepoOption): Promise<CommandResult> {
   const { repo } = await openExpContext(io, options)
   const report = await fsckRepo(repo, { onProgress: io.onProgress, signal: io.signal })
   const errors = report.issues.filter((i) => i.severity === 'error').length

@@ -27,9 +27,9 @@ function csvCell(s: string): string {
 
 /** The series of one experiment's metrics, as a table or CSV. */
 export async function expMetrics(
-  id: string,
-  options: MetricsOptions,
   io: Io,
+  [id]: [string],
+  options: MetricsOptions,
 ): Promise<CommandResult> {
   const { repo } = await openExpContext(io, options)
   const exp = pickExperiment((await loadExperiments(repo)).experiments, id)
@@ -75,9 +75,9 @@ async function choose(
 
 /** An SVG chart of one metric over steps for several experiments, written to a file. */
 export async function expPlot(
-  ids: string[],
-  options: PlotCliOptions,
   io: Io,
+  [ids]: [string[]],
+  options: PlotCliOptions,
 ): Promise<CommandResult> {
   const { repo } = await openExpContext(io, options)
   const { experiments, problems } = await loadExperiments(repo)

@@ -27,7 +27,7 @@ function section(title: string, given: Array<[string, string]>): string {
 }
 
 /** One experiment: meta, params, files (verified against files.json), RepoFiles, logs, last values. */
-export async function expShow(id: string, options: RepoOption, io: Io): Promise<CommandResult> {
+export async function expShow(io: Io, [id]: [string], options: RepoOption): Promise<CommandResult> {
   const { repo } = await openExpContext(io, options)
   const { experiments } = await loadExperiments(repo)
   const exp = pickExperiment(experiments, id)

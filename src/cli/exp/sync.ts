@@ -101,10 +101,9 @@ async function runSync(
  * argument, the current repository and that remote (a name in .dbx/config.json, a path or a URL).
  */
 export async function expSync(
-  src: string,
-  dst: string | undefined,
-  options: SyncCliOptions,
   io: Io,
+  [src, dst]: [string, string | undefined],
+  options: SyncCliOptions,
 ): Promise<CommandResult> {
   if (dst === undefined) return expTransfer(src, 'both', options, io)
   const roots = await machineRoots(io)
@@ -116,8 +115,26 @@ export async function expSync(
   return runSync(a, b, syncOptions(options, io, 'both'), io)
 }
 
+/** `mlvc exp push`: only the remote changes. */
+export async function expPush(
+  io: Io,
+  [remote]: [string | undefined],
+  options: SyncCliOptions,
+): Promise<CommandResult> {
+  return expTransfer(remote, 'a-to-b', options, io)
+}
+
+/** `mlvc exp pull`: only this repository changes. */
+export async function expPull(
+  io: Io,
+  [remote]: [string | undefined],
+  options: SyncCliOptions,
+): Promise<CommandResult> {
+  return expTransfer(remote, 'b-to-a', options, io)
+}
+
 /** push (only the remote changes), pull (only this repository changes), or both. */
-export async function expTransfer(
+async function expTransfer(
   remoteName: string | undefined,
   direction: NonNullable<SyncOptions['direction']>,
   options: SyncCliOptions,
@@ -143,12 +160,13 @@ export interface FetchCliOptions extends RepoOption {
 
 /** Gets RepoFiles left behind: from the mlvc store, then the sources noted at sync time or --from. */
 export async function expFetch(
-  ids: string[],
-  options: FetchCliOptions,
   io: Io,
+  [ids]: [string[]],
+  options: FetchCliOptions,
 ): Promise<CommandResult> {
   const exp = await openExpContext(io, options)
-  const sources = options.from?.map((f) => remoteSpec(exp.repo, f, io))
+  const from = options.from?.length ? options.from : undefined
+  const sources = from?.map((f) => remoteSpec(exp.repo, f, io))
   const report = await withOptionalStore(exp, (store) =>
     fetchRepoFiles(exp.repo, {
       ids: ids.length > 0 ? ids : undefined,

@@ -36,7 +36,11 @@ export interface CreateCliOptions extends RepoOption {
 }
 
 /** Creates an experiment from a shell script; prints its id. */
-export async function expCreate(options: CreateCliOptions, io: Io): Promise<CommandResult> {
+export async function expCreate(
+  io: Io,
+  _operands: [],
+  options: CreateCliOptions,
+): Promise<CommandResult> {
   const { repo } = await openExpContext(io, options)
   const exp = await createExperiment(repo, {
     name: options.name,
@@ -56,11 +60,9 @@ export interface LogCliOptions extends RepoOption {
 
 /** Appends one event to an experiment's log (safe alongside other writers). */
 export async function expLog(
-  id: string,
-  event: string,
-  pairs: string[],
-  options: LogCliOptions,
   io: Io,
+  [id, event, pairs]: [string, string, string[]],
+  options: LogCliOptions,
 ): Promise<CommandResult> {
   const { repo } = await openExpContext(io, options)
   const exp = await openExperiment(repo, id)
@@ -81,10 +83,9 @@ export interface AttachCliOptions extends RepoOption {
  * .dbx/attachments). Inside Git it also goes into the mlvc store.
  */
 export async function expAttach(
-  id: string,
-  file: string,
-  options: AttachCliOptions,
   io: Io,
+  [id, file]: [string, string],
+  options: AttachCliOptions,
 ): Promise<CommandResult> {
   const ctx = await openExpContext(io, options)
   const source = resolve(io.cwd, file)

@@ -1,5 +1,5 @@
 import type { Command } from '@commander-js/extra-typings'
-import { run, type Shell } from './shell.ts'
+import { runs } from '../action.ts'
 
 const collect = (value: string, previous: string[]) => [...previous, value]
 const REPO = '-r, --repo <dir>'
@@ -9,7 +9,7 @@ const REPO_HELP = 'the experiment repository (default: $DBX_REPO, or the nearest
  * `mlvc exp …`: a dbx experiment repository (`.dbx/`, `<name>/<id>/meta.json` and `log.jsonl`,
  * ExpFiles, RepoFiles in `.dbx/attach/`) — query, compare, plot, maintain and sync it.
  */
-export function registerExperimentCommands(program: Command, shell: () => Shell): void {
+export function experimentCommands(program: Command): void {
   const exp = program
     .command('exp')
     .description(
@@ -23,7 +23,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
       'create an experiment repository (.dbx/) in DIR, keeping experiments already there',
     )
     .argument('[dir]', 'the folder (default: here)')
-    .action((dir) => run(shell(), async (io) => (await import('./exp/init.ts')).expInit(dir, io)))
+    .action(runs(async () => (await import('../exp/init.ts')).expInit))
 
   exp
     .command('list')
@@ -45,18 +45,14 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .option('--desc', 'sort in descending order')
     .option('-c, --column <field>', 'add a column, repeatable (same fields as --sort)', collect, [])
     .option('-n, --limit <n>', 'show at most N experiments')
-    .action((prefix, options) =>
-      run(shell(), async (io) => (await import('./exp/list.ts')).expList(prefix, options, io)),
-    )
+    .action(runs(async () => (await import('../exp/list.ts')).expList))
 
   exp
     .command('show')
     .description('one experiment: meta, params, files, RepoFiles, logs and last values')
     .argument('<id>', 'an id or a unique prefix of one')
     .option(REPO, REPO_HELP)
-    .action((id, options) =>
-      run(shell(), async (io) => (await import('./exp/show.ts')).expShow(id, options, io)),
-    )
+    .action(runs(async () => (await import('../exp/show.ts')).expShow))
 
   exp
     .command('compare')
@@ -70,9 +66,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
       [],
     )
     .option('--diff', 'only the params that differ')
-    .action((ids, options) =>
-      run(shell(), async (io) => (await import('./exp/compare.ts')).expCompare(ids, options, io)),
-    )
+    .action(runs(async () => (await import('../exp/compare.ts')).expCompare))
 
   exp
     .command('metrics')
@@ -94,9 +88,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
       'the x column: a value key, or "index" (default: step, or the number in the event name)',
     )
     .option('--csv', 'print CSV')
-    .action((id, options) =>
-      run(shell(), async (io) => (await import('./exp/metrics.ts')).expMetrics(id, options, io)),
-    )
+    .action(runs(async () => (await import('../exp/metrics.ts')).expMetrics))
 
   exp
     .command('plot')
@@ -119,18 +111,14 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .option('--title <title>', 'chart title (default: the metric)')
     .option('--width <px>', 'width in pixels (default 860)')
     .option('--height <px>', 'height in pixels (default 500)')
-    .action((ids, options) =>
-      run(shell(), async (io) => (await import('./exp/metrics.ts')).expPlot(ids, options, io)),
-    )
+    .action(runs(async () => (await import('../exp/metrics.ts')).expPlot))
 
   exp
     .command('rm')
     .description('delete experiments; the deletion is recorded so sync carries it to other copies')
     .argument('<id...>', 'experiments')
     .option(REPO, REPO_HELP)
-    .action((ids, options) =>
-      run(shell(), async (io) => (await import('./exp/maintain.ts')).expRm(ids, options, io)),
-    )
+    .action(runs(async () => (await import('../exp/maintain.ts')).expRm))
 
   exp
     .command('gc')
@@ -138,9 +126,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .option(REPO, REPO_HELP)
     .option('-n, --dry-run', 'report what would be removed')
     .option('--grace <seconds>', 'keep RepoFiles younger than this (default 3600)')
-    .action((options) =>
-      run(shell(), async (io) => (await import('./exp/maintain.ts')).expGc(options, io)),
-    )
+    .action(runs(async () => (await import('../exp/maintain.ts')).expGc))
 
   exp
     .command('fsck')
@@ -148,9 +134,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
       'verify meta.json, ExpFiles (files.json), RepoFile links and bytes, log lines; exit 1 on errors',
     )
     .option(REPO, REPO_HELP)
-    .action((options) =>
-      run(shell(), async (io) => (await import('./exp/maintain.ts')).expFsck(options, io)),
-    )
+    .action(runs(async () => (await import('../exp/maintain.ts')).expFsck))
 
   exp
     .command('sync')
@@ -163,18 +147,9 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .option('--no-repofiles', 'leave RepoFile bytes behind (mlvc exp fetch gets them later)')
     .option('-n, --dry-run', 'report what would change')
     .option('--prefer <side>', 'settle conflicts: "src" or "dst" wins')
-    .action((src, dst, options) =>
-      run(shell(), async (io) => (await import('./exp/sync.ts')).expSync(src, dst, options, io)),
-    )
+    .action(runs(async () => (await import('../exp/sync.ts')).expSync))
 
-  for (const [name, direction, what] of [
-    [
-      'push',
-      'a-to-b',
-      'send this repository’s new experiments, versions and deletions to a remote',
-    ],
-    ['pull', 'b-to-a', 'bring a remote’s new experiments, versions and deletions here'],
-  ] as const) {
+  const transfer = (name: 'push' | 'pull', what: string) =>
     exp
       .command(name)
       .description(`${what} (default remote: origin)`)
@@ -183,12 +158,13 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
       .option('--no-repofiles', 'leave RepoFile bytes behind (mlvc exp fetch gets them later)')
       .option('-n, --dry-run', 'report what would change')
       .option('--prefer <side>', 'settle conflicts: "local" or "remote" wins')
-      .action((remote, options) =>
-        run(shell(), async (io) =>
-          (await import('./exp/sync.ts')).expTransfer(remote, direction, options, io),
-        ),
-      )
-  }
+  transfer(
+    'push',
+    'send this repository’s new experiments, versions and deletions to a remote',
+  ).action(runs(async () => (await import('../exp/sync.ts')).expPush))
+  transfer('pull', 'bring a remote’s new experiments, versions and deletions here').action(
+    runs(async () => (await import('../exp/sync.ts')).expPull),
+  )
 
   exp
     .command('fetch')
@@ -201,15 +177,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
       collect,
       [],
     )
-    .action((ids, options) =>
-      run(shell(), async (io) =>
-        (await import('./exp/sync.ts')).expFetch(
-          ids,
-          { ...options, from: options.from.length > 0 ? options.from : undefined },
-          io,
-        ),
-      ),
-    )
+    .action(runs(async () => (await import('../exp/sync.ts')).expFetch))
 
   const remote = exp
     .command('remote')
@@ -218,33 +186,21 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .command('list', { isDefault: true })
     .description('list remotes')
     .option(REPO, REPO_HELP)
-    .action((options) =>
-      run(shell(), async (io) =>
-        (await import('./exp/init.ts')).expRemote('list', {}, options, io),
-      ),
-    )
+    .action(runs(async () => (await import('../exp/init.ts')).expRemoteList))
   remote
     .command('add')
     .description('add or change a remote')
     .argument('<name>')
     .argument('<url>', 'a folder (a repository) or a file:// URL (object layout)')
     .option(REPO, REPO_HELP)
-    .action((name, url, options) =>
-      run(shell(), async (io) =>
-        (await import('./exp/init.ts')).expRemote('add', { name, url }, options, io),
-      ),
-    )
+    .action(runs(async () => (await import('../exp/init.ts')).expRemoteAdd))
   remote
     .command('remove')
     .alias('rm')
     .description('remove a remote')
     .argument('<name>')
     .option(REPO, REPO_HELP)
-    .action((name, options) =>
-      run(shell(), async (io) =>
-        (await import('./exp/init.ts')).expRemote('remove', { name }, options, io),
-      ),
-    )
+    .action(runs(async () => (await import('../exp/init.ts')).expRemoteRemove))
 
   exp
     .command('create')
@@ -259,9 +215,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
       [],
     )
     .option('--no-git', 'do not record Git state')
-    .action((options) =>
-      run(shell(), async (io) => (await import('./exp/write.ts')).expCreate(options, io)),
-    )
+    .action(runs(async () => (await import('../exp/write.ts')).expCreate))
 
   exp
     .command('log')
@@ -271,11 +225,7 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .argument('[values...]', 'key=value pairs; values are JSON when they parse')
     .option(REPO, REPO_HELP)
     .option('--stream <name>', 'write to <name>.log.jsonl instead of log.jsonl')
-    .action((id, event, values, options) =>
-      run(shell(), async (io) =>
-        (await import('./exp/write.ts')).expLog(id, event, values, options, io),
-      ),
-    )
+    .action(runs(async () => (await import('../exp/write.ts')).expLog))
 
   exp
     .command('attach')
@@ -286,7 +236,5 @@ export function registerExperimentCommands(program: Command, shell: () => Shell)
     .argument('<file>', 'the file')
     .option(REPO, REPO_HELP)
     .option('--name <name>', 'its name in the experiment (default: the file name)')
-    .action((id, file, options) =>
-      run(shell(), async (io) => (await import('./exp/write.ts')).expAttach(id, file, options, io)),
-    )
+    .action(runs(async () => (await import('../exp/write.ts')).expAttach))
 }

@@ -1,21 +1,12 @@
 import { open, readFile } from 'node:fs/promises'
 import { join, posix } from 'node:path'
-import { isErrno } from '../../core/index.ts'
-import { parseShardIndex } from '../../formats/index.ts'
-import {
-  fileIdentity,
-  findStubs,
-  looksLikeStub,
-  MAX_STUB_BYTES,
-  type PathBlob,
-  parseStub,
-  readObjects,
-  readStub,
-  type StatCache,
-  type Stub,
-  sameIdentity,
-} from '../../git/index.ts'
-import { sha256File } from '../../store/index.ts'
+import { isErrno } from '../core/index.ts'
+import { isShardIndexPath, parseShardIndex } from '../formats/index.ts'
+import { sha256File } from '../store/index.ts'
+import { readObjects } from './cat-file.ts'
+import { findStubs, type PathBlob } from './scan.ts'
+import { fileIdentity, type StatCache, sameIdentity } from './stat-cache.ts'
+import { looksLikeStub, MAX_STUB_BYTES, parseStub, readStub, type Stub } from './stub.ts'
 
 /** One version of a tracked path: the stub git has for it, a local copy of its bytes, or both. */
 export interface FileVersion {
@@ -42,13 +33,11 @@ function shardPaths(path: string, text: string): string[] | undefined {
   }
 }
 
-const isIndexPath = (path: string) => path.endsWith('.index.json')
-
 /** A listing of blobs (a commit's tree or git's index): stubs, and indexes read from git. */
 export async function blobListing(cwd: string, blobs: readonly PathBlob[]): Promise<Listing> {
   const { stubs } = await findStubs(cwd, blobs)
   const files = new Map(stubs.map((s) => [s.path, { path: s.path, stub: s.stub }]))
-  const indexBlobs = blobs.filter((b) => isIndexPath(b.path) && !files.has(b.path))
+  const indexBlobs = blobs.filter((b) => isShardIndexPath(b.path) && !files.has(b.path))
   const indexes = new Map<string, string[]>()
   if (indexBlobs.length === 0) return { files, indexes }
   const contents = await readObjects(cwd, [...new Set(indexBlobs.map((b) => b.sha))])
@@ -59,17 +48,21 @@ export async function blobListing(cwd: string, blobs: readonly PathBlob[]): Prom
   return { files, indexes }
 }
 
-/** The stub in a file, if the file is one (a tracked file whose data was never written). */
-async function stubInFile(abs: string, size: number, path: string): Promise<Stub | undefined> {
-  if (size > MAX_STUB_BYTES) return undefined
+/** Whether a file starts with the stub signature (its first bytes only are read). */
+export async function startsLikeStub(abs: string): Promise<boolean> {
   const handle = await open(abs, 'r')
   try {
     const head = Buffer.alloc(16)
     const { bytesRead } = await handle.read(head, 0, 16, 0)
-    if (!looksLikeStub(head.subarray(0, bytesRead))) return undefined
+    return looksLikeStub(head.subarray(0, bytesRead))
   } finally {
     await handle.close()
   }
+}
+
+/** The stub in a file, if the file is one (a tracked file whose data was never written). */
+async function stubInFile(abs: string, size: number, path: string): Promise<Stub | undefined> {
+  if (size > MAX_STUB_BYTES || !(await startsLikeStub(abs))) return undefined
   return parseStub(await readFile(abs), path)
 }
 

@@ -9,9 +9,9 @@ import {
   openVersion,
   parseStubTensors,
   type TensorDiff,
-} from '../../checkpoint/index.ts'
-import { isMlvcError, type ProgressOptions } from '../../core/index.ts'
-import type { Store } from '../../store/index.ts'
+} from '../checkpoint/index.ts'
+import { isMlvcError, type ProgressOptions } from '../core/index.ts'
+import type { Store } from '../store/index.ts'
 import type { FileVersion } from './diff-sides.ts'
 import type { DiffUnit } from './diff-units.ts'
 
