@@ -1,11 +1,22 @@
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type S3Server, startRgw } from './rgw.ts'
+
+/** The objects waiting for RGW's garbage collector (radosgw-admin gc list, JSON). */
+async function pendingGarbage(server: S3Server): Promise<unknown[]> {
+  const env = { ...process.env, CEPH_CONF: join(server.dir, 'ceph.conf') }
+  const list = promisify(execFile)('radosgw-admin', ['gc', 'list', '--include-all'], { env })
+  return JSON.parse((await list).stdout) as unknown[]
+}
 
 let server: S3Server
 beforeAll(async () => {
@@ -46,5 +57,22 @@ describe('the throwaway RADOS Gateway', () => {
     ).rejects.toMatchObject({
       name: 'SignatureDoesNotMatch',
     })
+  })
+
+  it('frees the tail of a deleted object when asked, not two hours later', async () => {
+    const s3 = new S3Client({
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    })
+    await s3.send(new CreateBucketCommand({ Bucket: 'mlvc-gc' }))
+    const body = Buffer.alloc(12 * 1024 * 1024, 1)
+    await s3.send(new PutObjectCommand({ Bucket: 'mlvc-gc', Key: 'big', Body: body }))
+    await s3.send(new DeleteObjectCommand({ Bucket: 'mlvc-gc', Key: 'big' }))
+    expect((await pendingGarbage(server)).length).toBeGreaterThan(0)
+    await server.collectGarbage()
+    expect(await pendingGarbage(server)).toEqual([])
   })
 })
