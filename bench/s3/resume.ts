@@ -92,8 +92,26 @@ async function resumedPush(set: Setting, whole: number): Promise<{ total: number
   })
 }
 
-function percent(part: number, whole: number): string {
-  return `${((100 * part) / whole).toFixed(0)}%`
+function percent(part: number, whole: number, digits = 0): string {
+  return `${((100 * part) / whole).toFixed(digits)}%`
+}
+
+function exact(bytes: number): string {
+  return `${bytes.toLocaleString('en-US')} B`
+}
+
+/** Each run's bytes exactly, and how many more than `whole` (the table's GiB round them away). */
+export function resumedNote(
+  runs: ReadonlyArray<{ total: number; at: number }>,
+  whole: number,
+): string {
+  const each = runs.map((r) => {
+    const extra = r.total - whole
+    const sign = extra < 0 ? '-' : '+'
+    const more = `${sign}${exact(Math.abs(extra))}, ${sign}${percent(Math.abs(extra), whole, 2)}`
+    return `${exact(r.total)} (${more}), the first run stopped at ${percent(r.at, whole)}`
+  })
+  return each.join('; ')
 }
 
 /**
@@ -111,26 +129,19 @@ export async function resumeRows(
     const { ctx } = set
     ctx.log(`${scenario}: ${UNINTERRUPTED}, through a counting proxy`)
     const whole = await wholePush(set)
+    ctx.log(`${UNINTERRUPTED}: ${exact(whole)}`)
     const runs: Array<{ total: number; at: number }> = []
     for (let i = 0; i < ctx.options.runs; i++) {
       const run = await resumedPush(set, whole)
-      ctx.log(
-        `${RESUMED}: run ${i + 1}/${ctx.options.runs}: stopped after ${run.at} bytes (${percent(run.at, whole)}), ${run.total} in all`,
-      )
+      ctx.log(`${RESUMED}: run ${i + 1}/${ctx.options.runs}: ${resumedNote([run], whole)}`)
       runs.push(run)
     }
-    const stops = runs.map((r) => percent(r.at, whole)).join(', ')
+    const totals = runs.map((r) => r.total)
     return [
-      row({ scenario, subject: UNINTERRUPTED }, RECEIVED, 'B', [whole]),
-      row(
-        { scenario, subject: RESUMED },
-        `${RECEIVED}, both runs`,
-        'B',
-        runs.map((r) => r.total),
-        {
-          note: `SIGINT after ${stops} of the uninterrupted push's bytes`,
-        },
-      ),
+      row({ scenario, subject: UNINTERRUPTED }, RECEIVED, 'B', [whole], { note: exact(whole) }),
+      row({ scenario, subject: RESUMED }, `${RECEIVED}, both runs`, 'B', totals, {
+        note: resumedNote(runs, whole),
+      }),
       row(
         { scenario, subject: RESUMED },
         `${RECEIVED} / the uninterrupted push's`,

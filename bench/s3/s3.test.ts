@@ -6,6 +6,7 @@ import type { Target } from '../types.ts'
 import { speedRatioRow } from './compare.ts'
 import { checkFetchReport, checkPushReport } from './mlvc.ts'
 import { rcloneEnv, rclonePath } from './rclone.ts'
+import { resumedNote } from './resume.ts'
 
 const series = (seconds: number[]): Series => ({ seconds, peakRssMiB: [], samples: [] })
 
@@ -100,5 +101,24 @@ describe('speed ratios', () => {
     const compared = { rows: [], series: new Map([['mlvc', series([2])]]) }
     const r = speedRatioRow('s', compared, pair)
     expect(r).toMatchObject({ value: null, target, note: 'not available: rclone did not run' })
+  })
+})
+
+describe('resumed pushes', () => {
+  it('are noted with their exact bytes, what they sent more, and where they stopped', () => {
+    expect(resumedNote([{ total: 1100, at: 510 }], 1000)).toBe(
+      '1,100 B (+100 B, +10.00%), the first run stopped at 51%',
+    )
+    expect(
+      resumedNote(
+        [
+          { total: 1000, at: 500 },
+          { total: 990, at: 700 },
+        ],
+        1000,
+      ),
+    ).toBe(
+      '1,000 B (+0 B, +0.00%), the first run stopped at 50%; 990 B (-10 B, -1.00%), the first run stopped at 70%',
+    )
   })
 })
