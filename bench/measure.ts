@@ -104,3 +104,11 @@ export async function measureInterleaved(
   }
   return samples.map(seriesOf)
 }
+
+/**
+ * Seconds per byte of `a` over seconds per byte of `b`, run by run (from `measureInterleaved`, so
+ * each pair saw the same machine): above 1, `a` is slower.
+ */
+export function perBytePairs(a: Series, aBytes: number, b: Series, bBytes: number): number[] {
+  return a.seconds.map((s, i) => s / aBytes / ((b.seconds[i] as number) / bBytes))
+}

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { parseTimeOutput, runTimed } from './proc.ts'
+import { interruptWhen, parseTimeOutput, runTimed } from './proc.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'mlvc-bench-proc-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -36,5 +36,36 @@ describe('timed processes', () => {
       { timeBin, reportPath: join(dir, 'report2') },
     )
     await expect(failing).rejects.toThrow(/exit code 3[\s\S]*boom/)
+  })
+})
+
+describe('interrupted processes', () => {
+  it('send SIGINT to the whole group once ready() holds, as Ctrl-C does', async () => {
+    // The child starts a grandchild in its group, then says it is ready; both see the SIGINT.
+    const flag = join(dir, 'ready')
+    const child = `
+      const { spawn } = require('node:child_process')
+      const { writeFileSync } = require('node:fs')
+      const grandchild = spawn(process.execPath, ['-e', 'process.on("SIGINT", () => { require("node:fs").writeFileSync(${JSON.stringify(`${flag}.grandchild`)}, "got it"); process.exit(0) }); setInterval(() => {}, 1000); require("node:fs").writeFileSync(${JSON.stringify(`${flag}.waiting`)}, "")'])
+      process.on('SIGINT', () => grandchild.on('exit', () => process.exit(130)))
+      const wait = setInterval(() => {
+        if (require('node:fs').existsSync(${JSON.stringify(`${flag}.waiting`)})) {
+          clearInterval(wait)
+          writeFileSync(${JSON.stringify(flag)}, '')
+        }
+      }, 5)`
+    const out = await interruptWhen({ file: process.execPath, args: ['-e', child] }, () =>
+      existsSync(flag),
+    )
+    expect(out).toMatchObject({ interrupted: true, code: 130 })
+    expect(readFileSync(`${flag}.grandchild`, 'utf8')).toBe('got it')
+  })
+
+  it('leave a command that ends first alone', async () => {
+    const out = await interruptWhen(
+      { file: process.execPath, args: ['-e', 'process.exit(4)'] },
+      () => false,
+    )
+    expect(out).toMatchObject({ interrupted: false, code: 4 })
   })
 })

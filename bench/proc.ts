@@ -31,13 +31,29 @@ interface Finished {
   stderr: string
 }
 
-function collect(command: Command): Promise<Finished> {
+/**
+ * Runs a command to its end. With `interruptWhen`, it runs in its own process group, which gets
+ * SIGINT (Ctrl-C) once, as soon as `interruptWhen()` holds (polled every 2 ms).
+ */
+function collect(
+  command: Command,
+  interruptWhen?: () => boolean,
+): Promise<Finished & { interrupted: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command.file, command.args, {
       cwd: command.cwd,
       env: command.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: interruptWhen !== undefined,
     })
+    let interrupted = false
+    const poll = interruptWhen
+      ? setInterval(() => {
+          if (interrupted || child.pid === undefined || !interruptWhen()) return
+          interrupted = true
+          process.kill(-child.pid, 'SIGINT')
+        }, 2)
+      : undefined
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (text: string) => {
@@ -46,8 +62,14 @@ function collect(command: Command): Promise<Finished> {
     child.stderr.setEncoding('utf8').on('data', (text: string) => {
       stderr = (stderr + text).slice(-OUTPUT_LIMIT)
     })
-    child.on('error', reject)
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+    child.on('error', (err) => {
+      clearInterval(poll)
+      reject(err)
+    })
+    child.on('close', (code, signal) => {
+      clearInterval(poll)
+      resolve({ code, signal, stdout, stderr, interrupted })
+    })
   })
 }
 
@@ -78,6 +100,19 @@ export interface Outcome {
 export async function tryExec(command: Command): Promise<Outcome> {
   const { code, stdout, stderr } = await collect(command)
   return { code, stdout, stderr }
+}
+
+/**
+ * Runs a command in its own process group and sends the group SIGINT, as Ctrl-C in a terminal
+ * would, as soon as `ready()` holds; never throws for an exit code. `interrupted` is false when
+ * the command ended before `ready()` held.
+ */
+export async function interruptWhen(
+  command: Command,
+  ready: () => boolean,
+): Promise<Outcome & { interrupted: boolean }> {
+  const { code, stdout, stderr, interrupted } = await collect(command, ready)
+  return { code, stdout, stderr, interrupted }
 }
 
 /** GNU time's `-f '%e %M'` output: the last line, "<seconds> <max RSS KiB>". */

@@ -3,7 +3,13 @@ import { accessSync, constants, existsSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 
 /** Debian packages that provide each external tool. */
-const PACKAGES = { 'git-lfs': 'git-lfs', 'git-annex': 'git-annex', time: 'time', git: 'git' }
+const PACKAGES = {
+  'git-lfs': 'git-lfs',
+  'git-annex': 'git-annex',
+  time: 'time',
+  git: 'git',
+  rclone: 'rclone',
+}
 type External = keyof typeof PACKAGES
 
 export interface Tools {
@@ -15,6 +21,8 @@ export interface Tools {
   git: string | undefined
   gitLfs: string | undefined
   gitAnnex: string | undefined
+  /** The yardstick of the S3 scenarios (not a --peers peer: their targets are ratios to it). */
+  rclone: string | undefined
   /** GNU time, for peak RSS. */
   time: string | undefined
   versions: Record<string, string>
@@ -78,6 +86,7 @@ function collectVersions(tools: Omit<Tools, 'versions'>): Record<string, string>
     ['git', version(tools.git, ['--version'])?.replace(/^git version /, '')],
     ['git-lfs', version(tools.gitLfs, ['version'])?.replace(/^git-lfs\/(\S+).*/, '$1')],
     ['git-annex', version(tools.gitAnnex, ['version', '--raw'])],
+    ['rclone', version(tools.rclone, ['version'])?.replace(/^rclone v/, '')],
   ]
   for (const [name, v] of entries) versions[name] = v ?? 'not available'
   return versions
@@ -85,7 +94,7 @@ function collectVersions(tools: Omit<Tools, 'versions'>): Record<string, string>
 
 /** Finds node, the built CLI, git, the peers and GNU time; installs missing ones when root. */
 export function findTools(root: string, log: (message: string) => void): Tools {
-  const names: External[] = ['git', 'git-lfs', 'git-annex', 'time']
+  const names: External[] = ['git', 'git-lfs', 'git-annex', 'rclone', 'time']
   const missing = names.filter((n) => !findExternal(n))
   if (missing.length > 0) tryInstall(missing, log)
   const still = names.filter((n) => !findExternal(n))
@@ -99,6 +108,7 @@ export function findTools(root: string, log: (message: string) => void): Tools {
     git: findExternal('git'),
     gitLfs: findExternal('git-lfs'),
     gitAnnex: findExternal('git-annex'),
+    rclone: findExternal('rclone'),
     time: findExternal('time'),
   }
   return { ...found, versions: collectVersions(found) }

@@ -31,6 +31,13 @@ describe('small files from one input', () => {
     }
   })
 
+  it('can be of another size', () => {
+    const files = writeSmallFiles(source, join(dir, 'small'), 5, 100 * 1024)
+    expect(files.map((f) => f.size)).toEqual([102400, 102400, 102400, 102400, 102400])
+    const last = readFileSync(join(dir, 'small', files[4]?.name as string))
+    expect(last.equals(bytes.subarray(4 * 102400, 5 * 102400))).toBe(true)
+  })
+
   it('refuse an input too short for the count', () => {
     expect(() => writeSmallFiles(source, join(dir, 'short'), 4)).toThrow(/too short/)
   })

@@ -22,21 +22,26 @@ export interface WrittenFile extends Expected {
 }
 
 /**
- * Writes `count` files of 1 MiB into `dir`, each a different slice of `source` (so nothing
- * deduplicates), and returns their names and hashes.
+ * Writes `count` files of `size` bytes (1 MiB) into `dir`, each a different slice of `source` (so
+ * nothing deduplicates), and returns their names and hashes.
  */
-export function writeSmallFiles(source: string, dir: string, count: number): WrittenFile[] {
-  const buffer = Buffer.allocUnsafe(MiB)
+export function writeSmallFiles(
+  source: string,
+  dir: string,
+  count: number,
+  size = MiB,
+): WrittenFile[] {
+  const buffer = Buffer.allocUnsafe(size)
   const fd = openSync(source, 'r')
   const files: WrittenFile[] = []
   try {
     for (let i = 0; i < count; i++) {
-      const n = readSync(fd, buffer, 0, MiB, i * MiB)
-      if (n !== MiB) throw new Error(`${source} is too short for ${count} files of 1 MiB`)
+      const n = readSync(fd, buffer, 0, size, i * size)
+      if (n !== size) throw new Error(`${source} is too short for ${count} files of ${size} bytes`)
       const name = smallFileName(i)
       mkdirSync(dirname(join(dir, name)), { recursive: true })
       writeFileSync(join(dir, name), buffer)
-      files.push({ name, size: MiB, sha256: createHash('sha256').update(buffer).digest('hex') })
+      files.push({ name, size, sha256: createHash('sha256').update(buffer).digest('hex') })
     }
   } finally {
     closeSync(fd)

@@ -5,7 +5,7 @@ import { removeTree } from '../fsutil.ts'
 import { CKPT } from '../git/ckpt.ts'
 import { subjectOf } from '../git/repos.ts'
 import { openSandbox } from '../git/sandbox.ts'
-import { measureInterleaved, type Series, type SeriesSpec } from '../measure.ts'
+import { measureInterleaved, perBytePairs, type Series, type SeriesSpec } from '../measure.ts'
 import { row, timingRows } from '../rows.ts'
 import { formatSize } from '../sizes.ts'
 import type { ResultRow, Target } from '../types.ts'
@@ -22,14 +22,6 @@ const NO_SLOWER: Target = {
   threshold: 1,
   text: '≤ 1.00× (no slower)',
   source: 'issue 4',
-}
-
-/**
- * Seconds per byte of `a` over seconds per byte of `b`, run by run (the runs alternate, so each
- * pair saw the same machine): above 1, `a` is slower.
- */
-export function perBytePairs(a: Series, aBytes: number, b: Series, bBytes: number): number[] {
-  return a.seconds.map((s, i) => s / aBytes / ((b.seconds[i] as number) / bBytes))
 }
 
 interface Inputs {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Series } from '../measure.ts'
-import { perBytePairs } from './ckpt-add.ts'
+import { perBytePairs, type Series } from '../measure.ts'
 import { SCENARIOS } from './index.ts'
 
 const series = (seconds: number[]): Series => ({ seconds, peakRssMiB: [], samples: [] })

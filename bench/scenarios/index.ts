@@ -16,6 +16,8 @@ import { gitRemoteGrowth } from './git-remote-growth.ts'
 import { gitStatusTouch } from './git-status-touch.ts'
 import { put } from './put.ts'
 import { rss } from './rss.ts'
+import { s3Many } from './s3-many.ts'
+import { s3Transfer } from './s3-transfer.ts'
 
 /**
  * Every scenario, in the order they run and appear in BENCHMARKS.md. A new scenario is a module
@@ -39,6 +41,8 @@ export const SCENARIOS: readonly Scenario[] = [
   ckptTensors,
   expList,
   expSync,
+  s3Transfer,
+  s3Many,
 ]
 
 export function findScenarios(names: readonly string[] | undefined): Scenario[] {

@@ -180,5 +180,5 @@ export async function pauseWhen(
   return { paused: acted, stderr }
 }
 
+export { type Fault, type FaultProxy, startFaultProxy } from '../../services/fault-proxy.ts'
 export { type S3Server, startRgw } from '../../services/rgw.ts'
-export { type Fault, type FaultProxy, startFaultProxy } from './fault-proxy.ts'

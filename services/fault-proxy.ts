@@ -28,6 +28,13 @@ export interface FaultProxy {
   rule: (req: FaultRequest) => Fault | undefined
   /** Requests seen, with the fault applied to each. */
   log: Array<FaultRequest & { fault: Fault | undefined }>
+  /**
+   * Body bytes of the requests forwarded to the server (what it received through the proxy, an
+   * upload cut short included); a fault that answers by itself forwards nothing. Reset at will.
+   */
+  requestBytes: number
+  /** Body bytes of the answers passed back to the client (a truncated one: the half it got). */
+  responseBytes: number
   close(): Promise<void>
 }
 
@@ -36,8 +43,9 @@ const S3_ERROR = (code: string, message: string) =>
 
 /**
  * A small HTTP proxy between a client and a real server that injects faults into chosen requests
- * (for tests of retries, timeouts and verification). Requests are forwarded with their headers
- * unchanged, so AWS SigV4 signatures (which cover the Host header the client sent) still verify.
+ * (for tests of retries, timeouts and verification) and counts the body bytes that pass (for
+ * benchmarks of what a transfer sends). Requests are forwarded with their headers unchanged, so
+ * AWS SigV4 signatures (which cover the Host header the client sent) still verify.
  */
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const to = new URL(target)
@@ -47,6 +55,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     endpoint: '',
     rule: () => undefined,
     log: [],
+    requestBytes: 0,
+    responseBytes: 0,
     close: () =>
       new Promise((done) => {
         for (const res of stalled) res.destroy()
@@ -67,6 +77,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       (answer) => {
         if (fault !== 'truncate' && fault !== 'corrupt') {
           res.writeHead(answer.statusCode ?? 502, answer.headers)
+          answer.on('data', (c: Buffer) => {
+            proxy.responseBytes += c.length
+          })
           answer.pipe(res)
           return
         }
@@ -76,17 +89,23 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           const body = Buffer.concat(chunks)
           res.writeHead(answer.statusCode ?? 502, answer.headers)
           if (fault === 'truncate') {
-            res.write(body.subarray(0, Math.floor(body.length / 2)))
+            const half = body.subarray(0, Math.floor(body.length / 2))
+            proxy.responseBytes += half.length
+            res.write(half)
             setTimeout(() => res.socket?.destroy(), 10)
             return
           }
           const at = Math.floor(body.length / 2)
           if (body.length > 0) body[at] = (body[at] ?? 0) ^ 0x01
+          proxy.responseBytes += body.length
           res.end(body)
         })
       },
     )
     upstream.on('error', () => res.destroy())
+    req.on('data', (c: Buffer) => {
+      proxy.requestBytes += c.length
+    })
     req.pipe(upstream)
   }
 
