@@ -275,6 +275,8 @@ describe('remotes, clones and pushes', () => {
 
   test('a file committed raw (no filter) is detected, and git push refuses to publish it', async () => {
     const { dir } = await newRepo()
+    // mlvc init and track install the hook: no filter has run here yet (the raw commit skips it).
+    expect(readFileSync(join(dir, '.git/hooks/pre-push'), 'utf8')).toContain('# mlvc hook')
     const bare = join(root, `bare-${n++}.git`)
     await user.git(root, 'init', '-q', '--bare', bare)
     await user.git(dir, 'remote', 'add', 'origin', bare)

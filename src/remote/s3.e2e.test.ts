@@ -58,7 +58,7 @@ describe('an S3 remote on a real RADOS Gateway', () => {
     expect(sent).toBe(data.length)
     const listed = []
     for await (const info of remote.list('b/')) listed.push(info)
-    expect(listed).toEqual([{ key: 'b/big.bin', size: data.length }])
+    expect(listed).toEqual([{ key: 'b/big.bin', size: data.length, modified: expect.any(Date) }])
     const back = join(dir, 'back.bin')
     await remote.download('b/big.bin', back)
     expect(readFileSync(back).equals(data)).toBe(true)

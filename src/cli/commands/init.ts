@@ -2,9 +2,11 @@ import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ensureDir, fsError } from '../../core/index.ts'
+import { installedFilter } from '../../git/index.ts'
 import { openStore } from '../../store/index.ts'
 import { repoContext } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
+import { ensureHooks, requireGit } from '../repo.ts'
 
 const CONFIG_TEMPLATE = `# mlvc settings shared with everyone who clones this repository.
 # Per-machine settings (credentials, store.path) go in config.local.yaml, which is not committed.
@@ -39,6 +41,9 @@ export async function init(io: Io): Promise<CommandResult> {
   const storeDir = ctx.storeDir as string
   const store = await openStore(storeDir, { create: true })
   await store.close()
+  if (ctx.git?.workTree && (await installedFilter(ctx.git.workTree))) {
+    await ensureHooks(requireGit(ctx), io)
+  }
   const data = {
     root,
     store: storeDir,

@@ -1,7 +1,7 @@
 import { runGit, trackedPatterns, trackPatterns, untrackPatterns } from '../../git/index.ts'
 import { repoContext } from '../context.ts'
 import type { CommandResult, Io } from '../io.ts'
-import { requireGit, warnIfNotInstalled } from '../repo.ts'
+import { ensureHooks, requireGit, warnIfNotInstalled } from '../repo.ts'
 import { quote } from '../text.ts'
 
 /** Adds patterns to .gitattributes; with none, lists the tracked patterns. */
@@ -17,7 +17,7 @@ export async function track(io: Io, [patterns]: [string[]]): Promise<CommandResu
           : 'no patterns tracked (mlvc track "*.safetensors")',
     }
   }
-  await warnIfNotInstalled(ctx, io)
+  if (await warnIfNotInstalled(ctx, io)) await ensureHooks(ctx, io)
   const added = await trackPatterns(ctx.workTree, patterns)
   for (const p of patterns.filter((p) => !added.includes(p)))
     io.warn(`${quote(p, { always: true })} was already tracked`)
