@@ -1,5 +1,12 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
-import { fsError, isMlvcError, MlvcError, type ProgressOptions } from '../core/index.ts'
+import { closeSync } from 'node:fs'
+import {
+  fsError,
+  isMlvcError,
+  MlvcError,
+  openForReading,
+  type ProgressOptions,
+  readFullSync,
+} from '../core/index.ts'
 import {
   type CheckpointLayout,
   detectFormat,
@@ -125,12 +132,7 @@ async function* verifiedRange(
 function readVerified(fd: number, path: string, content: ChunkedContent, i: number): Buffer {
   const length = content.chunks.length(i)
   const data = Buffer.allocUnsafe(length)
-  let done = 0
-  while (done < length) {
-    const n = readSync(fd, data, done, length - done, content.chunks.offset(i) + done)
-    if (n === 0) break
-    done += n
-  }
+  const done = readFullSync(fd, data, content.chunks.offset(i))
   if (done < length || !sha256Digest(data).equals(content.chunks.digest(i))) {
     throw new MlvcError('IO', `${path} changed while it was being stored`, {
       hint: 'store it again (git add)',
@@ -391,14 +393,8 @@ export async function ingestCheckpoint(
   source: ByteSource | undefined,
   options: CheckpointIngestOptions = {},
 ): Promise<CheckpointIngestResult> {
-  let fd: number
+  const { fd } = openForReading(path)
   try {
-    fd = openSync(path, 'r')
-  } catch (err) {
-    throw fsError(err, 'reading', path)
-  }
-  try {
-    if (fstatSync(fd).isDirectory()) throw new MlvcError('USAGE', `${path} is a directory`)
     const stored0 = store.writer().bytesWritten
     let layout: CheckpointLayout | undefined
     let note: string | undefined

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parse, parseDocument } from 'yaml'
-import { fsError, isErrno, MlvcError } from './errors.ts'
+import { MlvcError } from './errors.ts'
 import { writeFileAtomic } from './fs.ts'
+import { readTextIfExists } from './read.ts'
 
 /** A parsed YAML mapping. Values are validated where they are read (see `configString` …). */
 export type ConfigTree = { [key: string]: unknown }
@@ -27,13 +27,8 @@ export function userConfigDir(): string {
 }
 
 async function readYaml(path: string): Promise<ConfigTree | undefined> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined
-    throw fsError(err, 'reading config', path)
-  }
+  const text = await readTextIfExists(path, 'reading config')
+  if (text === undefined) return undefined
   let value: unknown
   try {
     value = parse(text)
@@ -124,13 +119,7 @@ export async function updateConfigFile(
   path: string,
   edit: (doc: ReturnType<typeof parseDocument>) => boolean | undefined,
 ): Promise<void> {
-  let text = ''
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if (!isErrno(err, 'ENOENT')) throw fsError(err, 'reading config', path)
-  }
-  const doc = parseDocument(text)
+  const doc = parseDocument((await readTextIfExists(path, 'reading config')) ?? '')
   if (doc.errors.length > 0) {
     throw new MlvcError('BAD_CONFIG', `${path}: not valid YAML (${doc.errors[0]?.message})`)
   }

@@ -34,9 +34,18 @@ export {
   writevAllSync,
 } from './fs.ts'
 export { globToRegExp } from './glob.ts'
+export { type FileHash, hashFile, hashFileSync, sha256Hex } from './hash.ts'
 export { acquireLock, type Lock, type LockOptions } from './lock.ts'
 export { mapConcurrent } from './pool.ts'
 export type { ProgressEvent, ProgressHandler, ProgressOptions } from './progress.ts'
 export { quote, safeForTerminal, shellQuote } from './quote.ts'
+export {
+  listDirIfExists,
+  type OpenFile,
+  openForReading,
+  pathExists,
+  readTextIfExists,
+  withFileForReading,
+} from './read.ts'
 export { checkNoLinkedParents, checkWriteTarget, placeFile, type ReplaceRule } from './target.ts'
 export { workerUrl } from './worker-url.ts'

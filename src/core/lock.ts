@@ -1,6 +1,7 @@
-import { readFile, unlink, writeFile } from 'node:fs/promises'
+import { unlink, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { fsError, isErrno, MlvcError } from './errors.ts'
+import { readTextIfExists } from './read.ts'
 
 export interface Lock {
   release(): Promise<void>
@@ -17,13 +18,10 @@ function isAlive(pid: number): boolean {
 }
 
 async function readOwner(path: string): Promise<{ pid: number; host: string } | undefined> {
-  try {
-    const [pid, host] = (await readFile(path, 'utf8')).split(' ')
-    return { pid: Number(pid), host: host?.trim() ?? '' }
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined
-    throw fsError(err, 'reading lock', path)
-  }
+  const text = await readTextIfExists(path, 'reading lock')
+  if (text === undefined) return undefined
+  const [pid, host] = text.split(' ')
+  return { pid: Number(pid), host: host?.trim() ?? '' }
 }
 
 export interface LockOptions {

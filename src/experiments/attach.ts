@@ -1,6 +1,6 @@
-import { appendFile, lstat, readFile } from 'node:fs/promises'
+import { appendFile, lstat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { ensureDir, fsError, isErrno, MlvcError } from '../core/index.ts'
+import { ensureDir, fsError, isErrno, MlvcError, readTextIfExists } from '../core/index.ts'
 import { ingestFile, pin, type Store } from '../store/index.ts'
 import { checkFileName } from './files.ts'
 import { copyAndHash } from './hash.ts'
@@ -101,13 +101,8 @@ export async function readAttachments(
   repo: ExpRepo,
 ): Promise<Array<{ sha256: string; filename: string; line: number }>> {
   const path = join(repo.dbx, DBX.attachments)
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return []
-    throw fsError(err, 'reading', path)
-  }
+  const text = await readTextIfExists(path)
+  if (text === undefined) return []
   const out: Array<{ sha256: string; filename: string; line: number }> = []
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return
@@ -139,13 +134,8 @@ async function keepInStore(repo: ExpRepo, store: Store, sha256: string): Promise
 /** `.dbx/store-ids`: RepoFile sha-256 → mlvc store id, one `<sha256> <id>` per line. */
 export async function readStoreIds(repo: ExpRepo): Promise<Map<string, string>> {
   const path = join(repo.dbx, DBX.storeIds)
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return new Map()
-    throw fsError(err, 'reading', path)
-  }
+  const text = await readTextIfExists(path)
+  if (text === undefined) return new Map()
   const out = new Map<string, string>()
   for (const line of text.split('\n')) {
     const [sha256, id] = line.trim().split(' ')

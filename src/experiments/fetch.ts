@@ -1,7 +1,6 @@
-import { isMlvcError, type ProgressOptions } from '../core/index.ts'
+import { hashFile, isMlvcError, type ProgressOptions } from '../core/index.ts'
 import { materialize, type Store } from '../store/index.ts'
 import { readStoreIds } from './attach.ts'
-import { hashFile } from './hash.ts'
 import { clearMissing, readMissing } from './missing.ts'
 import type { ExpRepo } from './repo.ts'
 import { hasRepoFile, putRepoFile } from './repofiles.ts'

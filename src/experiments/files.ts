@@ -1,18 +1,20 @@
-import { readFile, rename, rm } from 'node:fs/promises'
+import { rename, rm } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import {
   acquireLock,
   ensureDir,
   fsError,
-  isErrno,
+  hashFile,
   isMlvcError,
   MlvcError,
+  readTextIfExists,
+  sha256Hex,
   uniqueName,
   writeFileAtomic,
 } from '../core/index.ts'
 import { formatDbxJson, isDbxObject, parseDbxJson } from './dbx-json.ts'
-import { copyAndHash, hashFile, sha256Hex } from './hash.ts'
+import { copyAndHash } from './hash.ts'
 import { checkRelPath, isReservedName, joinInside } from './paths.ts'
 
 /** How a logged value refers to an ExpFile (dbxlogger's encoding). */
@@ -47,13 +49,8 @@ export function checkFileName(name: string, dir: string): string {
 /** files.json: ExpFile name → sha-256. Missing is empty; invalid is a CORRUPT error naming it. */
 export async function readFilesJson(dir: string): Promise<Record<string, string>> {
   const path = join(dir, FILES_JSON)
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return {}
-    throw fsError(err, 'reading', path)
-  }
+  const text = await readTextIfExists(path)
+  if (text === undefined) return {}
   let value: unknown
   try {
     value = parseDbxJson(text)

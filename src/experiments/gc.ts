@@ -1,6 +1,6 @@
-import { lstat, readdir, rm } from 'node:fs/promises'
+import { lstat, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { acquireLock, fsError, isErrno } from '../core/index.ts'
+import { acquireLock, listDirIfExists } from '../core/index.ts'
 import { readAttachments } from './attach.ts'
 import { DBX, type ExpRepo } from './repo.ts'
 import { attachDir, parseRepoFileName } from './repofiles.ts'
@@ -37,15 +37,6 @@ async function referenced(repo: ExpRepo): Promise<Set<string>> {
   return refs
 }
 
-async function listNames(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir)
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return []
-    throw fsError(err, 'listing', dir)
-  }
-}
-
 /**
  * Removes RepoFiles nothing references from `.dbx/attach/`. With a named storage root only the
  * link in attach/ goes: the root may be shared by other repositories. The mlvc store is not touched
@@ -58,7 +49,7 @@ export async function gcRepoFiles(repo: ExpRepo, options: ExpGcOptions = {}): Pr
   try {
     const refs = await referenced(repo)
     const report: ExpGcReport = { removed: [], bytes: 0, kept: 0, leftovers: 0, dryRun }
-    for (const name of await listNames(attachDir(repo))) {
+    for (const name of await listDirIfExists(attachDir(repo))) {
       const sha256 = parseRepoFileName(name)
       if (sha256 === undefined) continue
       const path = join(attachDir(repo), name)
@@ -73,7 +64,7 @@ export async function gcRepoFiles(repo: ExpRepo, options: ExpGcOptions = {}): Pr
       report.bytes += size
     }
     const tmp = join(repo.dbx, DBX.tmp)
-    for (const name of await listNames(tmp)) {
+    for (const name of await listDirIfExists(tmp)) {
       const info = await lstat(join(tmp, name))
       if (info.mtimeMs > cutoff) continue
       if (!dryRun) await rm(join(tmp, name), { recursive: true, force: true })

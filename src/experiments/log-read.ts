@@ -1,6 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fsError, isErrno, pushAll } from '../core/index.ts'
+import { listDirIfExists, pushAll, readTextIfExists } from '../core/index.ts'
 import { type DbxObject, isDbxObject, parseDbxJson } from './dbx-json.ts'
 import type { Problem } from './scan.ts'
 
@@ -39,14 +38,7 @@ export function logFileName(stream: string): string {
 
 /** The log streams of an experiment folder, "" (log.jsonl) first. */
 export async function listStreams(dir: string): Promise<string[]> {
-  let names: string[]
-  try {
-    names = await readdir(dir)
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return []
-    throw fsError(err, 'listing', dir)
-  }
-  return names
+  return (await listDirIfExists(dir))
     .map(streamOf)
     .filter((s): s is string => s !== undefined)
     .sort()
@@ -93,13 +85,8 @@ export function parseLog(text: string, path: string, stream: string): LogRead {
 /** Reads one stream of an experiment. A missing file is an empty log. */
 export async function readLog(dir: string, stream = ''): Promise<LogRead> {
   const path = join(dir, logFileName(stream))
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return { events: [], problems: [], cutOff: [] }
-    throw fsError(err, 'reading', path)
-  }
+  const text = await readTextIfExists(path)
+  if (text === undefined) return { events: [], problems: [], cutOff: [] }
   return parseLog(text, path, stream)
 }
 

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fsError, isErrno, writeFileAtomic } from '../core/index.ts'
+import { readTextIfExists, writeFileAtomic } from '../core/index.ts'
 import { DBX, type ExpRepo } from './repo.ts'
 import { parseRepoFileName, repoFileName } from './repofiles.ts'
 
@@ -10,13 +9,8 @@ import { parseRepoFileName, repoFileName } from './repofiles.ts'
  */
 export async function readMissing(repo: ExpRepo): Promise<Map<string, string[]>> {
   const path = join(repo.dbx, DBX.missing)
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return new Map()
-    throw fsError(err, 'reading', path)
-  }
+  const text = await readTextIfExists(path)
+  if (text === undefined) return new Map()
   const out = new Map<string, string[]>()
   for (const line of text.split('\n')) {
     const space = line.indexOf(' ')

@@ -1,7 +1,14 @@
 import { existsSync, statSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
-import { ensureDir, fsError, isErrno, MlvcError, writeFileAtomic } from '../core/index.ts'
+import {
+  ensureDir,
+  fsError,
+  isErrno,
+  MlvcError,
+  readTextIfExists,
+  writeFileAtomic,
+} from '../core/index.ts'
 import { formatDbxJson, isDbxObject, parseDbxJson } from './dbx-json.ts'
 
 /**
@@ -48,13 +55,8 @@ export function dbxPath(repo: ExpRepo, name: keyof typeof DBX): string {
 }
 
 async function readConfig(path: string): Promise<DbxConfig> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return {}
-    throw fsError(err, 'reading', path)
-  }
+  const text = await readTextIfExists(path)
+  if (text === undefined) return {}
   if (text.trim() === '') return {}
   let value: unknown
   try {

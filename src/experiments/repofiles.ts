@@ -1,7 +1,15 @@
-import { lstat, mkdir, readdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises'
+import { lstat, mkdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve } from 'node:path'
-import { ensureDir, fsError, isErrno, MlvcError, uniqueName } from '../core/index.ts'
-import type { HashResult } from './hash.ts'
+import {
+  ensureDir,
+  type FileHash,
+  fsError,
+  isErrno,
+  listDirIfExists,
+  MlvcError,
+  pathExists,
+  uniqueName,
+} from '../core/index.ts'
 import { isInside } from './paths.ts'
 import { DBX, type ExpRepo, repoFileStore } from './repo.ts'
 
@@ -90,13 +98,7 @@ export async function hasRepoFile(repo: ExpRepo, sha256: string): Promise<boolea
 
 /** Every RepoFile present on this machine. */
 export async function listRepoFiles(repo: ExpRepo): Promise<Set<string>> {
-  let names: string[]
-  try {
-    names = await readdir(attachDir(repo))
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return new Set()
-    throw fsError(err, 'listing', attachDir(repo))
-  }
+  const names = await listDirIfExists(attachDir(repo))
   const out = new Set<string>()
   for (const name of names) {
     const sha256 = parseRepoFileName(name)
@@ -113,13 +115,13 @@ export async function listRepoFiles(repo: ExpRepo): Promise<Set<string>> {
  */
 export async function putRepoFile(
   repo: ExpRepo,
-  fill: (tmp: string) => Promise<HashResult>,
+  fill: (tmp: string) => Promise<FileHash>,
   expected?: string,
-): Promise<HashResult> {
+): Promise<FileHash> {
   const dir = repoFileStore(repo)
   await ensureDir(dir)
   const tmp = join(dir, `.${uniqueName('incoming')}`)
-  let result: HashResult
+  let result: FileHash
   try {
     result = await fill(tmp)
     if (expected !== undefined && result.sha256 !== expected) {
@@ -130,7 +132,7 @@ export async function putRepoFile(
       )
     }
     const final = join(dir, repoFileName(result.sha256))
-    if (await exists(final)) await rm(tmp, { force: true })
+    if (await pathExists(final)) await rm(tmp, { force: true })
     else await rename(tmp, final)
     if (dir !== attachDir(repo)) {
       await mkdir(attachDir(repo), { recursive: true })
@@ -141,14 +143,4 @@ export async function putRepoFile(
     throw fsError(err, 'storing RepoFile in', dir)
   }
   return result
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path)
-    return true
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return false
-    throw fsError(err, 'reading', path)
-  }
 }

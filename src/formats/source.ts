@@ -1,6 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
-import { fsError } from '../core/index.ts'
+import { fsError, readFull, readFullSync, withFileForReading } from '../core/index.ts'
 import { badFormat } from './bad-format.ts'
 
 /** Random-access reads of a file (or, in tests, of bytes in memory). */
@@ -59,18 +58,11 @@ export function bufferSource(path: string, bytes: Uint8Array): ByteSource {
 
 export function handleSource(path: string, handle: FileHandle, size: number): ByteSource {
   const readInto = async (offset: number, target: Uint8Array) => {
-    const length = target.length
-    checkSourceRange(path, size, offset, length)
-    let done = 0
-    while (done < length) {
-      const { bytesRead } = await handle
-        .read(target, done, length - done, offset + done)
-        .catch((err: unknown) => {
-          throw fsError(err, 'reading', path)
-        })
-      if (bytesRead === 0) throw badFormat(path, 'the file shrank while being read')
-      done += bytesRead
-    }
+    checkSourceRange(path, size, offset, target.length)
+    const got = await readFull(handle, target, offset).catch((err: unknown) => {
+      throw fsError(err, 'reading', path)
+    })
+    if (got < target.length) throw badFormat(path, 'the file shrank while being read')
     return target
   }
   return {
@@ -89,17 +81,13 @@ const WINDOW = 1 << 20
 
 function readFully(path: string, fd: number, offset: number, length: number): Buffer {
   const buf = Buffer.allocUnsafe(length)
-  let done = 0
-  while (done < length) {
-    let n: number
-    try {
-      n = readSync(fd, buf, done, length - done, offset + done)
-    } catch (err) {
-      throw fsError(err, 'reading', path)
-    }
-    if (n === 0) throw badFormat(path, 'the file shrank while being read')
-    done += n
+  let got: number
+  try {
+    got = readFullSync(fd, buf, offset)
+  } catch (err) {
+    throw fsError(err, 'reading', path)
   }
+  if (got < length) throw badFormat(path, 'the file shrank while being read')
   return buf
 }
 
@@ -133,21 +121,5 @@ export async function withFileSource<T>(
   path: string,
   fn: (source: ByteSource) => Promise<T>,
 ): Promise<T> {
-  let fd: number
-  let size: number
-  try {
-    fd = openSync(path, 'r')
-  } catch (err) {
-    throw fsError(err, 'opening', path)
-  }
-  try {
-    try {
-      size = fstatSync(fd).size
-    } catch (err) {
-      throw fsError(err, 'reading', path)
-    }
-    return await fn(windowedSource(path, fd, size))
-  } finally {
-    closeSync(fd)
-  }
+  return withFileForReading(path, ({ fd, size }) => fn(windowedSource(path, fd, size)))
 }

@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync } from 'node:fs'
-import { fsError } from '../core/index.ts'
+import { closeSync } from 'node:fs'
+import { openForReading } from '../core/index.ts'
 import type { TensorLayout } from './layout.ts'
 import { type ReadTensorOptions, readTensor, readTensorFrom } from './read-tensor.ts'
 import { windowedSource } from './source.ts'
@@ -17,14 +17,7 @@ export interface TensorReader {
 
 /** Opens `path` for reading many of its tensors (see TensorReader). */
 export function openTensorReader(path: string): TensorReader {
-  let fd: number
-  let size: number
-  try {
-    fd = openSync(path, 'r')
-    size = fstatSync(fd).size
-  } catch (err) {
-    throw fsError(err, 'opening', path)
-  }
+  const { fd, size } = openForReading(path)
   const source = windowedSource(path, fd, size)
   return {
     read: (tensor, options) =>

@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises'
-import { fsError, MlvcError } from '../core/index.ts'
+import { fsError, MlvcError, readFull } from '../core/index.ts'
 import type { ByteSource } from './source.ts'
 
 /** New content for a tensor: its decoded bytes (little-endian, C order; GGUF: the blocks). */
@@ -97,16 +97,9 @@ export async function copyRange(
 export function readerOf(out: OutFile): (offset: number, length: number) => Promise<Uint8Array> {
   return async (offset, length) => {
     const buf = Buffer.alloc(length)
-    let done = 0
-    while (done < length) {
-      const { bytesRead } = await out.handle
-        .read(buf, done, length - done, offset + done)
-        .catch((err: unknown) => {
-          throw fsError(err, 'reading', out.path)
-        })
-      if (bytesRead === 0) break
-      done += bytesRead
-    }
+    await readFull(out.handle, buf, offset).catch((err: unknown) => {
+      throw fsError(err, 'reading', out.path)
+    })
     return buf
   }
 }

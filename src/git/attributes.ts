@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fsError, isErrno, writeFileAtomic } from '../core/index.ts'
+import { readTextIfExists, writeFileAtomic } from '../core/index.ts'
 
 /** The attributes `mlvc track` gives a pattern. */
 export const TRACK_ATTRIBUTES = 'filter=mlvc diff=mlvc merge=mlvc -text'
@@ -15,13 +14,8 @@ function unescapePattern(pattern: string): string {
 }
 
 async function readLines(path: string): Promise<string[]> {
-  try {
-    const text = await readFile(path, 'utf8')
-    return text.length === 0 ? [] : text.replace(/\n$/, '').split('\n')
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return []
-    throw fsError(err, 'reading', path)
-  }
+  const text = (await readTextIfExists(path)) ?? ''
+  return text.length === 0 ? [] : text.replace(/\n$/, '').split('\n')
 }
 
 function isMlvcLine(line: string): boolean {

@@ -1,8 +1,7 @@
 import { open, readFile } from 'node:fs/promises'
 import { join, posix } from 'node:path'
-import { isErrno } from '../core/index.ts'
+import { hashFile, isErrno } from '../core/index.ts'
 import { isShardIndexPath, parseShardIndex } from '../formats/index.ts'
-import { sha256File } from '../store/index.ts'
 import { readObjects } from './cat-file.ts'
 import { findStubs, type PathBlob } from './scan.ts'
 import { fileIdentity, type StatCache, sameIdentity } from './stat-cache.ts'
@@ -95,7 +94,7 @@ export async function workTreeVersion(
   const asStub = await stubInFile(abs, identity.size, path)
   if (asStub) return { path, stub: asStub }
   if (!options.noData && expected && identity.size === expected.size) {
-    if ((await sha256File(abs)) === expected.sha256) return { path, stub: expected, file: abs }
+    if ((await hashFile(abs)).sha256 === expected.sha256) return { path, stub: expected, file: abs }
   }
   return { path, file: abs }
 }

@@ -1,6 +1,6 @@
-import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { chmod, rename, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { ensureDir, fsError, isErrno } from '../core/index.ts'
+import { ensureDir, fsError, readTextIfExists } from '../core/index.ts'
 import { git, runGit } from './exec.ts'
 
 export type ConfigScope = 'local' | 'global' | 'system'
@@ -85,15 +85,6 @@ ${commandLine(cmd, 'hook', name)} "$@" < "$input"
 `
 }
 
-async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined
-    throw fsError(err, 'reading', path)
-  }
-}
-
 /** Installs mlvc's hooks; an existing foreign hook is renamed and chained, never overwritten. */
 export async function installHooks(cwd: string, cmd: MlvcCommand): Promise<string[]> {
   const dir = await hooksDir(cwd)
@@ -101,11 +92,11 @@ export async function installHooks(cwd: string, cmd: MlvcCommand): Promise<strin
   const installed: string[] = []
   for (const name of HOOKS) {
     const path = join(dir, name)
-    const current = await readText(path)
+    const current = await readTextIfExists(path)
     const script = hookScript(name, cmd)
     if (current === script) continue
     if (current !== undefined && !current.includes(MARKER)) {
-      if ((await readText(path + CHAINED)) !== undefined) {
+      if ((await readTextIfExists(path + CHAINED)) !== undefined) {
         throw fsError(
           new Error(`both ${name} and ${name}${CHAINED} exist`),
           'installing hook',
@@ -124,7 +115,7 @@ export async function installHooks(cwd: string, cmd: MlvcCommand): Promise<strin
 export async function hooksInstalled(cwd: string): Promise<boolean> {
   const dir = await hooksDir(cwd)
   for (const name of HOOKS) {
-    if (!(await readText(join(dir, name)))?.includes(MARKER)) return false
+    if (!(await readTextIfExists(join(dir, name)))?.includes(MARKER)) return false
   }
   return true
 }
@@ -135,9 +126,9 @@ export async function uninstallHooks(cwd: string): Promise<string[]> {
   const removed: string[] = []
   for (const name of HOOKS) {
     const path = join(dir, name)
-    if (!(await readText(path))?.includes(MARKER)) continue
+    if (!(await readTextIfExists(path))?.includes(MARKER)) continue
     await rm(path)
-    if ((await readText(path + CHAINED)) !== undefined) await rename(path + CHAINED, path)
+    if ((await readTextIfExists(path + CHAINED)) !== undefined) await rename(path + CHAINED, path)
     removed.push(name)
   }
   return removed

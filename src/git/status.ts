@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { hashFile } from '../core/index.ts'
 import { loadRemoteIndex } from '../remote/index.ts'
-import { isComplete, parseId, type Store, sha256File } from '../store/index.ts'
+import { isComplete, parseId, type Store } from '../store/index.ts'
 import {
   type BadStub,
   type FoundStub,
@@ -58,7 +59,7 @@ async function workTreeState(
   if (identity.size === Buffer.byteLength(text) && (await readFile(abs, 'utf8')) === text)
     return 'stub'
   if (identity.size !== found.stub.size) return 'modified'
-  const sha256 = await sha256File(abs)
+  const { sha256 } = await hashFile(abs)
   if (sha256 !== found.stub.sha256) return 'modified'
   cache.set(found.path, statEntry(identity, sha256, text))
   return 'materialized'

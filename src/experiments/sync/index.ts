@@ -12,8 +12,7 @@
  *   sync.ts         the engine: plan, apply, save both ends
  *   repofiles.ts    the RepoFiles each end needs, copied after the experiments
  */
-import type { ProgressOptions } from '../../core/index.ts'
-import type { HashResult } from '../hash.ts'
+import type { FileHash, ProgressOptions } from '../../core/index.ts'
 import type { ExpVersion } from '../version.ts'
 
 /**
@@ -40,7 +39,7 @@ export interface HistoryRecord {
 }
 
 /** Fills a new local file `to` with some bytes and returns their hash. */
-export type Fill = (to: string) => Promise<HashResult>
+export type Fill = (to: string) => Promise<FileHash>
 
 /** One experiment version's link to a RepoFile. */
 export interface RepoFileUse {
@@ -76,7 +75,7 @@ export interface ExpSide {
   load(options: { dryRun: boolean }): Promise<SideState>
   version(entry: IndexEntry): Promise<ExpVersion>
   /** Copies one file of a version into the new local file `to`. */
-  fetchFile(version: ExpVersion, name: string, to: string): Promise<HashResult>
+  fetchFile(version: ExpVersion, name: string, to: string): Promise<FileHash>
   /**
    * Writes a whole version taken from elsewhere (`fill` copies each file), replacing `old` (which
    * may sit at another path). Returns the version as written.
@@ -89,7 +88,7 @@ export interface ExpSide {
   deleteExperiment(entry: IndexEntry): Promise<void>
   /** RepoFiles whose bytes it holds. */
   repoFiles(): Promise<Set<string>>
-  fetchRepoFile(sha256: string, to: string): Promise<HashResult>
+  fetchRepoFile(sha256: string, to: string): Promise<FileHash>
   putRepoFile(sha256: string, fill: Fill): Promise<void>
   /** RepoFile links of the experiments whose versions it knows (all of them for a local side). */
   referencedRepoFiles(): RepoFileUse[]

@@ -1,4 +1,4 @@
-import { lstat, mkdir, rename, rm, symlink } from 'node:fs/promises'
+import { mkdir, rename, rm, symlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import {
   acquireLock,
@@ -6,6 +6,7 @@ import {
   isErrno,
   type Lock,
   MlvcError,
+  pathExists,
   uniqueName,
 } from '../../core/index.ts'
 import { copyAndHash } from '../hash.ts'
@@ -18,16 +19,6 @@ import { attachPath, listRepoFiles, putRepoFile, repoLinkTarget } from '../repof
 import { type ExpVersion, type FileEntry, makeVersion, readVersion } from '../version.ts'
 import type { ExpSide } from './index.ts'
 import { type LocalState, refreshLocalState, saveLocalState } from './local-state.ts'
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path)
-    return true
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return false
-    throw fsError(err, 'reading', path)
-  }
-}
 
 /**
  * Renames a staged folder into place, creating its parents. Another experiment's removal may prune
@@ -48,7 +39,7 @@ async function moveInto(staging: string, final: string): Promise<void> {
 /** Refuses a path inside another experiment's folder (it would become that one's files). */
 async function checkNotNested(repo: ExpRepo, final: string, id: string): Promise<void> {
   for (let dir = dirname(final); dir.length > repo.root.length; dir = dirname(dir)) {
-    if (await exists(join(dir, 'meta.json'))) {
+    if (await pathExists(join(dir, 'meta.json'))) {
       throw new MlvcError(
         'UNSAFE_PATH',
         `experiment ${id}: ${final} lies inside the experiment at ${dir}`,
@@ -116,7 +107,7 @@ export function localSide(repo: ExpRepo): ExpSide {
     async putExperiment(version, fill, old) {
       const final = joinInside(repo.root, version.path, `experiment ${version.id}`)
       const samePlace = old !== undefined && old.path === version.path
-      if (!samePlace && (await exists(final))) {
+      if (!samePlace && (await pathExists(final))) {
         throw new MlvcError(
           'USAGE',
           `cannot write experiment ${version.id} to ${final}: the folder exists`,
@@ -130,7 +121,7 @@ export function localSide(repo: ExpRepo): ExpSide {
       await mkdir(staging, { recursive: true })
       try {
         const written = await stage(repo, version, fill, staging)
-        if (samePlace && (await exists(final))) {
+        if (samePlace && (await pathExists(final))) {
           const aside = join(repo.dbx, DBX.tmp, uniqueName('replaced'))
           await rename(final, aside)
           await moveInto(staging, final)

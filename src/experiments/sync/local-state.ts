@@ -1,6 +1,13 @@
 import { open, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { fsError, isErrno, mapConcurrent, pushAll, writeFileAtomic } from '../../core/index.ts'
+import {
+  fsError,
+  isErrno,
+  mapConcurrent,
+  pushAll,
+  readTextIfExists,
+  writeFileAtomic,
+} from '../../core/index.ts'
 import { loadHashCache } from '../hash-cache.ts'
 import { DBX, type ExpRepo } from '../repo.ts'
 import { type Experiment, loadExperiments, type Problem } from '../scan.ts'
@@ -50,13 +57,8 @@ async function readOldIndex(
   history: HistoryRecord[],
 ): Promise<Map<string, IndexEntry>> {
   const path = join(repo.dbx, DBX.index)
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return indexFromHistory(history)
-    throw fsError(err, 'reading', path)
-  }
+  const text = await readTextIfExists(path)
+  if (text === undefined) return indexFromHistory(history)
   const parsed = parseIndex(text, path)
   if (parsed.problems.length > 0) throw corruptState(path, parsed.problems)
   return new Map(parsed.entries.map((e) => [e.id, e]))

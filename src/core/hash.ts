@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto'
+import { closeSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { fileError, fsError } from './errors.ts'
+import { readFull, readFullSync } from './fs.ts'
+import { openForReading } from './read.ts'
+
+/**
+ * Files are hashed in blocks of up to 4 MiB: a 64 KiB stream buffer cuts sha-256 throughput 4–5×.
+ * A small file gets a block of its own size (a repository scan hashes thousands).
+ */
+const BLOCK = 4 * 1024 * 1024
+
+export interface FileHash {
+  /** Hex. */
+  sha256: string
+  /** The bytes hashed: the file's size when it was read. */
+  size: number
+}
+
+function blockFor(size: number): Buffer {
+  return Buffer.allocUnsafe(Math.max(1, Math.min(BLOCK, size)))
+}
+
+/** The hex sha-256 of bytes or of a string's UTF-8. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+/** The sha-256 and size of a file as read now (to its end, if it grew since it was opened). */
+export async function hashFile(path: string): Promise<FileHash> {
+  const handle = await open(path, 'r').catch((err: unknown) => {
+    throw fsError(err, 'reading', path)
+  })
+  try {
+    const stat = await handle.stat()
+    if (stat.isDirectory()) throw fileError('USAGE', path, 'is a directory')
+    const hash = createHash('sha256')
+    const block = blockFor(stat.size)
+    for (let position = 0; ; ) {
+      const n = await readFull(handle, block, position)
+      hash.update(block.subarray(0, n))
+      position += n
+      if (n < block.length) return { sha256: hash.digest('hex'), size: position }
+    }
+  } catch (err) {
+    throw fsError(err, 'reading', path)
+  } finally {
+    await handle.close()
+  }
+}
+
+/** hashFile without the thread pool: faster for the many small files of a repository scan. */
+export function hashFileSync(path: string): FileHash {
+  const { fd, size } = openForReading(path)
+  try {
+    const hash = createHash('sha256')
+    const block = blockFor(size)
+    for (let position = 0; ; ) {
+      const n = readFullSync(fd, block, position)
+      hash.update(block.subarray(0, n))
+      position += n
+      if (n < block.length) return { sha256: hash.digest('hex'), size: position }
+    }
+  } catch (err) {
+    throw fsError(err, 'reading', path)
+  } finally {
+    closeSync(fd)
+  }
+}
