@@ -36,6 +36,7 @@ import {
 } from '../store/index.ts'
 import { encodeDelta, type TensorStatsJSON } from '../tensors/index.ts'
 import { tensorDeltas } from './deltas.ts'
+import { placedParts } from './file-parts.ts'
 import { type CheckpointMeta, manifestMeta, readCheckpointMeta, type TensorRecord } from './meta.ts'
 import { statsInWorker } from './stats-pool.ts'
 import { tableFitsStub } from './stub-lines.ts'
@@ -106,12 +107,10 @@ async function loadPrevious(store: Store, id: string | undefined): Promise<Previ
     if (held) held.push(t.name)
     else names.set(t.start, [t.name])
   }
-  let offset = 0
-  for (const part of manifest.parts) {
-    const held = 'ref' in part ? names.get(offset) : undefined
+  for (const { part, start } of placedParts(manifest)) {
+    const held = 'ref' in part ? names.get(start) : undefined
     if (held && 'ref' in part)
       previous.segments.set(held.join('\u0000'), { storage: part.ref, size: part.size })
-    offset += 'ref' in part ? part.size : part.chunks.reduce((sum, [, n]) => sum + n, 0)
   }
   return previous
 }

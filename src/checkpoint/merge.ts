@@ -24,6 +24,7 @@ import {
 } from '../tensors/index.ts'
 import { type BlockWriter, createBlockWriter } from './block-writer.ts'
 import { tensorDeltas } from './deltas.ts'
+import { placedParts } from './file-parts.ts'
 import { ingestCheckpoint } from './ingest.ts'
 import { type ConflictReason, planMerge, type Side, type TensorDecision } from './merge-plan.ts'
 import { type CheckpointMeta, readCheckpointMeta, type TensorRecord } from './meta.ts'
@@ -109,12 +110,8 @@ const signature = (tensors: Iterable<TensorRecord>) =>
  */
 function refRanges(manifest: FileManifest): Set<string> {
   const ranges = new Set<string>()
-  let offset = 0
-  for (const part of manifest.parts) {
-    const size = 'ref' in part ? part.size : part.chunks.reduce((sum, [, n]) => sum + n, 0)
-    if ('ref' in part) ranges.add(`${offset}:${offset + size}`)
-    offset += size
-  }
+  for (const { part, start, end } of placedParts(manifest))
+    if ('ref' in part) ranges.add(`${start}:${end}`)
   return ranges
 }
 

@@ -15,6 +15,7 @@ import {
   type Store,
 } from '../store/index.ts'
 import { tensorDeltas } from './deltas.ts'
+import { placedParts } from './file-parts.ts'
 
 /**
  * A stretch of the file: chunks (with their start offsets), or a delta part read back whole. A
@@ -107,17 +108,10 @@ export interface StoredFile extends RandomSource {
 
 function spansOf(manifest: FileManifest, windowBytes: number): Span[] {
   const spans: Span[] = []
-  let offset = 0
-  for (const part of manifest.parts) {
-    if ('chunks' in part) {
-      const size = part.chunks.reduce((sum, [, n]) => sum + n, 0)
-      const chunks = chunksAt(part.chunks, offset, windowBytes)
-      spans.push({ start: offset, end: offset + size, chunks })
-      offset += size
-    } else {
-      spans.push({ start: offset, end: offset + part.size, ref: part.ref })
-      offset += part.size
-    }
+  for (const { part, start, end } of placedParts(manifest)) {
+    if ('chunks' in part)
+      spans.push({ start, end, chunks: chunksAt(part.chunks, start, windowBytes) })
+    else spans.push({ start, end, ref: part.ref })
   }
   return spans
 }
