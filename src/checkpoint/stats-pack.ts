@@ -1,22 +1,7 @@
-import type { TensorStats, TensorStatsJSON } from '../tensors/index.ts'
+import { STATS_FIELDS, type TensorStats, type TensorStatsJSON } from '../tensors/index.ts'
 
-/**
- * The fields of TensorStats in the order statistics are computed, which is the key order of their
- * JSON in manifests (so of ids): unpackStats builds its objects in this order.
- */
-const FIELDS = [
-  'count',
-  'mean',
-  'std',
-  'min',
-  'max',
-  'l2',
-  'nan',
-  'posInf',
-  'negInf',
-  'zeros',
-] as const satisfies ReadonlyArray<keyof TensorStats>
-const WIDTH = FIELDS.length + 1
+/** A presence flag, then STATS_FIELDS in order: unpackStats builds its objects in this order. */
+const WIDTH = STATS_FIELDS.length + 1
 
 /**
  * Statistics of many tensors in one flat array (a presence flag, then each field), so a worker
@@ -28,8 +13,9 @@ export function createPackedStats(count: number): Float64Array<ArrayBuffer> {
 
 export function setPackedStats(packed: Float64Array, i: number, stats: TensorStats): void {
   packed[i * WIDTH] = 1
-  for (let k = 0; k < FIELDS.length; k++)
-    packed[i * WIDTH + 1 + k] = stats[FIELDS[k] as keyof TensorStats]
+  STATS_FIELDS.forEach((field, k) => {
+    packed[i * WIDTH + 1 + k] = stats[field]
+  })
 }
 
 const orNull = (x: number) => (Number.isFinite(x) ? x : null)

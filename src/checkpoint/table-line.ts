@@ -1,5 +1,5 @@
 import type { TensorEncoding } from '../formats/index.ts'
-import type { TensorStatsJSON } from '../tensors/index.ts'
+import { STATS_FIELDS, type TensorStatsJSON } from '../tensors/index.ts'
 import type { TensorRecord } from './meta.ts'
 
 /**
@@ -24,19 +24,6 @@ type Line = [
   Record<string, unknown>?,
 ]
 
-const STATS = [
-  'count',
-  'mean',
-  'std',
-  'min',
-  'max',
-  'l2',
-  'nan',
-  'posInf',
-  'negInf',
-  'zeros',
-] as const satisfies ReadonlyArray<keyof TensorStatsJSON>
-
 /** The fields every line holds in place; anything else goes to `extra`. */
 const PLACED = new Set([
   'name',
@@ -56,7 +43,7 @@ const isDense = (e: TensorEncoding) =>
   e.kind === 'dense' && e.byteOrder === 'little' && e.order === 'C'
 
 export function encodeTableLine(t: TensorRecord): string {
-  const stats = t.stats ? STATS.map((k) => (t.stats as TensorStatsJSON)[k]) : null
+  const stats = t.stats ? STATS_FIELDS.map((k) => (t.stats as TensorStatsJSON)[k]) : null
   const line: Line = [t.name, t.dtype, t.shape, t.start, t.end, t.nbytes, t.content, stats]
   let extra: Record<string, unknown> | undefined
   if (!isDense(t.encoding)) extra = { encoding: t.encoding }
@@ -75,9 +62,10 @@ const isStat = (v: unknown) => v === null || typeof v === 'number'
 
 function decodeStats(raw: unknown): TensorStatsJSON | null | undefined {
   if (raw === null) return null
-  if (!Array.isArray(raw) || raw.length !== STATS.length || !raw.every(isStat)) return undefined
+  if (!Array.isArray(raw) || raw.length !== STATS_FIELDS.length || !raw.every(isStat))
+    return undefined
   const [count, mean, std, min, max, l2, nan, posInf, negInf, zeros] = raw as number[]
-  // A literal, in TensorStatsJSON's key order (see STATS).
+  // A literal, in TensorStatsJSON's key order (see STATS_FIELDS).
   return { count, mean, std, min, max, l2, nan, posInf, negInf, zeros } as TensorStatsJSON
 }
 

@@ -1,4 +1,5 @@
 import { MlvcError } from '../core/index.ts'
+import { type DType, dtypeSize } from '../formats/index.ts'
 
 /**
  * Elements processed at a time inside a block: a few f64 scratch arrays of this length stay in the
@@ -95,6 +96,25 @@ export interface ZipOptions {
   signal?: AbortSignal | undefined
 }
 
+/** ZipOptions for streams that each hold one tensor of `elements` elements of `dtype`. */
+export function tensorZip(tensor: {
+  dtype: DType
+  elements: number
+  names: readonly string[]
+  signal?: AbortSignal | undefined
+}): ZipOptions {
+  const elementSize = dtypeSize(tensor.dtype)
+  return {
+    elementSize,
+    totalBytes: tensor.elements * elementSize,
+    names: tensor.names,
+    signal: tensor.signal,
+  }
+}
+
+/** One block per source, in the sources' order. */
+export type ZippedBlocks<T extends readonly unknown[]> = { -readonly [K in keyof T]: Uint8Array }
+
 function lengthError(name: string, got: string, expected: number): MlvcError {
   return new MlvcError(
     'CORRUPT',
@@ -110,10 +130,10 @@ function lengthError(name: string, got: string, expected: number): MlvcError {
  * the same length, a multiple of the element size. Pieces may split elements anywhere. Memory: one
  * piece per stream. Throws CORRUPT if a stream's length differs from `totalBytes`.
  */
-export async function* zipBlocks(
-  sources: readonly AsyncIterable<Uint8Array>[],
+export async function* zipBlocks<const T extends readonly AsyncIterable<Uint8Array>[]>(
+  sources: T,
   options: ZipOptions,
-): AsyncGenerator<Uint8Array[]> {
+): AsyncGenerator<ZippedBlocks<T>> {
   const { elementSize: size, totalBytes, names } = options
   const readers: Reader[] = sources.map((source) => ({
     it: source[Symbol.asyncIterator](),
@@ -141,7 +161,8 @@ export async function* zipBlocks(
         }
         return block
       })
-      yield blocks
+      // One block per source: a tuple's length survives map(), which TypeScript cannot follow.
+      yield blocks as ZippedBlocks<T>
     }
     // Blame a stream that ended at the wrong length first: the others only look too long.
     const order = readers
@@ -166,6 +187,6 @@ export async function* alignedBlocks(
   options: Omit<ZipOptions, 'names'> & { name: string },
 ): AsyncGenerator<Uint8Array> {
   for await (const [block] of zipBlocks([source], { ...options, names: [options.name] })) {
-    yield block as Uint8Array
+    yield block
   }
 }

@@ -1,6 +1,6 @@
 import { MlvcError } from '../core/index.ts'
 import { type DType, dtypeSize } from '../formats/index.ts'
-import { assertLittleEndian, checkAborted, zipBlocks } from './blocks.ts'
+import { assertLittleEndian, checkAborted, tensorZip, zipBlocks } from './blocks.ts'
 import { firstChange, firstSame, wordsOf } from './changes.ts'
 import {
   type ByteWriter,
@@ -231,16 +231,10 @@ export async function* encodeDelta(
   options: EncodeDeltaOptions,
 ): AsyncGenerator<Uint8Array, boolean> {
   const encoder = createDeltaEncoder(options)
-  const size = dtypeSize(options.dtype)
-  const blocks = zipBlocks([old, next], {
-    elementSize: size,
-    totalBytes: options.elements * size,
-    names: options.names ?? ['old', 'new'],
-    signal: options.signal,
-  })
-  for await (const [a, b] of blocks) {
+  const names = options.names ?? ['old', 'new']
+  for await (const [a, b] of zipBlocks([old, next], tensorZip({ ...options, names }))) {
     checkAborted(options.signal)
-    const piece = encoder.update(a as Uint8Array, b as Uint8Array)
+    const piece = encoder.update(a, b)
     if (encoder.exceeded) return false
     if (piece.length > 0) yield piece
   }

@@ -1,6 +1,6 @@
 import { MlvcError } from '../core/index.ts'
 import { type DType, dtypeSize } from '../formats/index.ts'
-import { CHUNK, checkAborted, zipBlocks } from './blocks.ts'
+import { CHUNK, checkAborted, tensorZip, zipBlocks } from './blocks.ts'
 import { decodeInto } from './codec.ts'
 import { createDeltaMeter } from './delta-encode.ts'
 import { addTo, createSum, type Sum, totalOf } from './sums.ts'
@@ -180,16 +180,10 @@ export async function diffTensors(
   options: DiffTensorsOptions,
 ): Promise<DiffStats> {
   const accumulator = createDiffAccumulator(options.dtype, options.elements)
-  const size = dtypeSize(options.dtype)
-  const blocks = zipBlocks([a, b], {
-    elementSize: size,
-    totalBytes: options.elements * size,
-    names: options.names ?? ['old', 'new'],
-    signal: options.signal,
-  })
-  for await (const [x, y] of blocks) {
+  const names = options.names ?? ['old', 'new']
+  for await (const [x, y] of zipBlocks([a, b], tensorZip({ ...options, names }))) {
     checkAborted(options.signal)
-    accumulator.update(x as Uint8Array, y as Uint8Array)
+    accumulator.update(x, y)
   }
   return accumulator.result()
 }

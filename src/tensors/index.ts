@@ -5,7 +5,7 @@
  * block-level form (accumulators, encoders, TensorMerge) and an async form over
  * AsyncIterable<Uint8Array> streams.
  */
-export { alignedBlocks, CHUNK, type ZipOptions, zipBlocks } from './blocks.ts'
+export { alignedBlocks, CHUNK, type ZipOptions, type ZippedBlocks, zipBlocks } from './blocks.ts'
 export {
   decode,
   decodeBigInts,
@@ -63,6 +63,7 @@ export {
 export {
   formatNumber,
   formatStats,
+  STATS_FIELDS,
   statsFromJSON,
   statsToJSON,
   type TensorStatsJSON,

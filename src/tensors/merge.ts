@@ -1,6 +1,6 @@
 import { MlvcError } from '../core/index.ts'
 import { type DType, dtypeSize } from '../formats/index.ts'
-import { checkAborted, zipBlocks } from './blocks.ts'
+import { checkAborted, tensorZip, zipBlocks } from './blocks.ts'
 
 export type MergeSide = 'base' | 'ours' | 'theirs'
 
@@ -86,16 +86,10 @@ async function* sideBlocks(
   strategy: MergeStrategy,
   options: MergeTensorOptions,
 ): AsyncGenerator<MergeBlocks> {
-  const size = dtypeSize(options.dtype)
   const label = tensorLabel(options)
   const blocks = zipBlocks(
     strategy.reads.map((side) => options.open(side)),
-    {
-      elementSize: size,
-      totalBytes: options.elements * size,
-      names: strategy.reads.map((side) => `${side} of ${label}`),
-      signal: options.signal,
-    },
+    tensorZip({ ...options, names: strategy.reads.map((side) => `${side} of ${label}`) }),
   )
   for await (const parts of blocks) {
     const out: MergeBlocks = { base: NO_BLOCK, ours: NO_BLOCK, theirs: NO_BLOCK }

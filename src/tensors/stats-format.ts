@@ -35,6 +35,23 @@ export function formatStats(stats: TensorStats, digits = 4): string {
   return parts.join(' ')
 }
 
+/**
+ * The fields of TensorStats in the order statistics are computed, which is the key order of their
+ * JSON in manifests (so of ids) and of packed and tabled statistics.
+ */
+export const STATS_FIELDS = [
+  'count',
+  'mean',
+  'std',
+  'min',
+  'max',
+  'l2',
+  'nan',
+  'posInf',
+  'negInf',
+  'zeros',
+] as const satisfies ReadonlyArray<keyof TensorStats>
+
 /** TensorStats as JSON can hold it: NaN (no finite element) becomes null. */
 export interface TensorStatsJSON {
   count: number
