@@ -18,8 +18,23 @@ export interface FileHash {
   size: number
 }
 
-function blockFor(size: number): Buffer {
-  return Buffer.allocUnsafe(Math.max(1, Math.min(BLOCK, size)))
+/**
+ * Hashes a file read block by block from its start: `block` takes the next read and `add(n)` its
+ * n bytes; a short block is the end of the file, and `add` then gives the result.
+ */
+function fileHasher(size: number) {
+  const hash = createHash('sha256')
+  const block = Buffer.allocUnsafe(Math.max(1, Math.min(BLOCK, size)))
+  let position = 0
+  return {
+    block,
+    position: () => position,
+    add(n: number): FileHash | undefined {
+      hash.update(block.subarray(0, n))
+      position += n
+      return n < block.length ? { sha256: hash.digest('hex'), size: position } : undefined
+    },
+  }
 }
 
 /** The hex sha-256 of bytes or of a string's UTF-8. */
@@ -35,13 +50,10 @@ export async function hashFile(path: string): Promise<FileHash> {
   try {
     const stat = await handle.stat()
     if (stat.isDirectory()) throw fileError('USAGE', path, 'is a directory')
-    const hash = createHash('sha256')
-    const block = blockFor(stat.size)
-    for (let position = 0; ; ) {
-      const n = await readFull(handle, block, position)
-      hash.update(block.subarray(0, n))
-      position += n
-      if (n < block.length) return { sha256: hash.digest('hex'), size: position }
+    const hasher = fileHasher(stat.size)
+    for (;;) {
+      const done = hasher.add(await readFull(handle, hasher.block, hasher.position()))
+      if (done) return done
     }
   } catch (err) {
     throw fsError(err, 'reading', path)
@@ -54,13 +66,10 @@ export async function hashFile(path: string): Promise<FileHash> {
 export function hashFileSync(path: string): FileHash {
   const { fd, size } = openForReading(path)
   try {
-    const hash = createHash('sha256')
-    const block = blockFor(size)
-    for (let position = 0; ; ) {
-      const n = readFullSync(fd, block, position)
-      hash.update(block.subarray(0, n))
-      position += n
-      if (n < block.length) return { sha256: hash.digest('hex'), size: position }
+    const hasher = fileHasher(size)
+    for (;;) {
+      const done = hasher.add(readFullSync(fd, hasher.block, hasher.position()))
+      if (done) return done
     }
   } catch (err) {
     throw fsError(err, 'reading', path)
