@@ -1,14 +1,12 @@
 import { existsSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import {
-  type ConfigTree,
-  configBoolean,
-  configString,
+  expandHome,
   isMlvcError,
   type LoadedConfig,
   loadConfig,
   MlvcError,
+  readSetting,
 } from '../core/index.ts'
 import { findGitRepo, type GitRepo } from '../git/index.ts'
 import { openStore, type Store } from '../store/index.ts'
@@ -36,19 +34,19 @@ function findMlvcFolder(start: string): string | undefined {
 }
 
 function expandPath(path: string, base: string): string {
-  if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1))
-  return isAbsolute(path) ? path : resolve(base, path)
+  const expanded = expandHome(path)
+  return isAbsolute(expanded) ? expanded : resolve(base, expanded)
 }
 
 function chooseStore(
   cwd: string,
   git: GitRepo | undefined,
   root: string | undefined,
-  tree: ConfigTree,
+  config: LoadedConfig,
 ): Pick<RepoContext, 'storeDir' | 'storeSource'> {
   const env = process.env.MLVC_STORE
   if (env) return { storeDir: expandPath(env, cwd), storeSource: 'env' }
-  const configured = configString(tree, 'store.path')
+  const configured = readSetting(config, 'store.path')
   if (configured) return { storeDir: expandPath(configured, root ?? cwd), storeSource: 'config' }
   if (git) return { storeDir: join(git.commonDir, 'mlvc'), storeSource: 'git' }
   if (root) return { storeDir: join(root, '.mlvc', 'store'), storeSource: 'folder' }
@@ -59,7 +57,7 @@ export async function repoContext(cwd: string): Promise<RepoContext> {
   const git = await findGitRepo(cwd)
   const root = git?.workTree ?? findMlvcFolder(cwd)
   const config = await loadConfig({ repoDir: root })
-  return { cwd, git, root, config, ...chooseStore(cwd, git, root, config.tree) }
+  return { cwd, git, root, config, ...chooseStore(cwd, git, root, config) }
 }
 
 /**
@@ -76,7 +74,7 @@ export async function openRepoStore(ctx: RepoContext): Promise<Store> {
       },
     )
   }
-  const fsync = configBoolean(ctx.config.tree, 'store.fsync') ?? false
+  const fsync = readSetting(ctx.config, 'store.fsync')
   return openStore(ctx.storeDir, { create: ctx.storeSource !== 'folder', fsync })
 }
 

@@ -52,7 +52,7 @@ describe('loadConfig', () => {
       user: 'ada',
       store: null,
     })
-    expect(loaded.files).toEqual([
+    expect(loaded.layers.map((l) => l.file)).toEqual([
       join(sources.userDir, 'config.yaml'),
       join(sources.repoDir, '.mlvc', 'config.yaml'),
       join(sources.repoDir, '.mlvc', 'config.local.yaml'),
@@ -63,9 +63,9 @@ describe('loadConfig', () => {
     const sources = layout({ 'repo/.mlvc/config.local.yaml': '# nothing yet\n' })
     expect(await loadConfig(sources)).toEqual({
       tree: {},
-      files: [join(sources.repoDir, '.mlvc', 'config.local.yaml')],
+      layers: [{ file: join(sources.repoDir, '.mlvc', 'config.local.yaml'), tree: {} }],
     })
-    expect(await loadConfig({ userDir: sources.userDir })).toEqual({ tree: {}, files: [] })
+    expect(await loadConfig({ userDir: sources.userDir })).toEqual({ tree: {}, layers: [] })
   })
 
   it('reads only the user config outside a repository', async () => {

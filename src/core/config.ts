@@ -5,7 +5,7 @@ import { MlvcError } from './errors.ts'
 import { writeFileAtomic } from './fs.ts'
 import { readTextIfExists } from './read.ts'
 
-/** A parsed YAML mapping. Values are validated where they are read (see `configString` …). */
+/** A parsed YAML mapping. Values are validated where they are read (see readSetting). */
 export type ConfigTree = { [key: string]: unknown }
 
 export interface ConfigSources {
@@ -15,9 +15,24 @@ export interface ConfigSources {
   userDir?: string | undefined
 }
 
+/** One config file as read. */
+export interface ConfigLayer {
+  /** Named in errors about a value it sets. */
+  file: string
+  tree: ConfigTree
+}
+
+/** The configuration seen from one place: its files, lowest precedence first, and their merge. */
 export interface LoadedConfig {
   tree: ConfigTree
-  files: string[]
+  layers: ConfigLayer[]
+}
+
+/** A configuration of layers, lowest precedence first (see mergeConfig). */
+export function layeredConfig(layers: ConfigLayer[]): LoadedConfig {
+  let tree: ConfigTree = {}
+  for (const layer of layers) tree = mergeConfig(tree, layer.tree)
+  return { tree, layers }
 }
 
 export function userConfigDir(): string {
@@ -28,7 +43,11 @@ export function userConfigDir(): string {
 
 async function readYaml(path: string): Promise<ConfigTree | undefined> {
   const text = await readTextIfExists(path, 'reading config')
-  if (text === undefined) return undefined
+  return text === undefined ? undefined : parseConfig(text, path)
+}
+
+/** A config file's text as a mapping; BAD_CONFIG naming `path` when it is not one. */
+export function parseConfig(text: string, path: string): ConfigTree {
   let value: unknown
   try {
     value = parse(text)
@@ -38,13 +57,13 @@ async function readYaml(path: string): Promise<ConfigTree | undefined> {
     })
   }
   if (value === null || value === undefined) return {}
-  if (typeof value !== 'object' || Array.isArray(value)) {
+  if (!isTree(value)) {
     throw new MlvcError('BAD_CONFIG', `${path}: expected a mapping at the top level`)
   }
-  return value as ConfigTree
+  return value
 }
 
-function isTree(value: unknown): value is ConfigTree {
+export function isTree(value: unknown): value is ConfigTree {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
@@ -68,18 +87,19 @@ export async function loadConfig(sources: ConfigSources): Promise<LoadedConfig> 
     paths.push(join(sources.repoDir, '.mlvc', 'config.yaml'))
     paths.push(join(sources.repoDir, '.mlvc', 'config.local.yaml'))
   }
-  let tree: ConfigTree = {}
-  const files: string[] = []
-  for (const path of paths) {
-    const layer = await readYaml(path)
-    if (layer === undefined) continue
-    tree = mergeConfig(tree, layer)
-    files.push(path)
+  const layers: ConfigLayer[] = []
+  for (const file of paths) {
+    const tree = await readYaml(file)
+    if (tree !== undefined) layers.push({ file, tree })
   }
-  return { tree, files }
+  return layeredConfig(layers)
 }
 
-/** The value at a dotted key (`store.path`), or undefined. */
+/**
+ * The value at a dotted key (`store.path`), or undefined. configValue, configString and
+ * configBoolean check no schema and name no file: settings are read with readSetting
+ * (src/core/settings.ts); src/remote/config.ts still reads `remotes` and `remote.default` here.
+ */
 export function configValue(tree: ConfigTree, key: string): unknown {
   let node: unknown = tree
   for (const part of key.split('.')) {

@@ -1,14 +1,18 @@
 export { maxOf, minOf, pushAll } from './arrays.ts'
 export { base32Decode, base32Encode, base32Value } from './base32.ts'
 export {
+  type ConfigLayer,
   type ConfigSources,
   type ConfigTree,
   configBoolean,
   configString,
   configValue,
+  isTree,
   type LoadedConfig,
+  layeredConfig,
   loadConfig,
   mergeConfig,
+  parseConfig,
   updateConfigFile,
   userConfigDir,
 } from './config.ts'
@@ -47,5 +51,15 @@ export {
   readTextIfExists,
   withFileForReading,
 } from './read.ts'
+export {
+  describeSettings,
+  expandHome,
+  type RemoteSettings,
+  readSetting,
+  type SettingKey,
+  type Settings,
+  settingFile,
+  settingSource,
+} from './settings.ts'
 export { checkNoLinkedParents, checkWriteTarget, placeFile, type ReplaceRule } from './target.ts'
 export { workerUrl } from './worker-url.ts'

@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { isMlvcError } from '../core/index.ts'
+import { type ConfigTree, isMlvcError, layeredConfig } from '../core/index.ts'
 import { openStore } from '../store/index.ts'
 import { tempDir } from '../test-helpers/index.ts'
 import { createExperiment } from './experiment.ts'
@@ -14,15 +14,13 @@ import { localSide, syncAndClose } from './sync/index.ts'
 
 describe('named storage roots', () => {
   it('reads experiments.roots from mlvc config', () => {
-    expect(storageRoots({ experiments: { roots: { storage: '/storage/lfs/dbx_store' } } })).toEqual(
-      {
-        storage: '/storage/lfs/dbx_store',
-      },
+    const configOf = (tree: ConfigTree) => layeredConfig([{ file: 'config.yaml', tree }])
+    const roots = { storage: '/storage/lfs/dbx_store' }
+    expect(storageRoots(configOf({ experiments: { roots } }))).toEqual(roots)
+    expect(() => storageRoots(configOf({ experiments: { roots: { s: 'relative' } } }))).toThrow(
+      'config.yaml: experiments.roots.s must be an absolute path, not "relative"',
     )
-    expect(() => storageRoots({ experiments: { roots: { s: 'relative' } } })).toThrow(
-      /not absolute/,
-    )
-    expect(storageRoots({})).toEqual({})
+    expect(storageRoots(configOf({}))).toEqual({})
   })
 
   it('keeps RepoFiles at each machine’s own path for the same root name', async () => {

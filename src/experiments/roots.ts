@@ -1,30 +1,12 @@
-import { homedir } from 'node:os'
-import { isAbsolute, join } from 'node:path'
-import { type ConfigTree, configValue, loadConfig, MlvcError } from '../core/index.ts'
+import { type LoadedConfig, loadConfig, readSetting } from '../core/index.ts'
 import { findGitRepo } from '../git/index.ts'
 
 /** The config key of the machine's named storage roots: experiments.roots.<name>: <path>. */
 export const ROOTS_KEY = 'experiments.roots'
 
-/** Reads `experiments.roots` from a loaded mlvc config; paths may start with "~/". */
-export function storageRoots(tree: ConfigTree): Record<string, string> {
-  const value = configValue(tree, ROOTS_KEY)
-  if (value === undefined || value === null) return {}
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new MlvcError('BAD_CONFIG', `config key ${ROOTS_KEY} must map root names to paths`)
-  }
-  const roots: Record<string, string> = {}
-  for (const [name, path] of Object.entries(value)) {
-    if (typeof path !== 'string' || path.length === 0) {
-      throw new MlvcError('BAD_CONFIG', `config key ${ROOTS_KEY}.${name} must be a path`)
-    }
-    const expanded = path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path
-    if (!isAbsolute(expanded)) {
-      throw new MlvcError('BAD_CONFIG', `config key ${ROOTS_KEY}.${name}: ${path} is not absolute`)
-    }
-    roots[name] = expanded
-  }
-  return roots
+/** Reads `experiments.roots` from a loaded mlvc config: absolute paths ("~/" is the home folder). */
+export function storageRoots(config: LoadedConfig): Record<string, string> {
+  return readSetting(config, ROOTS_KEY)
 }
 
 /**
@@ -33,6 +15,5 @@ export function storageRoots(tree: ConfigTree): Record<string, string> {
  */
 export async function loadStorageRoots(cwd: string): Promise<Record<string, string>> {
   const git = await findGitRepo(cwd)
-  const { tree } = await loadConfig({ repoDir: git?.workTree })
-  return storageRoots(tree)
+  return storageRoots(await loadConfig({ repoDir: git?.workTree }))
 }

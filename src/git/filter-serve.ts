@@ -1,11 +1,9 @@
-import { type ConfigTree, configBoolean, configValue, MlvcError } from '../core/index.ts'
+import { type LoadedConfig, readSetting } from '../core/index.ts'
 import { fetchObjects } from '../remote/index.ts'
 import { createFilterHandlers, type FilterContext } from './filter.ts'
 import { type FilterStreams, runFilterProtocol } from './filter-process.ts'
 import type { RepoSession } from './session.ts'
 import { openStatCache } from './stat-cache.ts'
-
-const MiB = 1024 * 1024
 
 /** The filter's settings from config (`git.inlineSmudgeLimit`, `git.missingIsError`). */
 export interface FilterSettings {
@@ -13,15 +11,11 @@ export interface FilterSettings {
   missing: 'warn' | 'error'
 }
 
-/** Reads the filter's settings; throws BAD_CONFIG for a limit that is not a byte count. */
-export function filterSettings(config: ConfigTree): FilterSettings {
-  const limit = configValue(config, 'git.inlineSmudgeLimit')
-  if (limit !== undefined && (typeof limit !== 'number' || limit < 0)) {
-    throw new MlvcError('BAD_CONFIG', 'git.inlineSmudgeLimit must be a number of bytes')
-  }
+/** Reads the filter's settings; throws BAD_CONFIG for a value of the wrong kind (see readSetting). */
+export function filterSettings(config: LoadedConfig): FilterSettings {
   return {
-    inlineSmudgeLimit: limit ?? 16 * MiB,
-    missing: configBoolean(config, 'git.missingIsError') ? 'error' : 'warn',
+    inlineSmudgeLimit: readSetting(config, 'git.inlineSmudgeLimit'),
+    missing: readSetting(config, 'git.missingIsError') ? 'error' : 'warn',
   }
 }
 

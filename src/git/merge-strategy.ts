@@ -1,5 +1,5 @@
 import { parseStrategy, type StrategySpec } from '../checkpoint/index.ts'
-import { type ConfigTree, configString, configValue, globToRegExp } from '../core/index.ts'
+import { globToRegExp, type LoadedConfig, readSetting, settingSource } from '../core/index.ts'
 import { git } from './exec.ts'
 
 /** A strategy chosen for one merge (a command-line flag, an environment variable), and where from. */
@@ -13,7 +13,7 @@ export interface StrategyOverride {
 export interface StrategyRules {
   workTree: string
   /** The repository's configuration (`merge.tensors`, `merge.strategy`). */
-  config: ConfigTree
+  config: LoadedConfig
   /** The file being merged, relative to the work tree (its attributes apply). */
   path: string
   override?: StrategyOverride | undefined
@@ -40,19 +40,20 @@ export async function strategyChooser(
   rules: StrategyRules,
 ): Promise<(tensor: string) => StrategySpec> {
   const { config, override, path } = rules
-  const tensorRules = configValue(config, 'merge.tensors')
-  const patterns: Array<[RegExp, StrategySpec]> = []
-  if (tensorRules && typeof tensorRules === 'object' && !Array.isArray(tensorRules)) {
-    for (const [glob, value] of Object.entries(tensorRules)) {
-      const spec = parseStrategy(String(value), `merge.tensors "${glob}" in config`)
-      patterns.push([globToRegExp(glob), spec])
-    }
-  }
+  const patterns = readSetting(config, 'merge.tensors').map(
+    ([glob, text]): [RegExp, StrategySpec] => [
+      globToRegExp(glob),
+      parseStrategy(text, settingSource(config, ['merge', 'tensors', glob])),
+    ],
+  )
   const attr = await attributeOf(rules.workTree, path)
   const fallback = override
     ? parseStrategy(override.text, override.source)
     : attr
       ? parseStrategy(attr, `mlvc-merge attribute of ${path}`)
-      : parseStrategy(configString(config, 'merge.strategy') ?? 'fail', 'merge.strategy in config')
+      : parseStrategy(
+          readSetting(config, 'merge.strategy'),
+          settingSource(config, ['merge', 'strategy']),
+        )
   return (tensor) => patterns.find(([re]) => re.test(tensor))?.[1] ?? fallback
 }

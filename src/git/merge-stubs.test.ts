@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parseStrategy } from '../checkpoint/index.ts'
 import { f32Model, randomF32 } from '../checkpoint/test-helpers/index.ts'
+import { layeredConfig } from '../core/index.ts'
 import { tempDir } from '../test-helpers/index.ts'
 import { runMergeDriver } from './merge-driver.ts'
 import { conflictLines } from './merge-messages.ts'
@@ -41,7 +42,8 @@ describe('strategyChooser', () => {
   it('takes config tensor patterns, then this merge, then the attribute, then config', async () => {
     const { tree } = await threeVersions()
     writeFileSync(join(tree.workTree, '.gitattributes'), '*.bin merge=mlvc mlvc-merge=ties\n')
-    const config = { merge: { tensors: { '*.bias': 'ours' }, strategy: 'base' } }
+    const merge = { tensors: { '*.bias': 'ours' }, strategy: 'base' }
+    const config = layeredConfig([{ file: 'config.yaml', tree: { merge } }])
     const rules = { workTree: tree.workTree, config, path: 'm.bin' }
     const named = async (override?: { text: string; source: string }) => {
       const choose = await strategyChooser({ ...rules, override })
@@ -51,7 +53,11 @@ describe('strategyChooser', () => {
     expect(await named()).toEqual(['ours', 'ties'])
     writeFileSync(join(tree.workTree, '.gitattributes'), '*.bin merge=mlvc\n')
     expect(await named()).toEqual(['ours', 'base'])
-    const bare = await strategyChooser({ workTree: tree.workTree, config: {}, path: 'm.bin' })
+    const bare = await strategyChooser({
+      workTree: tree.workTree,
+      config: layeredConfig([]),
+      path: 'm.bin',
+    })
     expect(bare('x').name).toBe('fail')
     await expect(named({ text: 'blend', source: 'MLVC_MERGE_STRATEGY' })).rejects.toThrow(
       /^MLVC_MERGE_STRATEGY: unknown merge strategy "blend"/,

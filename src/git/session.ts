@@ -1,10 +1,11 @@
 import { join } from 'node:path'
 import {
-  type ConfigTree,
+  type LoadedConfig,
+  layeredConfig,
   loadConfig,
-  mergeConfig,
   type ProgressHandler,
   type ProgressOptions,
+  parseConfig,
 } from '../core/index.ts'
 import { chooseRemote, openRemote, type Remote } from '../remote/index.ts'
 import type { Store } from '../store/index.ts'
@@ -38,7 +39,7 @@ export interface RepoSession extends WorkTreeRef, ProgressOptions {
    * The repository's configuration. Read again on each call: during a clone's checkout the
    * committed `.mlvc/config.yaml` appears in the work tree while the filter already runs.
    */
-  config(): Promise<ConfigTree>
+  config(): Promise<LoadedConfig>
   /** Opens the named mlvc remote, or the default one; called only once a remote is needed. */
   openRemote(name?: string): Promise<Remote>
   /** Something skipped or degraded that does not stop the operation (see RepoWarning). */
@@ -53,7 +54,7 @@ export interface RepoSessionOptions extends WorkTreeRef {
   onProgress?: ProgressHandler | undefined
   onWarning?: ((warning: RepoWarning) => void) | undefined
   /** @default readRepoConfig(workTree) */
-  config?: () => Promise<ConfigTree>
+  config?: () => Promise<LoadedConfig>
   /** @default the remote of that name (or the default one) in `config()` */
   openRemote?: (name?: string) => Promise<Remote>
 }
@@ -62,7 +63,8 @@ export interface RepoSessionOptions extends WorkTreeRef {
 export function repoSession(options: RepoSessionOptions): RepoSession {
   const { workTree } = options
   const config = options.config ?? (() => readRepoConfig(workTree))
-  const open = async (name?: string) => openRemote(chooseRemote(await config(), name), workTree)
+  const open = async (name?: string) =>
+    openRemote(chooseRemote((await config()).tree, name), workTree)
   return {
     workTree,
     gitDir: options.gitDir,
@@ -81,13 +83,18 @@ export function repoSession(options: RepoSessionOptions): RepoSession {
  * `.mlvc/config.yaml` taken from the index when the work tree does not have it yet: during the
  * checkout of a clone, the filter may run before that file is written.
  */
-export async function readRepoConfig(workTree: string): Promise<ConfigTree> {
+export async function readRepoConfig(workTree: string): Promise<LoadedConfig> {
   const loaded = await loadConfig({ repoDir: workTree })
-  const hasCommitted = loaded.files.some((f) => f.endsWith(join('.mlvc', 'config.yaml')))
-  if (hasCommitted) return loaded.tree
+  const committedFile = join(workTree, '.mlvc', 'config.yaml')
+  if (loaded.layers.some((l) => l.file === committedFile)) return loaded
   const fromIndex = await runGit(['show', ':.mlvc/config.yaml'], { cwd: workTree })
-  if (fromIndex.code !== 0) return loaded.tree
-  const { parse } = await import('yaml')
-  const committed = parse(fromIndex.stdout.toString()) as ConfigTree | null
-  return committed ? mergeConfig(committed, loaded.tree) : loaded.tree
+  if (fromIndex.code !== 0) return loaded
+  const file = `${committedFile} (in git's index)`
+  const committed = { file, tree: parseConfig(fromIndex.stdout.toString(), file) }
+  // In its place among the others: above the user's config, below config.local.yaml.
+  const localFile = join(workTree, '.mlvc', 'config.local.yaml')
+  const local = loaded.layers.findIndex((l) => l.file === localFile)
+  const layers = [...loaded.layers]
+  layers.splice(local < 0 ? layers.length : local, 0, committed)
+  return layeredConfig(layers)
 }

@@ -10,7 +10,7 @@ export async function filterProcess(io: Io): Promise<CommandResult> {
   const ctx = requireGit(await repoContext(io.cwd))
   // A clone made with the filter configured globally gets mlvc's hooks on its first checkout.
   await ensureHooks(ctx, io)
-  const settings = filterSettings(ctx.config.tree)
+  const settings = filterSettings(ctx.config)
   // The filter's own messages go to git's stderr whatever --quiet says: git shows them per file.
   const warn = (message: string) => process.stderr.write(`${safeForTerminal(message)}\n`)
   await withSession(ctx, io, (session) =>

@@ -14,8 +14,8 @@ export interface FsckCommandOptions {
 /** The remote to repair from: in Git, as the committed config names it (see readRepoConfig). */
 async function repairRemote(ctx: RepoContext, name: string | undefined): Promise<Remote> {
   const workTree = ctx.git?.workTree
-  const tree = workTree ? await readRepoConfig(workTree) : ctx.config.tree
-  return openRemote(chooseRemote(tree, name), ctx.root ?? ctx.cwd)
+  const config = workTree ? await readRepoConfig(workTree) : ctx.config
+  return openRemote(chooseRemote(config.tree, name), ctx.root ?? ctx.cwd)
 }
 
 function summary(issues: readonly RepoIssue[]): string {

@@ -28,7 +28,7 @@ export interface ExpContext {
  */
 export async function openExpContext(io: Io, options: RepoOption): Promise<ExpContext> {
   const ctx = await repoContext(io.cwd)
-  const roots = storageRoots(ctx.config.tree)
+  const roots = storageRoots(ctx.config)
   const given = options.repo ?? process.env.DBX_REPO
   const dir = given ? resolve(io.cwd, given) : findExpRepoRoot(io.cwd)
   if (dir === undefined) {
@@ -41,7 +41,7 @@ export async function openExpContext(io: Io, options: RepoOption): Promise<ExpCo
 
 /** The machine's named storage roots, from the mlvc config seen from the working directory. */
 export async function machineRoots(io: Io): Promise<Record<string, string>> {
-  return storageRoots((await repoContext(io.cwd)).config.tree)
+  return storageRoots((await repoContext(io.cwd)).config)
 }
 
 /**
