@@ -1,3 +1,4 @@
+import { must } from '../core/index.ts'
 import { STATS_FIELDS, type TensorStats, type TensorStatsJSON } from '../tensors/index.ts'
 
 /** A presence flag, then STATS_FIELDS in order: unpackStats builds its objects in this order. */
@@ -18,6 +19,8 @@ export function setPackedStats(packed: Float64Array, i: number, stats: TensorSta
   })
 }
 
+/** A slot of a packed array: every index below count × WIDTH is one. */
+const slot = (packed: Float64Array, i: number) => must(packed[i], 'a packed statistic')
 const orNull = (x: number) => (Number.isFinite(x) ? x : null)
 /** Counts as small integers where they fit, so they take no number object of their own. */
 const count = (x: number) => (x <= 0x3fffffff ? x | 0 : x)
@@ -31,16 +34,16 @@ export function unpackStats(packed: Float64Array): Array<TensorStatsJSON | null>
       packed[at] !== 1
         ? null
         : {
-            count: count(packed[at + 1] as number),
-            mean: orNull(packed[at + 2] as number),
-            std: orNull(packed[at + 3] as number),
-            min: orNull(packed[at + 4] as number),
-            max: orNull(packed[at + 5] as number),
-            l2: orNull(packed[at + 6] as number),
-            nan: count(packed[at + 7] as number),
-            posInf: count(packed[at + 8] as number),
-            negInf: count(packed[at + 9] as number),
-            zeros: count(packed[at + 10] as number),
+            count: count(slot(packed, at + 1)),
+            mean: orNull(slot(packed, at + 2)),
+            std: orNull(slot(packed, at + 3)),
+            min: orNull(slot(packed, at + 4)),
+            max: orNull(slot(packed, at + 5)),
+            l2: orNull(slot(packed, at + 6)),
+            nan: count(slot(packed, at + 7)),
+            posInf: count(slot(packed, at + 8)),
+            negInf: count(slot(packed, at + 9)),
+            zeros: count(slot(packed, at + 10)),
           }
   }
   return out

@@ -1,4 +1,5 @@
-import { type DType, dtypeSize, isDType, type TensorLayout } from '../formats/index.ts'
+import { at, must } from '../core/index.ts'
+import { dtypeSize, isDType, type TensorLayout } from '../formats/index.ts'
 
 /**
  * The tensors a statistics worker reads, in a form that crosses to it cheaply: plain tensors
@@ -9,7 +10,7 @@ export interface StatsRequest {
   id: number
   path: string
   count: number
-  dtypes: string[]
+  dtypes: Array<TensorLayout['dtype']>
   /** Per tensor: index into `dtypes`, or -1 for one listed in `others`. */
   dtype: Int16Array<ArrayBuffer>
   start: Float64Array<ArrayBuffer>
@@ -37,7 +38,7 @@ export function encodeStatsRequest(
   path: string,
   tensors: readonly TensorLayout[],
 ): StatsRequest {
-  const dtypes: string[] = []
+  const dtypes: Array<TensorLayout['dtype']> = []
   const dtype = new Int16Array(tensors.length)
   const start = new Float64Array(tensors.length)
   const nbytes = new Float64Array(tensors.length)
@@ -92,11 +93,11 @@ export function requestTensor(
   others: ReadonlyMap<number, TensorLayout>,
   i: number,
 ): TensorLayout {
-  const code = req.dtype[i] as number
-  if (code < 0) return others.get(i) as TensorLayout
-  const start = req.start[i] as number
-  const nbytes = req.nbytes[i] as number
-  const dtype = req.dtypes[code] as TensorLayout['dtype']
-  const shape = isDType(dtype) ? [nbytes / dtypeSize(dtype as DType)] : []
+  const code = at(req.dtype, i, 'a dtype code')
+  if (code < 0) return must(others.get(i), `tensor ${i} of a statistics request`)
+  const start = at(req.start, i, 'a tensor start')
+  const nbytes = at(req.nbytes, i, 'a tensor size')
+  const dtype = at(req.dtypes, code, 'a dtype')
+  const shape = isDType(dtype) ? [nbytes / dtypeSize(dtype)] : []
   return { name: `#${i}`, dtype, shape, start, end: start + nbytes, encoding: DENSE, nbytes }
 }

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs'
 import { open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { MlvcError, uniqueName } from '../core/index.ts'
+import { MlvcError, must, uniqueName } from '../core/index.ts'
 import type { RandomSource } from '../formats/index.ts'
 import {
   type ByteSource,
@@ -93,7 +93,7 @@ function floorIndex(values: readonly number[], x: number): number {
   let hi = values.length - 1
   while (lo < hi) {
     const mid = (lo + hi + 1) >>> 1
-    if ((values[mid] as number) <= x) lo = mid
+    if (must(values[mid], 'a sorted value') <= x) lo = mid
     else hi = mid - 1
   }
   return lo
@@ -207,8 +207,12 @@ export async function openStoredFile(
    * busy, goes to the rebuilt file instead.
    */
   const cursors = new Map<string, { source: ByteSource; position: number; busy: boolean }>()
-  async function readForward(span: Span, at: number, target: Uint8Array): Promise<boolean> {
-    const id = span.delta as string
+  async function readForward(
+    span: Span,
+    id: string,
+    at: number,
+    target: Uint8Array,
+  ): Promise<boolean> {
     if (rebuilt.has(id)) return false
     let cursor = cursors.get(id)
     if (!cursor) {
@@ -270,7 +274,7 @@ export async function openStoredFile(
       const take = Math.min(span.end, offset + length) - at
       if (span.delta) {
         const piece = target.subarray(done, done + take)
-        if (!(await readForward(span, at, piece))) {
+        if (!(await readForward(span, span.delta, at, piece))) {
           const handle = await open(await deltaFile(span.delta), 'r')
           try {
             await handle.read(piece, 0, take, at - span.start)
@@ -290,7 +294,7 @@ export async function openStoredFile(
         const win = acquire(s, w)
         try {
           const data = await win.bytes
-          const from = offset + done - (chunks.windowStarts[w] as number)
+          const from = offset + done - must(chunks.windowStarts[w], 'a window start')
           const n = Math.min(data.length - from, length - done)
           data.copy(target, done, from, from + n)
           done += n

@@ -70,11 +70,9 @@ export function parseStrategy(text: string, source: string): StrategySpec {
 /** The tensors' strategy object for a spec; undefined for `fail`. */
 export function strategyOf(spec: StrategySpec): MergeStrategy | undefined {
   const pair = (key: string) => {
-    const value = spec.params[key]
-    if (!value) return undefined
-    return value.length === 1
-      ? (value[0] as number)
-      : { ours: value[0] as number, theirs: value[1] as number }
+    const [first, second] = spec.params[key] ?? []
+    if (first === undefined) return undefined
+    return second === undefined ? first : { ours: first, theirs: second }
   }
   switch (spec.name) {
     case 'fail':

@@ -93,7 +93,7 @@ export function parseStubTensors(lines: readonly string[]): {
       if (eq > 0) stats[pair.slice(0, eq)] = pair.slice(eq + 1)
     }
     tensors.push({
-      name: rawName.startsWith('"') ? (JSON.parse(rawName) as string) : rawName,
+      name: rawName.startsWith('"') ? String(JSON.parse(rawName)) : rawName,
       dtype,
       shape: shape === '' ? [] : shape.split(',').map(Number),
       content: content === '-' ? null : content,

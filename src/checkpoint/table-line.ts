@@ -56,17 +56,20 @@ export function encodeTableLine(t: TensorRecord): string {
   return JSON.stringify(line)
 }
 
-const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+const isCount = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 
-const isStat = (v: unknown) => v === null || typeof v === 'number'
+const isStat = (v: unknown): v is number | null => v === null || typeof v === 'number'
 
 function decodeStats(raw: unknown): TensorStatsJSON | null | undefined {
   if (raw === null) return null
-  if (!Array.isArray(raw) || raw.length !== STATS_FIELDS.length || !raw.every(isStat))
+  if (!Array.isArray(raw) || raw.length !== STATS_FIELDS.length) return undefined
+  const [count, mean, std, min, max, l2, nan, posInf, negInf, zeros]: unknown[] = raw
+  if (!isCount(count) || !isCount(nan) || !isCount(posInf) || !isCount(negInf) || !isCount(zeros))
     return undefined
-  const [count, mean, std, min, max, l2, nan, posInf, negInf, zeros] = raw as number[]
+  if (!isStat(mean) || !isStat(std) || !isStat(min) || !isStat(max) || !isStat(l2)) return undefined
   // A literal, in TensorStatsJSON's key order (see STATS_FIELDS).
-  return { count, mean, std, min, max, l2, nan, posInf, negInf, zeros } as TensorStatsJSON
+  return { count, mean, std, min, max, l2, nan, posInf, negInf, zeros }
 }
 
 /** A line back as a record (keys in one fixed order); undefined when it is malformed. */

@@ -178,18 +178,17 @@ function unlessMissing(err: unknown): undefined {
  */
 async function tableTensors(
   store: Store | undefined,
-  parsed: ReturnType<typeof parseStubTensors>,
+  table: { id: string; count: number | undefined },
   where: string | undefined,
 ): Promise<VersionTensor[]> {
-  const table = parsed.table as string
   const records =
-    store && (await store.has(table))
-      ? await readTable(store, table, parsed.count ?? 0).catch(unlessMissing)
+    store && (await store.has(table.id))
+      ? await readTable(store, table.id, table.count ?? 0).catch(unlessMissing)
       : undefined
   if (!records) {
     throw new MlvcError(
       'MISSING_OBJECT',
-      `${where ?? 'a checkpoint'}: its ${parsed.count ?? ''} tensors are listed in a table in the mlvc store (${table}), which is not available here`,
+      `${where ?? 'a checkpoint'}: its ${table.count ?? ''} tensors are listed in a table in the mlvc store (${table.id}), which is not available here`,
       { hint: 'fetch the content (mlvc fetch, or mlvc pull), then try again' },
     )
   }
@@ -278,7 +277,11 @@ export async function openVersion(
     const tensors =
       parsed.table === undefined
         ? parsed.tensors.map(fromStub)
-        : await tableTensors(store ?? options.tables, parsed, source.path)
+        : await tableTensors(
+            store ?? options.tables,
+            { id: parsed.table, count: parsed.count },
+            source.path,
+          )
     if (layout && local) attachReaders(tensors, layout.tensors, local)
     return { format: parsed.format, ids, tensors, close }
   }

@@ -19,7 +19,8 @@ export function openTerminal(): { ask(question: string): string; close(): void }
       writeSync(fd, safeForTerminal(question))
       const bytes: number[] = []
       const one = Buffer.alloc(1)
-      while (readSync(fd, one, 0, 1, null) === 1 && one[0] !== 0x0a) bytes.push(one[0] as number)
+      while (readSync(fd, one, 0, 1, null) === 1 && one.readUInt8(0) !== 0x0a)
+        bytes.push(one.readUInt8(0))
       return Buffer.from(bytes).toString('utf8').trim()
     },
     close: () => closeSync(fd),

@@ -1,7 +1,9 @@
 /** RFC 4648 base32, lowercase, without padding (the alphabet of CIDv1's multibase 'b'). */
 const ALPHABET = Buffer.from('abcdefghijklmnopqrstuvwxyz234567', 'latin1')
 const VALUES = new Int8Array(128).fill(-1)
-for (let i = 0; i < 32; i++) VALUES[ALPHABET[i] as number] = i
+ALPHABET.forEach((code, value) => {
+  VALUES[code] = value
+})
 const EMPTY = new Uint8Array(0)
 
 /** The value of a base32 character (its char code), or -1 if it is not in the alphabet. */
@@ -21,6 +23,8 @@ export function base32Encode(bytes: Uint8Array, prefix: Uint8Array = EMPTY): str
   let bits = 0
   let value = 0
   let pos = 0
+  // In range: i < total, and every alphabet index is masked to 0..31. Ids are encoded by the
+  // hundred thousand: these reads stay unchecked.
   for (let i = 0; i < total; i++) {
     const byte = (i < prefix.length ? prefix[i] : bytes[i - prefix.length]) as number
     value = ((value << 8) | byte) & 0xffff

@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'UNSAFE_PATH'
   | 'MISSING_KEY'
   | 'EXISTS'
+  /** A broken invariant: a bug in mlvc, not in its input (see `must`). */
+  | 'INTERNAL'
 
 export interface MlvcErrorOptions {
   hint?: string

@@ -40,6 +40,7 @@ export {
 export { globToRegExp } from './glob.ts'
 export { type FileHash, hashFile, hashFileSync, sha256Hex } from './hash.ts'
 export { acquireLock, type Lock, type LockOptions } from './lock.ts'
+export { at, must } from './must.ts'
 export { mapConcurrent } from './pool.ts'
 export type { ProgressEvent, ProgressHandler, ProgressOptions } from './progress.ts'
 export { quote, safeForTerminal, shellQuote } from './quote.ts'

@@ -121,7 +121,8 @@ export async function readAttachments(
 /** Ingests a RepoFile into the mlvc store, pins it and records the store id. */
 async function keepInStore(repo: ExpRepo, store: Store, sha256: string): Promise<void> {
   const known = await readStoreIds(repo)
-  if (known.has(sha256) && (await store.has(known.get(sha256) as string))) return
+  const id = known.get(sha256)
+  if (id !== undefined && (await store.has(id))) return
   const ingested = await ingestFile(store, attachPath(repo, sha256))
   await store.commit()
   await pin(store, ingested.id)

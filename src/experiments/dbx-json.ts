@@ -19,7 +19,7 @@ function pythonToJson(text: string): string {
   let out = ''
   let i = 0
   while (i < text.length) {
-    const c = text[i] as string
+    const c = text.charAt(i)
     if (c === '"') {
       let j = i + 1
       while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1

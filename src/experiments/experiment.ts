@@ -98,11 +98,10 @@ export function formatCreatedAt(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')
 }
 
-function buildMeta(id: string, options: CreateExperimentOptions): ExpMeta {
+function buildMeta(id: string, cwd: string, options: CreateExperimentOptions): ExpMeta {
   for (const key of Object.keys(options.extraMeta ?? {})) {
     if (RESERVED.has(key)) throw new MlvcError('USAGE', `meta key "${key}" is reserved by dbx`)
   }
-  const cwd = resolve(options.cwd ?? process.cwd())
   const cmd = [...(options.cmd ?? process.argv.slice(1))]
   const meta: ExpMeta = {
     ...(options.extraMeta ?? {}),
@@ -151,8 +150,9 @@ export async function createExperiment(
     throw new MlvcError('USAGE', `"${options.id}" cannot be an experiment id`)
   }
   const id = options.id ?? newExperimentId()
-  const meta = buildMeta(id, options)
-  const gitState = options.git === false ? undefined : await readGitState(meta.pwd as string)
+  const cwd = resolve(options.cwd ?? process.cwd())
+  const meta = buildMeta(id, cwd, options)
+  const gitState = options.git === false ? undefined : await readGitState(cwd)
   const dir = await makeFolder(repo, options.name, id)
   const handle = experimentHandle(repo, dir, meta)
   if (gitState) {

@@ -46,16 +46,16 @@ export function metricSeries(
   key: string,
   options: { event?: string | undefined; xKey?: string | undefined } = {},
 ): Point[] {
-  const hits = events.filter(
-    (e) => eventMatches(options.event, e.event) && dbxNumber(e.values[key]) !== undefined,
+  const hits: Array<{ e: LogEvent; y: number }> = []
+  for (const e of events) {
+    const y = eventMatches(options.event, e.event) ? dbxNumber(e.values[key]) : undefined
+    if (y !== undefined) hits.push({ e, y })
+  }
+  const xOf = chooseX(
+    hits.map((h) => h.e),
+    options.xKey,
   )
-  const xOf = chooseX(hits, options.xKey)
-  return hits.map((e, i) => ({
-    x: xOf(e, i),
-    y: dbxNumber(e.values[key]) as number,
-    event: e.event,
-    line: e.line,
-  }))
+  return hits.map(({ e, y }, i) => ({ x: xOf(e, i), y, event: e.event, line: e.line }))
 }
 
 function chooseX(
@@ -64,11 +64,15 @@ function chooseX(
 ): (e: LogEvent, i: number) => number {
   if (xKey === 'index') return (_e, i) => i
   if (xKey !== undefined) return (e, i) => dbxNumber(e.values[xKey]) ?? i
+  // Every hit has the x these return; the index stands in for none of them.
   if (hits.length > 0 && hits.every((e) => typeof e.values.step === 'number')) {
-    return (e) => e.values.step as number
+    return (e, i) => {
+      const step = e.values.step
+      return typeof step === 'number' ? step : i
+    }
   }
   if (hits.length > 0 && hits.every((e) => stepInName(e.event) !== undefined)) {
-    return (e) => stepInName(e.event) as number
+    return (e, i) => stepInName(e.event) ?? i
   }
   return (_e, i) => i
 }

@@ -3,7 +3,7 @@
  * per series (broken at NaN and infinities), point markers for short series, and a legend.
  */
 
-import { maxOf, minOf } from '../core/index.ts'
+import { at, maxOf, minOf } from '../core/index.ts'
 
 export interface ChartSeries {
   label: string
@@ -35,6 +35,9 @@ export const PALETTE = [
   '#9c755f',
   '#bab0ac',
 ]
+
+/** The colour of the `i`th series: the palette, over again past its end. */
+const colorOf = (i: number) => at(PALETTE, i % PALETTE.length, 'palette colour')
 
 /** About `count` round tick values covering [min, max]; whole numbers only with `integer`. */
 export function niceTicks(min: number, max: number, count = 6, integer = false): number[] {
@@ -83,11 +86,16 @@ export function formatTick(v: number): string {
   return String(Number(v.toPrecision(4)))
 }
 
+const XML_ESCAPES: Record<string, string> = {
+  '<': '&lt;',
+  '>': '&gt;',
+  '&': '&amp;',
+  '"': '&quot;',
+  "'": '&apos;',
+}
+
 export function escapeXml(s: string): string {
-  return s.replace(
-    /[<>&"']/g,
-    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string,
-  )
+  return s.replace(/[<>&"']/g, (c) => XML_ESCAPES[c] ?? c)
 }
 
 const fmt = (n: number) => String(Math.round(n * 100) / 100)
@@ -184,7 +192,7 @@ export function renderLineChart(
       `<text transform="translate(18 ${fmt(m.top + ph / 2)}) rotate(-90)" text-anchor="middle" fill="#222">${escapeXml(options.yLabel)}</text>`,
     )
   drawn.forEach((segs, i) => {
-    const color = PALETTE[i % PALETTE.length] as string
+    const color = colorOf(i)
     out.push(
       `<g class="series" stroke="${color}" fill="none" stroke-width="2" stroke-linejoin="round" stroke-linecap="round">`,
     )
@@ -204,7 +212,7 @@ export function renderLineChart(
   })
   out.push(`<g class="legend" transform="translate(${width - legendWidth - 8} ${m.top})">`)
   series.forEach((s, i) => {
-    const color = PALETTE[i % PALETTE.length] as string
+    const color = colorOf(i)
     const y = i * 20
     const full = s.points.length === 0 ? `${s.label} (no data)` : s.label
     const label = full.length > 38 ? `…${full.slice(-37)}` : full

@@ -119,7 +119,8 @@ function toMetadata(file: string, v: PyValue, depth: number, visit: Visit): Meta
         result = `${v.module}.${v.name}`
         break
       case 'object':
-        result = v.cls === 'complex' ? `complex(${(v.data as number[]).join(', ')})` : v.cls
+        result =
+          v.cls === 'complex' && Array.isArray(v.data) ? `complex(${v.data.join(', ')})` : v.cls
         break
     }
   })

@@ -1,3 +1,4 @@
+import { must } from '../core/index.ts'
 import type { StridedView } from './strided.ts'
 import { viewIndices, viewSpan } from './strided.ts'
 
@@ -22,7 +23,11 @@ export interface ViewIO {
   spanLimit?: number
 }
 
-/** Buffer indices of `count` consecutive view elements; `filter` limits work to indices in [from, to). */
+/**
+ * Buffer indices of `count` consecutive view elements; `filter` limits work to indices in [from, to).
+ * idx holds at least `count` of them: the per-element loops below read idx[i < count] and bytes
+ * inside the buffers they were sized for unchecked (each says so: "in range").
+ */
 interface Window {
   idx: Float64Array
   count: number
@@ -39,9 +44,11 @@ interface Span {
 function copyItems(from: Span, w: Window, out: Uint8Array): void {
   const { idx, count, item } = w
   const [min, max] = w.filter ?? [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]
+  // In range: i < count (see Window); from.bytes holds every element in [min, max).
   for (let i = 0; i < count; i++) {
-    if ((idx[i] as number) < min || (idx[i] as number) >= max) continue
-    const s = ((idx[i] as number) - from.lo) * item
+    const index = idx[i] as number
+    if (index < min || index >= max) continue
+    const s = (index - from.lo) * item
     for (let k = 0; k < item; k++) out[i * item + k] = from.bytes[s + k] as number
   }
 }
@@ -49,9 +56,11 @@ function copyItems(from: Span, w: Window, out: Uint8Array): void {
 function placeItems(block: Uint8Array, w: Window, to: Span): void {
   const { idx, count, item } = w
   const [min, max] = w.filter ?? [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]
+  // In range: i < count (see Window); block holds count elements.
   for (let i = 0; i < count; i++) {
-    if ((idx[i] as number) < min || (idx[i] as number) >= max) continue
-    const d = ((idx[i] as number) - to.lo) * item
+    const index = idx[i] as number
+    if (index < min || index >= max) continue
+    const d = (index - to.lo) * item
     for (let k = 0; k < item; k++) to.bytes[d + k] = block[i * item + k] as number
   }
 }
@@ -60,6 +69,7 @@ function placeItems(block: Uint8Array, w: Window, to: Span): void {
 function* runs(w: Window): Generator<[number, number]> {
   for (let i = 0; i < w.count; ) {
     let j = i + 1
+    // In range: 0 < j < count (see Window).
     while (j < w.count && w.idx[j] === (w.idx[j - 1] as number) + 1) j++
     yield [i, j]
     i = j
@@ -72,9 +82,11 @@ const WINDOW_ITEMS = 1 << 22
 function bounds(w: Window): [number, number] {
   let lo = Number.POSITIVE_INFINITY
   let hi = -1
+  // In range: i < count (see Window).
   for (let i = 0; i < w.count; i++) {
-    lo = Math.min(lo, w.idx[i] as number)
-    hi = Math.max(hi, w.idx[i] as number)
+    const index = w.idx[i] as number
+    lo = Math.min(lo, index)
+    hi = Math.max(hi, index)
   }
   return [lo, hi]
 }
@@ -100,7 +112,8 @@ function* pieces(w: Window, spanLimit: number): Generator<Piece> {
   if ((hi - lo + 1) * w.item <= spanLimit) {
     yield { first: lo, items: hi - lo + 1 }
   } else if (hasLongRuns(w)) {
-    for (const [i, j] of runs(w)) yield { first: w.idx[i] as number, items: j - i, run: [i, j] }
+    for (const [i, j] of runs(w))
+      yield { first: must(w.idx[i], 'a run start'), items: j - i, run: [i, j] }
   } else {
     const chunk = Math.max(1, Math.floor(spanLimit / w.item))
     for (let c = lo; c <= hi; c += chunk) yield { first: c, items: Math.min(chunk, hi - c + 1) }
@@ -110,6 +123,7 @@ function* pieces(w: Window, spanLimit: number): Generator<Piece> {
 /** Whether runs average at least 64 elements, counted without materializing them. */
 function hasLongRuns(w: Window): boolean {
   let count = 1
+  // In range: 0 < i < count (see Window).
   for (let i = 1; i < w.count; i++) {
     if (w.idx[i] !== (w.idx[i - 1] as number) + 1 && ++count * 64 > w.count) return false
   }

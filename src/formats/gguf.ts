@@ -138,9 +138,10 @@ async function readValue(c: Cursor, type: number, depth: number): Promise<Metada
   const itemType = await c.u32()
   const count = checkCount(c.source.path, 'GGUF array length', await c.u64())
   const itemName = VALUE_TYPES[itemType]
-  if (itemName === undefined)
+  const itemSize = FIXED_SIZE[itemType]
+  if (itemName === undefined || itemSize === undefined)
     throw badFormat(c.source.path, `GGUF array item type ${itemType} is unknown`)
-  if (count * (FIXED_SIZE[itemType] as number) > c.end - c.pos) {
+  if (count * itemSize > c.end - c.pos) {
     throw badFormat(c.source.path, `a GGUF array of ${count} ${itemName} cannot fit in the file`)
   }
   const start = c.pos
@@ -150,7 +151,7 @@ async function readValue(c: Cursor, type: number, depth: number): Promise<Metada
       const v = await readValue(c, itemType, depth + 1)
       if (count <= MAX_ARRAY) items.push(v)
     } else {
-      c.skip((count - i) * (FIXED_SIZE[itemType] as number))
+      c.skip((count - i) * itemSize)
       break
     }
   }

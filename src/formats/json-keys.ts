@@ -65,7 +65,7 @@ function locateDuplicate(text: string): string[] | undefined {
       const end = stringEnd(text, i)
       if (top?.keys && top.expectKey) {
         const raw = text.slice(i, end + 1)
-        const key = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1)
+        const key = raw.includes('\\') ? String(JSON.parse(raw)) : raw.slice(1, -1)
         if (top.keys.has(key)) return [...stack.slice(0, -1).map((f) => f.key), key]
         top.keys.add(key)
         top.key = key

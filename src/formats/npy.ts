@@ -87,12 +87,12 @@ function parseDescr(
   what: string,
   descr: PyLiteral | undefined,
 ): { dtype: DType; byteOrder: ByteOrder } {
-  const m = typeof descr === 'string' ? /^([<>|=]?)([a-z]\d+)$/.exec(descr) : null
-  const dtype = m ? KINDS[m[2] as string] : undefined
-  if (!m || !dtype) {
+  const [, order, kind] = (typeof descr === 'string' && /^([<>|=]?)([a-z]\d+)$/.exec(descr)) || []
+  const dtype = kind === undefined ? undefined : KINDS[kind]
+  if (!dtype) {
     throw badFormat(file, `${what} has dtype ${JSON.stringify(descr)}, which mlvc does not read`)
   }
-  return { dtype, byteOrder: m[1] === '>' && dtypeSize(dtype) > 1 ? 'big' : 'little' }
+  return { dtype, byteOrder: order === '>' && dtypeSize(dtype) > 1 ? 'big' : 'little' }
 }
 
 /** Parses the header, given at least `npyPrelude(...).headerLength` bytes of the start. */
@@ -118,10 +118,10 @@ export function parseNpyHeader(file: string, what: string, head: Uint8Array): Np
   const shape = field(literal.dict, 'shape')
   if (typeof fortran !== 'boolean')
     throw badFormat(file, `${what}: fortran_order is not True or False`)
-  if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && d >= 0)) {
+  if (!Array.isArray(shape) || !shape.every((d): d is number => typeof d === 'number' && d >= 0)) {
     throw badFormat(file, `${what}: shape is not a tuple of sizes`)
   }
-  const dims = shape as number[]
+  const dims = shape
   return {
     version,
     headerLength,

@@ -166,8 +166,10 @@ async function countVarints(src: ByteSource, start: number, end: number): Promis
   let last = 0
   for (let at = start; at < end; at += 1 << 20) {
     const block = await src.read(at, Math.min(1 << 20, end - at))
-    for (const b of block) if (b < 0x80) count++
-    last = block[block.length - 1] as number
+    for (const b of block) {
+      if (b < 0x80) count++
+      last = b
+    }
   }
   return last < 0x80 ? count : -1
 }

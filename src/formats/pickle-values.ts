@@ -81,7 +81,8 @@ export function parseReprString(s: string, fail: (why: string) => never): string
 /** Protocol 0 UNICODE: raw-unicode-escape, where only \uXXXX and \UXXXXXXXX are escapes. */
 export function parseRawUnicode(s: string): string {
   return s.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_, u?: string, U?: string) => {
-    const cp = Number.parseInt((u ?? U) as string, 16)
+    // One of the two groups matched: the other is undefined.
+    const cp = Number.parseInt(u ?? U ?? '', 16)
     return cp <= 0x10ffff ? String.fromCodePoint(cp) : ''
   })
 }

@@ -40,7 +40,8 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): PyValue {
   let pos = 0
   let op = 0
 
-  const fail = (why: string): never => {
+  // Typed where it is declared, so that a call narrows what follows it.
+  const fail: (why: string) => never = (why) => {
     throw badFormat(file, `${what}: ${why} (opcode 0x${op.toString(16)} at byte ${pos})`)
   }
   const need = (n: number) => {
@@ -49,6 +50,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): PyValue {
     pos += n
     return at
   }
+  const u8 = () => view.getUint8(need(1))
   const bytes = (n: number) => data.subarray(need(n), pos)
   const text = (n: number) => UTF8.decode(bytes(n))
   const line = () => {
@@ -62,12 +64,12 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): PyValue {
     return Number(n)
   }
   const pop = (): PyValue => {
-    if (stack.length === 0 || stack.length === marks.at(-1)) fail('stack underflow')
-    return stack.pop() as PyValue
+    const value = stack.length === marks.at(-1) ? undefined : stack.pop()
+    return value === undefined ? fail('stack underflow') : value
   }
   const top = (): PyValue => {
-    if (stack.length === 0 || stack.length === marks.at(-1)) fail('stack underflow')
-    return stack[stack.length - 1] as PyValue
+    const value = stack.length === marks.at(-1) ? undefined : stack.at(-1)
+    return value === undefined ? fail('stack underflow') : value
   }
   const popMark = (): PyValue[] => {
     const mark = marks.pop()
@@ -82,9 +84,9 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): PyValue {
   const long = (b: Uint8Array): PyValue => {
     // Python allows any size; a checkpoint never needs more, and BigInt building is quadratic.
     if (b.length > 1024) fail(`a ${b.length}-byte integer is too large`)
-    let n = 0n
-    for (let i = b.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(b[i] as number)
-    if (b.length > 0 && (b[b.length - 1] as number) & 0x80) n -= 1n << BigInt(8 * b.length)
+    let n = b.reduceRight((sum, byte) => (sum << 8n) | BigInt(byte), 0n)
+    const last = b.at(-1)
+    if (last !== undefined && last & 0x80) n -= 1n << BigInt(8 * b.length)
     return Number.isSafeInteger(Number(n)) ? Number(n) : n
   }
   const intText = (s: string): PyValue => {
@@ -107,14 +109,14 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): PyValue {
   const get = (index: number) => {
     const v = memo.get(index)
     if (v === undefined) fail(`memo ${index} is empty`)
-    stack.push(v as PyValue)
+    stack.push(v)
   }
 
   for (;;) {
-    op = data[need(1)] as number
+    op = u8()
     switch (op) {
       case OP.PROTO: {
-        const v = data[need(1)] as number
+        const v = u8()
         if (v > 5) fail(`pickle protocol ${v} is newer than 5`)
         break
       }
@@ -150,13 +152,13 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): PyValue {
         stack.push(view.getInt32(need(4), true))
         break
       case OP.BININT1:
-        stack.push(data[need(1)] as number)
+        stack.push(u8())
         break
       case OP.BININT2:
         stack.push(view.getUint16(need(2), true))
         break
       case OP.LONG1:
-        stack.push(long(bytes(data[need(1)] as number)))
+        stack.push(long(bytes(u8())))
         break
       case OP.LONG4: {
         const n = view.getInt32(need(4), true)
@@ -182,7 +184,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): PyValue {
         stack.push(view.getFloat64(need(8), false))
         break
       case OP.SHORT_BINUNICODE:
-        stack.push(text(data[need(1)] as number))
+        stack.push(text(u8()))
         break
       case OP.BINUNICODE:
         stack.push(text(view.getUint32(need(4), true)))
@@ -191,7 +193,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): PyValue {
         stack.push(text(u64()))
         break
       case OP.SHORT_BINSTRING:
-        stack.push(text(data[need(1)] as number))
+        stack.push(text(u8()))
         break
       case OP.BINSTRING:
         stack.push(text(view.getInt32(need(4), true)))
@@ -203,7 +205,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): PyValue {
         stack.push(parseRawUnicode(line()))
         break
       case OP.SHORT_BINBYTES:
-        stack.push({ type: 'bytes', data: bytes(data[need(1)] as number) })
+        stack.push({ type: 'bytes', data: bytes(u8()) })
         break
       case OP.BINBYTES:
         stack.push({ type: 'bytes', data: bytes(view.getUint32(need(4), true)) })
@@ -291,7 +293,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): PyValue {
         const module = pop()
         if (typeof module !== 'string' || typeof name !== 'string')
           fail('STACK_GLOBAL needs two strings')
-        global(module as string, name as string)
+        global(module, name)
         break
       }
       case OP.INST: {
@@ -336,7 +338,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): PyValue {
         put(Number(intText(line())))
         break
       case OP.BINPUT:
-        put(data[need(1)] as number)
+        put(u8())
         break
       case OP.LONG_BINPUT:
         put(view.getUint32(need(4), true))
@@ -348,7 +350,7 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions): PyValue {
         get(Number(intText(line())))
         break
       case OP.BINGET:
-        get(data[need(1)] as number)
+        get(u8())
         break
       case OP.LONG_BINGET:
         get(view.getUint32(need(4), true))

@@ -15,7 +15,7 @@ const MAX_DEPTH = 32
 export function parsePyLiteral(text: string): PyLiteral {
   let i = 0
   const ws = () => {
-    while (i < text.length && ' \t\r\n'.includes(text[i] as string)) i++
+    while (i < text.length && ' \t\r\n'.includes(text.charAt(i))) i++
   }
   const fail = (what: string): never => {
     throw new SyntaxError(`${what} at character ${i}`)

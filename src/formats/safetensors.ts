@@ -15,9 +15,8 @@ export const SAFETENSORS_MAX_HEADER = 100_000_000
  * message about that rather than "unknown format".
  */
 export function sniffSafetensors(head: Uint8Array): boolean {
-  return (
-    head.length >= 10 && head[8] === 0x7b && [0x22, 0x7d, 0x20, 0x0a].includes(head[9] as number)
-  )
+  const next = head[9]
+  return head[8] === 0x7b && next !== undefined && [0x22, 0x7d, 0x20, 0x0a].includes(next)
 }
 
 function readU64(bytes: Uint8Array): bigint {
@@ -78,6 +77,9 @@ function parseMetadata(path: string, raw: unknown): Record<string, MetadataValue
 /** Every safetensors tensor's encoding; one object shared by all (a file may list 200,000). */
 const DENSE: TensorEncoding = Object.freeze({ kind: 'dense', byteOrder: 'little', order: 'C' })
 
+const isSize = (d: unknown): d is number =>
+  Number.isSafeInteger(d) && typeof d === 'number' && d >= 0
+
 function parseTensor(
   path: string,
   [name, raw]: [string, unknown],
@@ -89,14 +91,15 @@ function parseTensor(
   if (typeof dtype !== 'string' || !isDType(dtype)) {
     throw badFormat(path, `${what} has dtype ${String(dtype)}, which mlvc does not read`)
   }
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+  if (!Array.isArray(shape) || !shape.every(isSize)) {
     throw badFormat(path, `${what} has a bad shape`)
   }
-  if (!Array.isArray(offsets) || offsets.length !== 2)
+  const [first, second, ...more]: unknown[] = Array.isArray(offsets) ? offsets : []
+  if (typeof first !== 'number' || typeof second !== 'number' || more.length > 0)
     throw badFormat(path, `${what} has bad data_offsets`)
-  const begin = checkCount(path, `${what} data offset`, offsets[0] as number)
-  const end = checkCount(path, `${what} data offset`, offsets[1] as number)
-  const nbytes = elementCount(path, what, shape as number[]) * dtypeSize(dtype)
+  const begin = checkCount(path, `${what} data offset`, first)
+  const end = checkCount(path, `${what} data offset`, second)
+  const nbytes = elementCount(path, what, shape) * dtypeSize(dtype)
   if (end - begin !== nbytes) {
     throw badFormat(
       path,
@@ -106,7 +109,7 @@ function parseTensor(
   return {
     name,
     dtype,
-    shape: shape as number[],
+    shape,
     start: dataStart + begin,
     end: dataStart + end,
     encoding: DENSE,

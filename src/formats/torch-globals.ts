@@ -86,15 +86,16 @@ export function storageOf(v: PyValue | undefined): TorchStorage | undefined {
  */
 export function torchHooks(file: string, what: string): UnpickleHooks {
   const storages = new Map<string, TorchStorage>()
-  const fail = (why: string): never => {
+  // Typed where it is declared, so that a call narrows what follows it.
+  const fail: (why: string) => never = (why) => {
     throw badFormat(file, `${what}: ${why}`)
   }
+  const isSize = (d: PyValue): d is number =>
+    typeof d === 'number' && Number.isSafeInteger(d) && d >= 0
   const ints = (v: PyValue | undefined, name: string): number[] => {
     const list = items(v)
-    if (!list?.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-      return fail(`a tensor's ${name} is not a tuple of sizes`)
-    }
-    return list as number[]
+    if (!list?.every(isSize)) return fail(`a tensor's ${name} is not a tuple of sizes`)
+    return list
   }
 
   const rebuild = (args: PyValue[], dtypeArg: PyValue | undefined): PyValue => {
@@ -105,10 +106,9 @@ export function torchHooks(file: string, what: string): UnpickleHooks {
     if (dtypeArg !== undefined) {
       if (dtypeArg === null || typeof dtypeArg !== 'object' || dtypeArg.type !== 'global')
         fail('bad tensor dtype')
-      const g = dtypeArg as { module: string; name: string }
       dtype =
-        own(TORCH_DTYPES, g.name) ??
-        fail(`a tensor has dtype torch.${g.name}, which mlvc does not read`)
+        own(TORCH_DTYPES, dtypeArg.name) ??
+        fail(`a tensor has dtype torch.${dtypeArg.name}, which mlvc does not read`)
     }
     if (dtype === undefined) return fail('a tensor over an untyped storage has no dtype')
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
@@ -116,7 +116,7 @@ export function torchHooks(file: string, what: string): UnpickleHooks {
     const tensor: TorchTensor = {
       storage,
       dtype,
-      offset: offset as number,
+      offset,
       shape: ints(size, 'size'),
       strides: ints(stride, 'stride'),
     }

@@ -68,7 +68,7 @@ export function encodeVarints(data: Uint8Array, dtype: DType, item: number): Uin
     if (item === 8) v = view.getBigUint64(i, true)
     else {
       let n = 0
-      for (let k = item - 1; k >= 0; k--) n = n * 256 + (data[i + k] as number)
+      for (let k = item - 1; k >= 0; k--) n = n * 256 + view.getUint8(i + k)
       if (SIGNED.has(dtype) && n >= 2 ** (8 * item - 1)) n -= 2 ** (8 * item)
       v = BigInt.asUintN(64, BigInt(n))
     }

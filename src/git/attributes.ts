@@ -18,6 +18,11 @@ async function readLines(path: string): Promise<string[]> {
   return text.length === 0 ? [] : text.replace(/\n$/, '').split('\n')
 }
 
+/** A line's pattern, as written (escaped): its first field. */
+function patternOf(line: string): string {
+  return line.split(/\s+/, 1)[0] ?? ''
+}
+
 function isMlvcLine(line: string): boolean {
   return /\sfilter=mlvc(\s|$)/.test(line)
 }
@@ -25,7 +30,7 @@ function isMlvcLine(line: string): boolean {
 /** Patterns in the work tree's top-level .gitattributes that use the mlvc filter. */
 export async function trackedPatterns(workTree: string): Promise<string[]> {
   const lines = await readLines(join(workTree, '.gitattributes'))
-  return lines.filter(isMlvcLine).map((line) => unescapePattern(line.split(/\s+/)[0] as string))
+  return lines.filter(isMlvcLine).map((line) => unescapePattern(patternOf(line)))
 }
 
 /** Adds patterns (once each); returns the ones that were new. */
@@ -35,7 +40,7 @@ export async function trackPatterns(
 ): Promise<string[]> {
   const path = join(workTree, '.gitattributes')
   const lines = await readLines(path)
-  const existing = new Set(lines.filter(isMlvcLine).map((l) => l.split(/\s+/)[0]))
+  const existing = new Set(lines.filter(isMlvcLine).map(patternOf))
   const added = patterns.filter((p) => !existing.has(escapePattern(p)))
   if (added.length === 0) return []
   const next = [...lines, ...added.map((p) => `${escapePattern(p)} ${TRACK_ATTRIBUTES}`)]
@@ -51,9 +56,9 @@ export async function untrackPatterns(
   const path = join(workTree, '.gitattributes')
   const lines = await readLines(path)
   const wanted = new Set(patterns.map(escapePattern))
-  const removed = lines.filter((l) => isMlvcLine(l) && wanted.has(l.split(/\s+/)[0] as string))
+  const removed = lines.filter((l) => isMlvcLine(l) && wanted.has(patternOf(l)))
   if (removed.length === 0) return []
   const kept = lines.filter((l) => !removed.includes(l))
   await writeFileAtomic(path, kept.length > 0 ? `${kept.join('\n')}\n` : '', { fsync: false })
-  return removed.map((l) => unescapePattern(l.split(/\s+/)[0] as string))
+  return removed.map((l) => unescapePattern(patternOf(l)))
 }

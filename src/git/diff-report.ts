@@ -105,8 +105,11 @@ async function unavailableReport(unit: DiffUnit, options: ReportOptions, why: st
   }
 }
 
-const idsOf = (side: readonly FileVersion[]) =>
-  side.every((v) => v.stub) ? side.map((v) => v.stub?.id as string) : undefined
+/** The ids of a side's files, when every one of them is stored. */
+function idsOf(side: readonly FileVersion[]): string[] | undefined {
+  const ids = side.map((v) => v.stub?.id)
+  return ids.every((id) => id !== undefined) ? ids : undefined
+}
 
 async function storedBytes(unit: DiffUnit, options: ReportOptions): Promise<number | null> {
   const after = idsOf(unit.new)

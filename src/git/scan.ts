@@ -49,7 +49,8 @@ export async function trackedPaths(cwd: string, paths: readonly string[]): Promi
   const fields = out.split('\0')
   const tracked = new Set<string>()
   for (let i = 0; i + 2 < fields.length; i += 3) {
-    if (fields[i + 2] === 'mlvc') tracked.add(fields[i] as string)
+    const path = fields[i]
+    if (path !== undefined && fields[i + 2] === 'mlvc') tracked.add(path)
   }
   return tracked
 }

@@ -98,9 +98,9 @@ export function readStub(data: Uint8Array, where: string): StubReading | undefin
   const extra: string[] = []
   for (const line of lines.slice(1)) {
     if (line === '') continue
-    const match = /^([a-z0-9_]+): (.*)$/.exec(line)
-    if (match && fields.size < 3 && extra.length === 0)
-      fields.set(match[1] as string, match[2] as string)
+    const [, key, value] = /^([a-z0-9_]+): (.*)$/.exec(line) ?? []
+    if (key !== undefined && value !== undefined && fields.size < 3 && extra.length === 0)
+      fields.set(key, value)
     else extra.push(line)
   }
   const sizeText = fields.get('size') ?? ''

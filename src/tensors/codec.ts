@@ -40,6 +40,9 @@ export function elementCount(dtype: DType, bytes: Uint8Array): number {
   return bytes.length / size
 }
 
+// The decoders below read inside their arrays (every index is below a length they were sized by);
+// their per-element loops read unchecked.
+
 function lookup(
   table: Float32Array,
   bits: Uint8Array | Uint16Array,

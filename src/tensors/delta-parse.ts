@@ -1,4 +1,4 @@
-import { MlvcError } from '../core/index.ts'
+import { MlvcError, must } from '../core/index.ts'
 import { DELTA_MAGIC, DELTA_VERSION, HEADER_FIXED } from './delta-format.ts'
 
 export function badDelta(why: string): MlvcError {
@@ -58,8 +58,8 @@ export function createDeltaParser(): DeltaParser {
 
   /** Reads a varint; false if the piece ran out first (the partial value is kept). */
   function varint(): boolean {
-    while (pos < piece.length) {
-      const byte = piece[pos++] as number
+    for (let byte = piece[pos]; byte !== undefined; byte = piece[pos]) {
+      pos++
       value += (byte & 127) * scale
       scale *= 128
       if (byte < 128) return true
@@ -89,7 +89,7 @@ export function createDeltaParser(): DeltaParser {
         `version ${head[4]} is not supported (this mlvc reads version ${DELTA_VERSION})`,
       )
     }
-    size = head[5] as number
+    size = must(head[5], 'a delta header byte')
     if (size !== 1 && size !== 2 && size !== 4 && size !== 8) {
       throw badDelta(`element size ${size} is not 1, 2, 4 or 8`)
     }

@@ -45,7 +45,10 @@ let sumAB = 0
 let sumDD = 0
 let maxAbs = 0
 
-/** One pass over a chunk; false if a non-finite value (or an overflow) spoiled a sum. */
+/**
+ * One pass over a chunk; false if a non-finite value (or an overflow) spoiled a sum. Here and in
+ * compactFinite, n ≤ the length of x and y: the per-element loops read unchecked.
+ */
 function scan(x: Float64Array, y: Float64Array, n: number): boolean {
   let aa = 0
   let bb = 0

@@ -24,6 +24,7 @@ export interface KernelArrays {
 }
 
 /** Computes out[0, n) from the sides' elements, in f64 (JavaScript arithmetic). */
+/** Computes `out[0, n)` from the sides' first n elements; every array holds at least n. */
 export type Kernel = (n: number, arrays: KernelArrays) => void
 
 const f32 = (bytes: Uint8Array, slot: 0 | 1 | 2) => {

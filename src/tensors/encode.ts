@@ -15,6 +15,8 @@ function rint(x: number): number {
   return x > -MAGIC ? -(-x + MAGIC - MAGIC) : x
 }
 
+// The encoders below read values[0, n), n ≤ values.length; their per-element loops read unchecked.
+
 function encodeInts(
   values: Float64Array,
   n: number,

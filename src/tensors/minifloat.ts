@@ -5,6 +5,8 @@
  * does for bfloat16 and float8).
  */
 
+import { at } from '../core/index.ts'
+
 export interface MiniFloat {
   readonly dtype: 'F16' | 'BF16' | 'F8_E4M3' | 'F8_E5M2'
   /** Stored mantissa (fraction) bits. */
@@ -61,7 +63,7 @@ export function pow2(n: number): number {
   if (n < -1022) return pow2(n + 52) * 2 ** -52
   f64Words[0] = 0
   f64Words[1] = (n + 1023) << 20
-  return f64[0] as number
+  return at(f64, 0, 'a reinterpreted double')
 }
 
 /** The value of one bit pattern (exact). */
@@ -162,6 +164,8 @@ export function encodeMiniFloats(
   const r = roundingOf(format)
   const { shift, half, rebias, low, high, signShift, overflow, overflowBits, nan } = r
   const subnormalScale = r.subnormalScale
+  // In range: i < n ≤ values.length, and words views values (2 words each). Per-element loop:
+  // its reads stay unchecked.
   for (let i = 0, j = 0; i < n; i++, j += 2) {
     const hi = words[j + 1] as number
     const lo = words[j] as number
@@ -189,5 +193,5 @@ export function encodeMiniFloat(format: MiniFloat, value: number): number {
   const values = new Float64Array([value])
   const out = new Uint16Array(1)
   encodeMiniFloats(format, values, new Int32Array(values.buffer), 1, out)
-  return out[0] as number
+  return at(out, 0, 'an encoded value')
 }

@@ -1,4 +1,4 @@
-import { MlvcError } from '../core/index.ts'
+import { at, MlvcError, must } from '../core/index.ts'
 
 /**
  * Exact selection of the k-th largest of a stream of non-negative f64 keys, in bounded memory, over
@@ -31,7 +31,7 @@ const asDouble = new Float64Array(bits64.buffer)
 
 function doubleOf(bits: bigint): number {
   bits64[0] = bits
-  return asDouble[0] as number
+  return at(asDouble, 0, 'a reinterpreted double')
 }
 
 /** Digit of level `level` of each key, for keys inside [lo, hi]. */
@@ -44,6 +44,8 @@ function histogram(
   counts: Float64Array,
 ): void {
   const w = new Uint32Array(keys.buffer, keys.byteOffset, 2 * n)
+  // In range: i < n, w holds 2n words, and every digit is below counts.length (2^20, or 16 at
+  // level 3). The per-element loops read unchecked.
   if (level === 0) {
     for (let i = 0; i < n; i++) {
       const digit = (w[2 * i + 1] as number) >>> 12
@@ -79,6 +81,7 @@ export function nthLargest(keys: Float64Array, rank: number): number {
   let lo = 0
   let hi = keys.length
   const target = rank - 1
+  // In range: every index read is in [lo, hi), within keys. The per-element loop reads unchecked.
   for (let round = 0; hi - lo > 16 && round < 64; round++) {
     const pivot = median3(
       keys[lo] as number,
@@ -105,7 +108,7 @@ export function nthLargest(keys: Float64Array, rank: number): number {
     else return pivot
   }
   const rest = keys.subarray(lo, hi).sort()
-  return rest[hi - 1 - target] as number
+  return at(rest, hi - 1 - target, 'the selected key')
 }
 
 export interface KthLargestOptions {
@@ -134,11 +137,12 @@ export function kthLargest(k: number, total: number, options: KthLargestOptions 
   function endHistogram(h: Float64Array): void {
     let above = 0
     let digit = h.length - 1
-    while (above + (h[digit] as number) < rank) above += h[digit--] as number
+    const bucket = (d: number) => must(h[d], 'a histogram bucket')
+    while (above + bucket(digit) < rank) above += bucket(digit--)
     rank -= above
-    const size = h[digit] as number
+    const size = bucket(digit)
     prefix = (prefix << BigInt(level === 3 ? 4 : DIGIT_BITS)) | BigInt(digit)
-    const low = BigInt(LOW_BITS[level] as number)
+    const low = BigInt(at(LOW_BITS, level, 'a selection level'))
     lo = doubleOf(prefix << low)
     // The bit patterns above +Infinity are NaN, which no key is.
     const top = doubleOf((prefix << low) | ((1n << low) - 1n))
@@ -169,6 +173,7 @@ export function kthLargest(k: number, total: number, options: KthLargestOptions 
         return
       }
       const c = candidates as Float64Array
+      // In range: i < n ≤ keys.length (add's contract); the per-element loop reads unchecked.
       for (let i = 0; i < n; i++) {
         const key = keys[i] as number
         if (key >= lo && key <= hi) {

@@ -86,22 +86,36 @@ export function statsFromJSON(value: unknown, where: string): TensorStats {
     })
   if (typeof value !== 'object' || value === null) throw bad('not an object')
   const json = value as Record<string, unknown>
-  const out = {} as Record<string, number>
-  for (const key of COUNTS) {
+  const counted = (key: (typeof COUNTS)[number]): number => {
     const v = json[key]
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
       throw bad(`${key} must be a count`)
-    }
-    out[key] = v
+    return v
   }
-  const finite =
-    (out.count as number) - (out.nan as number) - (out.posInf as number) - (out.negInf as number)
-  if (finite < 0 || (out.zeros as number) > finite) throw bad('the counts do not add up')
-  for (const key of VALUES) {
+  const valued = (key: (typeof VALUES)[number]): number => {
     const v = json[key]
-    if (v === null) out[key] = key === 'l2' ? Number.POSITIVE_INFINITY : Number.NaN
-    else if (typeof v === 'number' && Number.isFinite(v)) out[key] = v
-    else throw bad(`${key} must be a number or null`)
+    if (v === null) return key === 'l2' ? Number.POSITIVE_INFINITY : Number.NaN
+    if (typeof v === 'number' && Number.isFinite(v)) return v
+    throw bad(`${key} must be a number or null`)
   }
-  return out as unknown as TensorStats
+  const count = counted('count')
+  const nan = counted('nan')
+  const posInf = counted('posInf')
+  const negInf = counted('negInf')
+  const zeros = counted('zeros')
+  const finite = count - nan - posInf - negInf
+  if (finite < 0 || zeros > finite) throw bad('the counts do not add up')
+  // Counts first: the key order these objects have always had (statsToJSON keeps it).
+  return {
+    count,
+    nan,
+    posInf,
+    negInf,
+    zeros,
+    mean: valued('mean'),
+    std: valued('std'),
+    min: valued('min'),
+    max: valued('max'),
+    l2: valued('l2'),
+  }
 }

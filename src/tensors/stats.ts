@@ -58,7 +58,10 @@ let chunkMin = 0
 let chunkMax = 0
 let chunkZeros = 0
 
-/** One pass over x[0, n); returns false if a NaN or infinity (or an overflow) made a sum non-finite. */
+/**
+ * One pass over x[0, n); returns false if a NaN or infinity (or an overflow) made a sum non-finite.
+ * Here and below, n ≤ x.length: the per-element loops read unchecked.
+ */
 function scan(x: Float64Array, n: number): boolean {
   let sum = 0
   let squares = 0

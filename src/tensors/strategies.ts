@@ -80,6 +80,7 @@ export function average(options: AverageOptions = {}): MergeStrategy {
   const a = wo / (wo + wt)
   const b = wt / (wo + wt)
   return floatStrategy('average', ['ours', 'theirs'], (n, { ours: x, theirs: y, out }) => {
+    // In range: i < n, and a kernel's arrays hold n elements each (see Kernel). Per-element loop: its reads stay unchecked.
     for (let i = 0; i < n; i++) out[i] = a * (x[i] as number) + b * (y[i] as number)
   })
 }
@@ -102,6 +103,7 @@ export function taskArithmetic(options: TaskArithmeticOptions = {}): MergeStrate
   const lt = checkNumber('lambda', typeof lambda === 'number' ? lambda : lambda.theirs)
   return floatStrategy('task-arithmetic', ['base', 'ours', 'theirs'], (n, arrays) => {
     const { base: z, ours: x, theirs: y, out } = arrays
+    // In range: i < n, and a kernel's arrays hold n elements each (see Kernel). Per-element loop: its reads stay unchecked.
     for (let i = 0; i < n; i++) {
       const b = z[i] as number
       out[i] = b + lo * ((x[i] as number) - b) + lt * ((y[i] as number) - b)

@@ -21,6 +21,7 @@ const keysTheirs = new Float64Array(CHUNK)
 /** Magnitudes of the task vectors of a decoded chunk; NaN ranks as +Infinity. */
 function magnitudes(n: number): void {
   const { base: z, ours: x, theirs: y } = SCRATCH
+  // In range: i < n ≤ CHUNK, the length of the scratch arrays. Per-element loop: unchecked reads.
   for (let i = 0; i < n; i++) {
     const b = z[i] as number
     const o = Math.abs((x[i] as number) - b)
@@ -75,6 +76,8 @@ export function ties(options: TiesOptions = {}): MergeStrategy {
         const { base: z, ours: x, theirs: y, out } = arrays
         const tOurs = sides[0].threshold
         const tTheirs = sides[1].threshold
+        // In range: i < n, and a kernel's arrays hold n elements each (see Kernel). Per-element
+        // loops: their reads stay unchecked.
         if (k === 0) {
           for (let i = 0; i < n; i++) out[i] = (z[i] as number) + lambda * 0
           return

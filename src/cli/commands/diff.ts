@@ -28,10 +28,10 @@ async function isCommit(ctx: GitContext, rev: string): Promise<boolean> {
 
 /** `A..B` (either end defaulting to HEAD) as two revisions, as git diff reads it. */
 async function revisionRange(ctx: GitContext, arg: string): Promise<string[]> {
-  const match = /^(.*?)\.\.(?!\.)(.*)$/.exec(arg)
-  const ends = match ? [match[1] || 'HEAD', match[2] || 'HEAD'] : []
-  const valid = ends.length === 2 && (await isCommit(ctx, ends[0] as string))
-  if (!valid || !(await isCommit(ctx, ends[1] as string))) {
+  const [, from, to] = /^(.*?)\.\.(?!\.)(.*)$/.exec(arg) ?? []
+  const ends: [string, string] | undefined =
+    from === undefined ? undefined : [from || 'HEAD', to || 'HEAD']
+  if (!ends || !(await isCommit(ctx, ends[0])) || !(await isCommit(ctx, ends[1]))) {
     throw new MlvcError('USAGE', `${arg}: not a revision, nor a path in the work tree`, {
       hint: 'put paths after -- : mlvc diff [REV_A [REV_B]] -- PATH…',
     })

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ensureDir, fsError } from '../../core/index.ts'
+import { ensureDir, fsError, must } from '../../core/index.ts'
 import { installedFilter } from '../../git/index.ts'
 import { openStore } from '../../store/index.ts'
 import { repoContext } from '../context.ts'
@@ -38,7 +38,7 @@ export async function init(io: Io): Promise<CommandResult> {
     created.push('.mlvc/config.yaml')
   if (await writeIfMissing(join(mlvcDir, '.gitignore'), GITIGNORE)) created.push('.mlvc/.gitignore')
   const ctx = await repoContext(root)
-  const storeDir = ctx.storeDir as string
+  const storeDir = must(ctx.storeDir, `the store folder of ${root}, which has .mlvc/`)
   const store = await openStore(storeDir, { create: true })
   await store.close()
   if (ctx.git?.workTree && (await installedFilter(ctx.git.workTree))) {

@@ -42,16 +42,17 @@ export async function keyList(io: Io): Promise<CommandResult> {
 }
 
 export async function keyExport(io: Io, [which]: [string | undefined]): Promise<CommandResult> {
-  let id = which
+  let id: string
   let remote = which ?? '(default)'
-  if (!which?.startsWith('k-')) {
+  if (which?.startsWith('k-')) id = which
+  else {
     const ctx = await repoContext(io.cwd)
     const spec = chooseRemote(ctx.config.tree, which)
     remote = spec.name
     if (!spec.encryption) throw new MlvcError('USAGE', `remote ${spec.name} is not encrypted`)
     id = spec.encryption
   }
-  const key = await loadKey(id as string, remote)
+  const key = await loadKey(id, remote)
   return { data: { id: key.id, key: formatKey(key).trim() }, text: formatKey(key).trimEnd() }
 }
 

@@ -78,8 +78,8 @@ export async function expList(
     r.exp.name ?? '',
     r.exp.meta.kind,
     r.exp.meta.createdAt.slice(0, 16).replace('T', ' '),
-    ...columns.map((f, i) => {
-      const label = labels[i] as string
+    ...columns.map((f) => {
+      const label = fieldLabel(f)
       return display(label in r.values ? r.values[label] : fieldValue(r.exp, f))
     }),
   ])
