@@ -62,3 +62,21 @@ test('malformed lines are refused', () => {
   ])
     expect(decodeTableLine(bad), bad).toBeUndefined()
 })
+
+test('statistics whose counts are not counts are refused (a null count read as a number before)', () => {
+  const line = (stats: unknown[]) => `["w","F32",[2],8,16,8,null,${JSON.stringify(stats)}]`
+  const stats: Array<number | null> = [2, 0.5, 0.1, 0, 1, 1.2, 0, 0, 0, 1]
+  expect(decodeTableLine(line(stats))?.stats).toMatchObject({ count: 2, zeros: 1 })
+  expect(decodeTableLine(line([2, null, null, null, null, null, 0, 0, 0, 0]))?.stats).toMatchObject(
+    {
+      mean: null,
+    },
+  )
+  for (const at of [0, 6, 7, 8, 9]) {
+    const bad = [...stats]
+    bad[at] = null
+    expect(decodeTableLine(line(bad)), `null at ${at}`).toBeUndefined()
+    bad[at] = 1.5
+    expect(decodeTableLine(line(bad)), `1.5 at ${at}`).toBeUndefined()
+  }
+})
