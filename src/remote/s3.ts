@@ -30,7 +30,7 @@ export interface S3Tuning {
   multipartThreshold?: number
   /** @default 8 MiB (S3's minimum is 5 MiB) */
   partSize?: number
-  /** Parts of one upload in flight. @default 4 */
+  /** Parts of one upload in flight. @default half of `concurrency` (a push uploads two packs at once), else 4 */
   partConcurrency?: number
   /** Requests a transfer keeps in flight (Remote.concurrency). */
   concurrency?: number | undefined
@@ -98,7 +98,8 @@ export function s3Remote(
   const keyOf = (key: string) => (prefix ? `${prefix}/${checkKey(key, name)}` : checkKey(key, name))
   const threshold = tuning.multipartThreshold ?? 16 * MiB
   const partSize = Math.max(5 * MiB, tuning.partSize ?? 8 * MiB)
-  const partConcurrency = tuning.partConcurrency ?? 4
+  const partConcurrency =
+    tuning.partConcurrency ?? (tuning.concurrency ? Math.ceil(tuning.concurrency / 2) : 4)
   let client: Promise<{ s3: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | undefined
 
   function connect() {
