@@ -32,10 +32,15 @@ interface Range {
   objects: Located[]
 }
 
-/** The most bytes one range request asks for. */
-const MAX_RANGE = 16 * 1024 * 1024
+/**
+ * The most bytes one range request asks for, and the size of each reused buffer. With 8 requests in
+ * flight (DEFAULT_CONCURRENCY) that is 64 MiB of buffers: measured against a local RGW, 8 × 8 MiB
+ * fetched 1 GiB in 10.7 s (peak RSS 237 MiB), 4 × 16 MiB in 13.9 s (234 MiB), 8 × 16 MiB in 12.0 s
+ * (301 MiB, over the 300 MiB budget), 12 × 8 MiB in 9.4 s (274 MiB).
+ */
+const MAX_RANGE = 8 * 1024 * 1024
 
-/** Requests in flight when neither the caller nor the remote's config (`transfer.concurrency`) says. */
+/** Requests in flight when neither the caller nor the config (`transfer.concurrency`) says. */
 export const DEFAULT_CONCURRENCY = 8
 
 /** Groups objects of one remote pack that lie close together into one range request. */
