@@ -97,7 +97,9 @@ export async function fetchRanges(
         'INTERRUPTED',
         `fetch from ${remote.name} interrupted; run it again to get the rest`,
       )
-    const key = remotePackKey(index.packs[range.pack] as string)
+    const pack = index.packs[range.pack]
+    if (pack === undefined) throw new Error(`fetch: no remote pack number ${range.pack}`)
+    const key = remotePackKey(pack)
     const into = spare.pop() ?? Buffer.allocUnsafeSlow(MAX_RANGE)
     try {
       const data = await remote.getRange(key, range.start, range.end - range.start, {
