@@ -6,11 +6,12 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type GitSandbox, gitSandbox } from '../test-helpers/git.ts'
 import { pseudoRandomBytes, type S3Server, startRgw, tempDir } from '../test-helpers/index.ts'
+import { s3Client, s3Users } from '../test-helpers/s3.ts'
 
 const MiB = 1024 * 1024
 const root = tempDir('mlvc-remote-maintain')
@@ -66,20 +67,8 @@ function s3Bytes(prefix: string): RemoteBytes {
 
 beforeAll(async () => {
   server = await startRgw()
-  for (const user of [ada, bob]) {
-    Object.assign(user.env, {
-      AWS_ACCESS_KEY_ID: server.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    })
-    expect((await user.mlvc(root, 'install')).code).toBe(0)
-  }
-  s3 = new S3Client({
-    endpoint: server.endpoint,
-    region: server.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-  })
+  await s3Users(server, [ada, bob], root)
+  s3 = s3Client(server)
   await s3.send(new CreateBucketCommand({ Bucket: 'maintained' }))
 })
 afterAll(() => server?.stop())
