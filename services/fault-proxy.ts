@@ -19,6 +19,8 @@ export interface FaultRequest {
   url: string
   /** 1 for the first request the proxy sees. */
   n: number
+  /** The request's x-amz-content-sha256 header: the payload's hash as signed, or UNSIGNED-PAYLOAD. */
+  payloadHash?: string | undefined
 }
 
 export interface FaultProxy {
@@ -110,7 +112,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   }
 
   const server = createServer((req, res) => {
-    const info = { method: req.method ?? 'GET', url: req.url ?? '/', n: ++n }
+    const hash = req.headers['x-amz-content-sha256']
+    const info = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      n: ++n,
+      payloadHash: typeof hash === 'string' ? hash : undefined,
+    }
     const fault = proxy.rule(info)
     proxy.log.push({ ...info, fault })
     // Faults that answer without the server still read the request body, as a real server would.

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import {
@@ -9,7 +10,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type S3Server, startRgw } from './rgw.ts'
+import { clusterDaemons, type S3Server, startRgw } from './rgw.ts'
 
 /** The objects waiting for RGW's garbage collector (radosgw-admin gc list, JSON). */
 async function pendingGarbage(server: S3Server): Promise<unknown[]> {
@@ -73,5 +74,22 @@ describe('the throwaway RADOS Gateway', () => {
     expect((await pendingGarbage(server)).length).toBeGreaterThan(0)
     await server.collectGarbage()
     expect(await pendingGarbage(server)).toEqual([])
+  })
+
+  it('stop() ends every daemon (a memstore OSD left running keeps what was written in memory)', async () => {
+    const other = await startRgw()
+    const pids = clusterDaemons(other.dir)
+    expect(pids.length).toBeGreaterThanOrEqual(3)
+    await other.stop()
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0)
+        return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')
+      } catch {
+        return false
+      }
+    }
+    for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100))
+    expect(pids.filter(alive)).toEqual([])
   })
 })

@@ -89,19 +89,38 @@ function config(dir: string, fsid: string, monPort: number, s3Port: number): str
     .join('\n')}\n`
 }
 
-/** Kills the daemons whose pid files are in `dir` (only processes started with this dir's config). */
-function killDaemons(dir: string): void {
+/**
+ * True when process `pid` runs with this cluster's config. The daemons get it from CEPH_CONF, not
+ * from their command line ("radosgw -n client.rgw"), so that is where to look: a pid file left by
+ * a dead daemon may name a process of someone else by now.
+ */
+function startedWith(pid: number, conf: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`CEPH_CONF=${conf}`)
+  } catch {
+    return false
+  }
+}
+
+/** The daemons whose pid files are in `dir` and that still run with its config. */
+export function clusterDaemons(dir: string): number[] {
   let names: string[] = []
   try {
     names = readdirSync(join(dir, 'run')).filter((n) => n.endsWith('.pid'))
   } catch {
-    return
+    return []
   }
-  for (const name of names) {
+  const conf = join(dir, 'ceph.conf')
+  return names.flatMap((name) => {
     const pid = Number(readFileSync(join(dir, 'run', name), 'utf8').trim())
-    if (!Number.isInteger(pid) || pid <= 1) continue
+    return Number.isInteger(pid) && pid > 1 && startedWith(pid, conf) ? [pid] : []
+  })
+}
+
+/** Kills the cluster's daemons (only processes started with this dir's config). */
+function killDaemons(dir: string): void {
+  for (const pid of clusterDaemons(dir)) {
     try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) continue
       process.kill(pid, 'SIGKILL')
     } catch {
       // already gone

@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { gitSandbox } from '../test-helpers/git.ts'
 import { pseudoRandomBytes, type S3Server, startRgw, tempDir } from '../test-helpers/index.ts'
+import { s3Client, s3Users } from '../test-helpers/s3.ts'
 
 const MiB = 1024 * 1024
 const root = tempDir('mlvc-s3-git')
@@ -13,21 +14,8 @@ let server: S3Server
 
 beforeAll(async () => {
   server = await startRgw()
-  for (const user of [ada, bob]) {
-    Object.assign(user.env, {
-      AWS_ACCESS_KEY_ID: server.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    })
-    expect((await user.mlvc(root, 'install')).code).toBe(0)
-  }
-  const s3 = new S3Client({
-    endpoint: server.endpoint,
-    region: server.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-  })
-  await s3.send(new CreateBucketCommand({ Bucket: 'team-models' }))
+  await s3Users(server, [ada, bob], root)
+  await s3Client(server).send(new CreateBucketCommand({ Bucket: 'team-models' }))
 })
 afterAll(() => server?.stop())
 

@@ -37,6 +37,11 @@ export type { StrategyOverride, StrategyRules } from './merge-strategy.ts'
 export type { MergeReport, MergeStubsInput, SideStubs, StrategyPrompt } from './merge-stubs.ts'
 export type { PrePushOptions } from './pre-push.ts'
 export type { MaterializeReport, PullResult, UnwrittenFile } from './pull.ts'
+export type {
+  RemoteFsckRequest,
+  RemoteGcRequest,
+  RemoteGcResult,
+} from './remote-maintain.ts'
 export { findGitRepo, type GitRepo } from './repo.ts'
 export type {
   GitIssue,
@@ -102,6 +107,7 @@ type MergeStrategy = typeof import('./merge-strategy.ts')
 type MergeStubs = typeof import('./merge-stubs.ts')
 type PrePush = typeof import('./pre-push.ts')
 type Pull = typeof import('./pull.ts')
+type RemoteMaintain = typeof import('./remote-maintain.ts')
 type RepoFsck = typeof import('./repo-fsck.ts')
 type Resolve = typeof import('./resolve.ts')
 type Status = typeof import('./status.ts')
@@ -135,6 +141,10 @@ export const materializeWorkTree: Pull['materializeWorkTree'] = async (session, 
   (await import('./pull.ts')).materializeWorkTree(session, stubs)
 export const pull: Pull['pull'] = async (session, options) =>
   (await import('./pull.ts')).pull(session, options)
+export const fsckRemoteRefs: RemoteMaintain['fsckRemoteRefs'] = async (session, request) =>
+  (await import('./remote-maintain.ts')).fsckRemoteRefs(session, request)
+export const gcRemoteRefs: RemoteMaintain['gcRemoteRefs'] = async (session, request) =>
+  (await import('./remote-maintain.ts')).gcRemoteRefs(session, request)
 export const fsckRepository: RepoFsck['fsckRepository'] = async (store, options) =>
   (await import('./repo-fsck.ts')).fsckRepository(store, options)
 export const resolveConflict: Resolve['resolveConflict'] = async (session, input) =>

@@ -24,7 +24,11 @@ function remoteError(err: unknown, name: string, action: string, path: string): 
  * A remote in a local or mounted folder. Keys are relative paths; writes go to a temporary file in
  * the same folder and are renamed into place.
  */
-export function folderRemote(name: string, url: string): Remote {
+export function folderRemote(
+  name: string,
+  url: string,
+  options: { concurrency?: number | undefined } = {},
+): Remote {
   const root = folderPath(url)
   const pathOf = (key: string) => join(root, checkKey(key, name))
 
@@ -59,6 +63,7 @@ export function folderRemote(name: string, url: string): Remote {
   return {
     name,
     url,
+    concurrency: options.concurrency,
     async *list(prefix) {
       const slash = prefix.lastIndexOf('/')
       const dir = slash < 0 ? root : join(root, checkKey(prefix.slice(0, slash), name))
@@ -80,12 +85,14 @@ export function folderRemote(name: string, url: string): Remote {
         throw remoteError(err, name, 'reading', pathOf(key))
       }
     },
-    async getRange(key, offset, length) {
+    async getRange(key, offset, length, options) {
       const path = pathOf(key)
       let handle: import('node:fs/promises').FileHandle | undefined
       try {
         handle = await open(path, 'r')
-        const data = Buffer.allocUnsafe(length)
+        const into = options?.into
+        const data =
+          into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length)
         let done = 0
         while (done < length) {
           const { bytesRead } = await handle.read(data, done, length - done, offset + done)

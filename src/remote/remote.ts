@@ -16,6 +16,12 @@ export interface RemoteCallOptions {
    * send only the rest next time, instead of abandoning the part already sent.
    */
   resumable?: boolean | undefined
+  /**
+   * getRange: a buffer the remote may read the bytes into (when it holds `length` bytes), so that
+   * a caller reading many ranges reuses a few buffers instead of allocating each anew; the result
+   * may then be a view of it, valid until the caller reuses the buffer.
+   */
+  into?: Buffer | undefined
 }
 
 /**
@@ -25,6 +31,8 @@ export interface RemoteCallOptions {
  */
 export interface Remote {
   readonly name: string
+  /** Requests a transfer keeps in flight to this remote (`transfer.concurrency`). */
+  readonly concurrency?: number | undefined
   /** Where it is, for messages: a path, s3://bucket/prefix, https://hub/… */
   readonly url: string
   /** Objects whose keys start with `prefix`, in no particular order. */

@@ -227,6 +227,35 @@ describe('faults between mlvc and the server (a fault-injecting proxy)', () => {
     await Promise.all([store.close(), other.close()])
   })
 
+  test('uploads are not hashed a second time for the signature; range reads land in the buffer given', async () => {
+    const remote = s3Remote(
+      'unsigned',
+      's3://mlvc-remote/unsigned',
+      { bucket: 'mlvc-remote', prefix: 'unsigned', endpoint: proxy.endpoint },
+      { partSize: 5 * MiB, multipartThreshold: 5 * MiB },
+    )
+    const path = join(dir, 'unsigned.bin')
+    const data = writeRandomFile(path, 12 * MiB + 5, 21)
+    proxy.log.length = 0
+    await remote.upload(path, 'big.bin')
+    await remote.put('small.txt', 'hello')
+    const bodies = proxy.log.filter((r) => r.method === 'PUT')
+    expect(bodies.length).toBe(4)
+    for (const r of bodies) expect(r.payloadHash).toBe('UNSIGNED-PAYLOAD')
+
+    const into = Buffer.alloc(8 * MiB)
+    const range = await remote.getRange('big.bin', 3 * MiB + 1, 6 * MiB, { into })
+    expect(range.equals(data.subarray(3 * MiB + 1, 9 * MiB + 1))).toBe(true)
+    expect(range.buffer).toBe(into.buffer)
+    const small = Buffer.alloc(16)
+    const other = await remote.getRange('big.bin', 7, 100, { into: small })
+    expect(other.equals(data.subarray(7, 107))).toBe(true)
+    expect(other.buffer).not.toBe(small.buffer)
+    await expect(remote.getRange('big.bin', 12 * MiB, 10, { into })).rejects.toThrow(
+      `has ${data.length} bytes; wanted 10 at ${12 * MiB}`,
+    )
+  })
+
   test('a byte corrupted in transit: fetch refuses the object, stores nothing, the next fetch completes', async () => {
     const store = await openStore(join(dir, 'store-c'), { create: true })
     const path = join(dir, 'c.bin')

@@ -30,8 +30,10 @@ export interface S3Tuning {
   multipartThreshold?: number
   /** @default 8 MiB (S3's minimum is 5 MiB) */
   partSize?: number
-  /** Parts of one upload in flight. @default 4 */
+  /** Parts of one upload in flight. @default half of `concurrency` (a push uploads two packs at once), else 4 */
   partConcurrency?: number
+  /** Requests a transfer keeps in flight (Remote.concurrency). */
+  concurrency?: number | undefined
   retry?: RetryPolicy | undefined
 }
 
@@ -56,6 +58,31 @@ export function parseS3Url(url: string, remote: string): { bucket: string; prefi
 const MiB = 1024 * 1024
 
 /**
+ * Sends bodies without a SHA-256 of the payload in the signature (UNSIGNED-PAYLOAD, which S3 and
+ * its clones accept). The SDK would otherwise hash every part on the main thread before sending it
+ * (over http; https is not hashed), a second hash of every byte a push already verified: mlvc
+ * checks every object against its id when it reads it back (fetch, fsck), and TCP's checksums cover
+ * the way there. Requests without a body keep the hash of the empty payload.
+ */
+function unsignedPayload<Args extends { request: unknown }, Output>(
+  next: (args: Args) => Promise<Output>,
+): (args: Args) => Promise<Output> {
+  return (args) => {
+    const request = args.request
+    if (isRequestWithBody(request)) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD'
+    return next(args)
+  }
+}
+
+function isRequestWithBody(
+  request: unknown,
+): request is { headers: Record<string, string>; body: unknown } {
+  if (typeof request !== 'object' || request === null) return false
+  const { headers, body } = request as { headers?: unknown; body?: unknown }
+  return typeof headers === 'object' && headers !== null && body !== undefined && body !== null
+}
+
+/**
  * A remote in an S3 bucket under a prefix, through the official AWS SDK (imported on first use:
  * it is large). Every call is one request (multipart uploads: one per part) and takes the caller's
  * AbortSignal; retries and timeouts are the transfer engine's (`retrying()`), so the SDK's own
@@ -71,7 +98,8 @@ export function s3Remote(
   const keyOf = (key: string) => (prefix ? `${prefix}/${checkKey(key, name)}` : checkKey(key, name))
   const threshold = tuning.multipartThreshold ?? 16 * MiB
   const partSize = Math.max(5 * MiB, tuning.partSize ?? 8 * MiB)
-  const partConcurrency = tuning.partConcurrency ?? 4
+  const partConcurrency =
+    tuning.partConcurrency ?? (tuning.concurrency ? Math.ceil(tuning.concurrency / 2) : 4)
   let client: Promise<{ s3: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | undefined
 
   function connect() {
@@ -98,9 +126,17 @@ export function s3Remote(
           httpsAgent: { keepAlive: true, maxSockets: 64 },
         },
       })
+      s3.middlewareStack.add(unsignedPayload, { step: 'build', name: 'mlvcUnsignedPayload' })
       return { s3, sdk }
     })()
     return client
+  }
+
+  // Part buffers, reused: a fresh 8 MiB buffer per part costs page faults and garbage collection.
+  const spareParts: Buffer[] = []
+  const takePart = () => spareParts.pop() ?? Buffer.allocUnsafeSlow(partSize)
+  const returnPart = (buffer: Buffer) => {
+    if (spareParts.length < 2 * partConcurrency) spareParts.push(buffer)
   }
 
   type Sdk = typeof import('@aws-sdk/client-s3')
@@ -138,6 +174,26 @@ export function s3Remote(
     const chunks: Buffer[] = []
     for await (const chunk of body as Readable) chunks.push(chunk as Buffer)
     return Buffer.concat(chunks)
+  }
+
+  /**
+   * A range's body, copied into `into` when it fits (the caller's reused buffer), else into one
+   * buffer of `length`: never gathered and concatenated. `received` counts every byte of the body,
+   * so that an answer longer than asked for shows as such.
+   */
+  async function readRangeBody(
+    body: unknown,
+    length: number,
+    into?: Buffer,
+  ): Promise<{ data: Buffer; received: number }> {
+    const target = into && into.length >= length ? into : Buffer.allocUnsafe(length)
+    let received = 0
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (received < length)
+        chunk.copy(target, received, 0, Math.min(chunk.length, length - received))
+      received += chunk.length
+    }
+    return { data: target.subarray(0, Math.min(received, length)), received }
   }
 
   /** What a resumable multipart upload keeps beside its file to go on after an interruption. */
@@ -254,25 +310,30 @@ export function s3Remote(
           const known = done.get(i + 1)
           if (known) return { ETag: known, PartNumber: i + 1 }
           const length = Math.min(partSize, size - i * partSize)
-          const body = Buffer.allocUnsafe(length)
-          if ((await readFull(handle, body, i * partSize)) !== length) {
-            throw new MlvcError('IO', `${path} changed while it was uploaded to remote ${name}`)
+          const buffer = takePart()
+          try {
+            const body = buffer.subarray(0, length)
+            if ((await readFull(handle, body, i * partSize)) !== length) {
+              throw new MlvcError('IO', `${path} changed while it was uploaded to remote ${name}`)
+            }
+            const out = await send('uploading a part of', key, options, (s3, sdk, o) =>
+              s3.send(
+                new sdk.UploadPartCommand({
+                  Bucket: bucket,
+                  Key: keyOf(key),
+                  UploadId: uploadId,
+                  PartNumber: i + 1,
+                  Body: body,
+                  ContentLength: length,
+                }),
+                o,
+              ),
+            )
+            options?.onBytes?.(length)
+            return { ETag: out.ETag, PartNumber: i + 1 }
+          } finally {
+            returnPart(buffer)
           }
-          const out = await send('uploading a part of', key, options, (s3, sdk, o) =>
-            s3.send(
-              new sdk.UploadPartCommand({
-                Bucket: bucket,
-                Key: keyOf(key),
-                UploadId: uploadId,
-                PartNumber: i + 1,
-                Body: body,
-                ContentLength: length,
-              }),
-              o,
-            ),
-          )
-          options?.onBytes?.(length)
-          return { ETag: out.ETag, PartNumber: i + 1 }
         },
       )
       await send('finishing the upload of', key, options, (s3, sdk, o) =>
@@ -298,6 +359,7 @@ export function s3Remote(
   return {
     name,
     url,
+    concurrency: tuning.concurrency,
     async *list(keyPrefix, options) {
       const full = prefix ? `${prefix}/${keyPrefix}` : keyPrefix
       let token: string | undefined
@@ -362,8 +424,8 @@ export function s3Remote(
           }),
           o,
         )
-        const data = await readBody(out.Body)
-        if (data.length === length && out.ContentRange?.startsWith(`bytes ${offset}-`)) return data
+        const { data, received } = await readRangeBody(out.Body, length, options?.into)
+        if (received === length && out.ContentRange?.startsWith(`bytes ${offset}-`)) return data
         const total = Number(/\/(\d+)$/.exec(out.ContentRange ?? '')?.[1] ?? Number.NaN)
         if (total < offset + length) {
           throw new MlvcError(
@@ -375,7 +437,7 @@ export function s3Remote(
         // A body cut short or a server that ignored the range: worth asking again.
         throw new MlvcError(
           'REMOTE',
-          `remote ${name}: ${where} gave ${data.length} bytes at ${offset} (wanted ${length}${out.ContentRange ? '' : '; the answer had no Content-Range'})`,
+          `remote ${name}: ${where} gave ${received} bytes at ${offset} (wanted ${length}${out.ContentRange ? '' : '; the answer had no Content-Range'})`,
           { retryable: true },
         )
       })

@@ -32,16 +32,34 @@ export function storeCommands(program: Command): void {
   program
     .command('fsck')
     .description(
-      'verify every object in the store and the stubs of HEAD and the index; exit 1 on any problem',
+      'verify every object in the store and the stubs of HEAD and the index, or (--remote) a remote; exit 1 on any problem',
     )
     .option('--repair', 'replace damaged and missing objects with good copies from a remote')
-    .option('--remote <name>', 'the remote to repair from (default: the default remote)')
+    .option(
+      '--remote <name>',
+      'check this remote: every pack index, every object against its id, and everything the local branches, tags and refs/remotes/NAME/* reference (with --repair: the remote to repair from)',
+    )
+    .option(
+      '--quick',
+      'with --remote: check the indexes and pack sizes only, not the objects’ bytes',
+    )
     .action(runs(async () => (await import('../commands/fsck.ts')).fsck))
 
   program
     .command('gc')
-    .description('remove objects nothing references (never anything written in the last hour)')
+    .description(
+      'remove objects nothing references (never anything written in the last hour); --remote: from a remote',
+    )
     .option('-n, --dry-run', 'report what would be removed')
+    .option(
+      '--remote <name>',
+      'gc this remote: keep what the commits of refs/remotes/NAME/* (the Git remote of the same name) reference',
+    )
+    .option('--keep <branch...>', 'with --remote: keep what these branches reference too')
+    .option(
+      '--grace <duration>',
+      'with --remote: never remove what was written in this period (30s, 10m, 1h, 2d, 0; default 1h)',
+    )
     .action(runs(async () => (await import('../commands/gc.ts')).gc))
 
   program
