@@ -1,60 +1,152 @@
 /**
- * Reads chunks from packs and checks them against their ids, off the main thread. Request:
- * { id, data, fds, offsets, lengths, digests } — chunk i is read from pack file descriptor fds[i]
- * at offsets[i] (lengths[i] bytes) into `data` (shared memory), right after chunk i - 1, and
- * compared with the 32-byte sha-256 digests[32i, 32i + 32). Reply: { id, bad, truncated }: the
- * index of the first chunk that does not match (or could not be read whole), or -1.
+ * Reads, decodes and checks objects off the main thread (see verify-pool).
+ *
+ * - `read`: object i is read from pack file descriptor fds[i] at offsets[i] (lengths[i] stored
+ *   bytes, codec codecs[i]) and decoded into `data` (shared memory) right after object i - 1, as
+ *   sizes[i] bytes; with `digests`, each is compared with its 32-byte sha-256 digests[32i, 32i+32).
+ *   Reply: the index of the first object that is damaged (or could not be read whole), or -1.
+ * - `check`: the same objects, from pack files or from `source` (bytes fetched from a remote, at
+ *   offsets[i]), are decoded and compared with their digests, and not kept. Same reply.
  */
 import { createHash } from 'node:crypto'
 import { readSync } from 'node:fs'
 import { parentPort } from 'node:worker_threads'
+import { isMlvcError } from '../core/index.ts'
+import { checkEncodedSize, decodeInto, RAW } from './encoding.ts'
 
-export interface VerifyRequest {
+/** Objects stored in packs (or in `source`), as read and check requests list them. */
+interface Objects {
   id: number
-  data: Uint8Array
   fds: Int32Array
   offsets: Float64Array
   lengths: Int32Array
-  digests: Uint8Array
+  codecs: Uint8Array
+  sizes: Int32Array
 }
 
-export interface VerifyReply {
+export type WorkRequest =
+  | (Objects & { type: 'read'; data: Uint8Array; digests?: Uint8Array | undefined })
+  | (Objects & { type: 'check'; digests: Uint8Array; source?: Uint8Array | undefined })
+
+/** The reply to `read` and `check`. */
+export interface CheckReply {
+  type: 'read' | 'check'
   id: number
   bad: number
-  /** The bad chunk could not be read whole: its pack is shorter than the index says. */
+  /** The bad object could not be read whole: its pack is shorter than the index says. */
   truncated: boolean
+  /** Why the bad object is damaged, when its stored bytes do not decode. */
+  why?: string
   /** A read failed: the error's message. */
   error?: string
 }
 
-function check(req: VerifyRequest): VerifyReply {
-  let at = 0
-  for (let i = 0; i < req.lengths.length; i++) {
-    const length = req.lengths[i] as number
-    const offset = req.offsets[i] as number
-    let done = 0
-    while (done < length) {
-      const n = readSync(req.fds[i] as number, req.data, at + done, length - done, offset + done)
-      if (n === 0) return { id: req.id, bad: i, truncated: true }
-      done += n
-    }
-    const digest = createHash('sha256')
-      .update(req.data.subarray(at, at + length))
-      .digest()
-    if (!digest.equals(req.digests.subarray(i * 32, i * 32 + 32))) {
-      return { id: req.id, bad: i, truncated: false }
-    }
-    at += length
-  }
-  return { id: req.id, bad: -1, truncated: false }
+export type WorkReply = CheckReply
+
+/** Worker memory reused between requests: stored bytes read, and objects decoded to be checked. */
+let stored = Buffer.alloc(0)
+let decoded = Buffer.alloc(0)
+
+function scratch(which: 'stored' | 'decoded', length: number): Buffer {
+  const current = which === 'stored' ? stored : decoded
+  if (current.length >= length) return current.subarray(0, length)
+  const grown = Buffer.allocUnsafe(Math.max(length, 2 * current.length))
+  if (which === 'stored') stored = grown
+  else decoded = grown
+  return grown.subarray(0, length)
 }
 
-parentPort?.on('message', (req: VerifyRequest) => {
-  let reply: VerifyReply
+/** Reads `into.length` bytes at `offset`; false when the file ends first. */
+function readExactly(fd: number, into: Uint8Array, offset: number): boolean {
+  let done = 0
+  while (done < into.length) {
+    const n = readSync(fd, into, done, into.length - done, offset + done)
+    if (n === 0) return false
+    done += n
+  }
+  return true
+}
+
+function digestMatches(data: Uint8Array, digests: Uint8Array, i: number): boolean {
+  const digest = createHash('sha256').update(data).digest()
+  return digest.equals(digests.subarray(i * 32, i * 32 + 32))
+}
+
+type Failure = Pick<CheckReply, 'truncated' | 'why'>
+
+/**
+ * Object i decoded into `target` (or, without one, into scratch memory); returns it, or why it is
+ * damaged.
+ */
+function decodeOne(
+  req: Objects & { source?: Uint8Array | undefined },
+  i: number,
+  target: Uint8Array | undefined,
+): Uint8Array | Failure {
+  const length = req.lengths[i] ?? 0
+  const size = req.sizes[i] ?? 0
+  const codec = req.codecs[i] ?? RAW
+  const offset = req.offsets[i] ?? 0
   try {
-    reply = check(req)
+    checkEncodedSize(codec, length, size)
   } catch (err) {
-    reply = { id: req.id, bad: -1, truncated: false, error: (err as Error).message }
+    if (!isMlvcError(err, 'CORRUPT')) throw err
+    return { truncated: false, why: err.message }
+  }
+  let bytes: Uint8Array
+  if (req.source) {
+    bytes = req.source.subarray(offset, offset + length)
+    if (bytes.length < length) return { truncated: true }
+  } else {
+    bytes = codec === RAW && target ? target : scratch('stored', length)
+    if (!readExactly(req.fds[i] ?? -1, bytes, offset)) return { truncated: true }
+  }
+  if (codec === RAW) {
+    if (target && target !== bytes) target.set(bytes)
+    return target ?? bytes
+  }
+  const into = target ?? scratch('decoded', size)
+  try {
+    decodeInto(bytes, codec, into)
+  } catch (err) {
+    if (!isMlvcError(err, 'CORRUPT')) throw err
+    return { truncated: false, why: err.message }
+  }
+  return into
+}
+
+function readOrCheck(req: Extract<WorkRequest, { type: 'read' | 'check' }>): CheckReply {
+  let at = 0
+  for (let i = 0; i < req.lengths.length; i++) {
+    const size = req.sizes[i] ?? 0
+    const target = req.type === 'read' ? req.data.subarray(at, at + size) : undefined
+    const result = decodeOne(req, i, target)
+    if (!(result instanceof Uint8Array)) return { type: req.type, id: req.id, bad: i, ...result }
+    if (req.digests && !digestMatches(result, req.digests, i))
+      return { type: req.type, id: req.id, bad: i, truncated: false }
+    at += size
+  }
+  return { type: req.type, id: req.id, bad: -1, truncated: false }
+}
+
+function handle(req: WorkRequest): WorkReply {
+  switch (req.type) {
+    case 'read':
+    case 'check':
+      return readOrCheck(req)
+  }
+}
+
+function failure(req: WorkRequest, error: string): WorkReply {
+  return { type: req.type, id: req.id, bad: -1, truncated: false, error }
+}
+
+parentPort?.on('message', (req: WorkRequest) => {
+  let reply: WorkReply
+  try {
+    reply = handle(req)
+  } catch (err) {
+    reply = failure(req, err instanceof Error ? err.message : String(err))
   }
   parentPort?.postMessage(reply)
 })
