@@ -6,12 +6,13 @@ import {
   closure,
   createPackFile,
   decodeManifest,
+  findDamaged,
   type Location,
   MAX_PACK_BYTES,
   type ObjectRef,
   parseId,
+  RECORD_HEADER,
   type Store,
-  sha256Digest,
 } from '../store/index.ts'
 import { lockForPush } from './lock.ts'
 import type { Remote } from './remote.ts'
@@ -55,11 +56,24 @@ async function uploadRank(store: Store, want: Wanted): Promise<number> {
   }
 }
 
+/**
+ * Checks objects in the local store (decoded, on worker threads) before they are pushed; a damaged
+ * one is recorded and thrown.
+ */
+async function checkLocal(store: Store, wants: readonly Wanted[]): Promise<void> {
+  const damaged = await findDamaged(
+    wants.map((w) => ({ ...w.location, digest: w.digest, fd: store.packFd(w.location.pack) })),
+  )
+  for (const [i, why] of damaged) {
+    const want = wants[i]
+    if (want) throw store.damaged(want.id, want.location, `${why}; not pushing it`)
+  }
+}
+
+/** The stored bytes of an object, as they go into the pack pushed (encoded ones stay encoded). */
 function readLocal(store: Store, want: Wanted): Buffer {
   const data = Buffer.allocUnsafe(want.location.length)
   store.readPack(want.location.pack, want.location.offset, data)
-  if (!sha256Digest(data).equals(want.digest))
-    throw store.damaged(want.id, want.location, 'its bytes do not match its id; not pushing it')
   return data
 }
 
@@ -225,7 +239,7 @@ export async function pushObjects(
         failure = { err: interrupted() }
         break
       }
-      const pack = buildPack(store, dir, toSend, next)
+      const pack = await buildPack(store, dir, toSend, next)
       next += pack.objects
       const uploaded = send(pack)
       published = Promise.all([published, uploaded]).then(() => publish(pack))
@@ -257,23 +271,31 @@ export async function pushObjects(
  * Writes objects[from…] into a new outgoing pack of at most ~64 MiB, with its index and the record
  * that makes a later push resume it (written last, atomically, before any upload starts).
  */
-function buildPack(store: Store, dir: string, objects: readonly Wanted[], from: number): Outgoing {
+async function buildPack(
+  store: Store,
+  dir: string,
+  objects: readonly Wanted[],
+  from: number,
+): Promise<Outgoing> {
+  // The objects that fill the pack, as their stored bytes add up (a pack ends past MAX_PACK_BYTES).
+  let to = from
+  for (let size = 0; to < objects.length && size < MAX_PACK_BYTES; to++)
+    size += RECORD_HEADER + (objects[to]?.location.length ?? 0)
+  await checkLocal(store, objects.slice(from, to))
   const name = uniqueName('pack')
   const path = join(dir, `${name}.pack`)
   const builder = createPackFile(path)
-  let i = from
   let bytes = 0
-  while (i < objects.length && builder.size < MAX_PACK_BYTES) {
-    const want = objects[i++] as Wanted
+  for (const want of objects.slice(from, to)) {
     const data = readLocal(store, want)
-    builder.append(want.digest, want.location.kind, data)
+    builder.append(want.digest, want.location.kind, data, want.location)
     bytes += data.length
   }
   const pack: Outgoing = {
     name,
     pack: path,
     idx: join(dir, `${name}.idx`),
-    objects: i - from,
+    objects: to - from,
     bytes,
   }
   writeFileSync(pack.idx, builder.finish())
