@@ -1,13 +1,13 @@
-import { cpSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { deflateRawSync } from 'node:zlib'
 import { describe, expect, test } from 'vitest'
 import { isMlvcError } from '../core/index.ts'
-import { tempDir } from '../test-helpers/index.ts'
-import { formatId, sha256Digest } from './cid.ts'
-import { readChunk, readChunksVerified } from './content.ts'
+import { pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
+import { formatId, parseId, sha256Digest } from './cid.ts'
+import { readChunk, readChunksVerified, readManifest } from './content.ts'
 import { createDigestList } from './digest-list.ts'
-import { DEFLATE, RAW } from './encoding.ts'
+import { BYTEGROUP, DEFLATE, RAW } from './encoding.ts'
 import { fsckStore } from './fsck.ts'
 import { gcStore } from './gc.ts'
 import { ingestFile } from './ingest.ts'
@@ -15,8 +15,29 @@ import { encodeBlobManifest } from './manifest.ts'
 import { materialize, readBlob } from './materialize.ts'
 import { openStore, type Store } from './store.ts'
 
+const MiB = 1024 * 1024
 const dir = tempDir('mlvc-encoded')
 let n = 0
+
+/** Float32 weights of a trained layer: normal, std 0.02 (Box-Muller over xorshift bytes). */
+function weights(bytes: number, seed: number): Buffer {
+  const count = Math.ceil(bytes / 4)
+  const bits = new Uint32Array(pseudoRandomBytes(8 * count, seed).buffer.slice(0))
+  const out = new Float32Array(count)
+  for (let i = 0; i < count; i++) {
+    const u = ((bits[2 * i] ?? 0) + 1) / 2 ** 32
+    const v = (bits[2 * i + 1] ?? 0) / 2 ** 32
+    out[i] = 0.02 * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
+  }
+  return Buffer.from(out.buffer).subarray(0, bytes)
+}
+
+function storeBytes(store: Store): number {
+  const packs = join(store.layout.root, 'packs')
+  return readdirSync(packs)
+    .filter((f) => f.endsWith('.pack'))
+    .reduce((sum, f) => sum + readFileSync(join(packs, f)).length, 0)
+}
 
 async function put(store: Store, data: Buffer, options: Parameters<typeof ingestFile>[2] = {}) {
   const path = join(dir, `in-${n++}`)
@@ -31,6 +52,43 @@ async function expectMaterialized(store: Store, id: string, data: Buffer): Promi
   await materialize(store, id, out)
   expect(readFileSync(out).equals(data)).toBe(true)
 }
+
+describe('encoded objects', () => {
+  test('float weights are stored byte-grouped, inline and on the workers, and read back whole', async () => {
+    // Text first (plain bytes: the general codec), then float32 weights from byte 100,003 on: a
+    // region that starts inside a chunk, so chunks are cut inside an element.
+    const text = Buffer.from('a line of text that repeats; '.repeat(3449)).subarray(0, 100_003)
+    const data = Buffer.concat([text, weights(12 * MiB, 7)])
+    const regions = [{ start: 100_003, kind: 'float32' as const }]
+    for (const inlineLimit of [undefined, 64 * MiB]) {
+      const store = await openStore(join(dir, `store-${n++}`), { create: true })
+      const { id } = await put(store, data, { regions, ...(inlineLimit ? { inlineLimit } : {}) })
+      // The exponent byte of normal float32 weights takes about a third of its size.
+      expect(storeBytes(store)).toBeLessThan(data.length * 0.9)
+      await expectMaterialized(store, id, data)
+      expect((await readBlob(store, id)).equals(data)).toBe(true)
+      const manifest = await readManifest(store, id)
+      const chunks = manifest.type === 'blob' ? manifest.chunks : []
+      expect((await readChunksVerified(store, chunks)).equals(data)).toBe(true)
+      const codecs = new Set(chunks.map(([c]) => store.lookup(parseId(c).digest)?.codec))
+      expect(codecs).toEqual(new Set([DEFLATE, BYTEGROUP]))
+      const report = await fsckStore(store)
+      expect(report.issues).toEqual([])
+      expect(report.size).toBeGreaterThan(data.length)
+      expect(report.bytes).toBeLessThan(report.size * 0.9)
+      await store.close()
+    }
+  })
+
+  test('random bytes stay raw and cost nothing more than their records', async () => {
+    const store = await openStore(join(dir, `store-${n++}`), { create: true })
+    const data = pseudoRandomBytes(10 * MiB, 3)
+    const { id, chunks } = await put(store, data, { regions: [{ start: 0, kind: 'float32' }] })
+    expect(storeBytes(store)).toBeLessThan(data.length + 64 * chunks + 64 * 1024)
+    await expectMaterialized(store, id, data)
+    await store.close()
+  })
+})
 
 describe('a store written before encodings (version 1)', () => {
   const fixture = join(import.meta.dirname, 'fixtures', 'store-v1')

@@ -11,7 +11,13 @@ import {
 } from '../core/index.ts'
 import { formatId, hex, type ObjectKind, parseId, sha256Digest } from './cid.ts'
 import { recordDamage } from './damage.ts'
-import { checkEncodedSize, decodeObject, type Encoding } from './encoding.ts'
+import {
+  checkEncodedSize,
+  decodeObject,
+  type Encoding,
+  encodeObject,
+  MIN_ENCODED_SIZE,
+} from './encoding.ts'
 import { decodeIdx } from './idx.ts'
 import {
   idxFilePath,
@@ -59,9 +65,15 @@ export interface Store {
   readPack(pack: number, offset: number, target: Uint8Array): void
   /** The open file descriptor of pack `pack`, for worker threads reading it (see verify-pool). */
   packFd(pack: number): number
-  /** Stores a small object given whole; returns its id. */
+  /**
+   * Stores a small object given whole (encoded with the general codec when that pays); returns its
+   * id.
+   */
   putObject(kind: ObjectKind, data: Uint8Array): string
-  /** Appends an object the store lacks, given whole as pieces (a manifest). */
+  /**
+   * Appends an object the store lacks, given whole as pieces, encoded with the general codec
+   * when that pays (a manifest).
+   */
   addObject(digest: Uint8Array, kind: ObjectKind, pieces: readonly Uint8Array[]): void
   /**
    * Stores a good copy of an object whose stored copy is damaged (checked by the caller): `data`
@@ -252,7 +264,13 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
   }
 
   function addObject(digest: Uint8Array, kind: ObjectKind, pieces: readonly Uint8Array[]): void {
-    store.writer().append(digest, kind, pieces)
+    let size = 0
+    for (const piece of pieces) size += piece.length
+    const whole = size < MIN_ENCODED_SIZE ? undefined : Buffer.concat(pieces, size)
+    const encoded = whole && encodeObject(whole, 'bytes')
+    if (encoded)
+      store.writer().append(digest, kind, [encoded.bytes], { codec: encoded.codec, size })
+    else store.writer().append(digest, kind, pieces)
   }
 
   await loadIndexes()

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { type Transferable, Worker } from 'node:worker_threads'
 import { MlvcError, workerUrl } from '../core/index.ts'
-import type { CheckReply, WorkReply, WorkRequest } from './verify-worker.ts'
+import type { CheckReply, EncodeReply, WorkReply, WorkRequest } from './verify-worker.ts'
 
 interface Slot {
   worker: Worker
@@ -69,5 +69,14 @@ export async function readInPool(
   request: Request<'read'> | Request<'check'>,
   transfer?: Transferable[],
 ): Promise<CheckReply> {
-  return ask(request, transfer)
+  const reply = await ask(request, transfer)
+  if (reply.type === 'encode') throw new MlvcError('IO', 'a store worker replied out of turn')
+  return reply
+}
+
+/** Reads chunks of a file, checks and encodes them on a worker thread (verify-worker's `encode`). */
+export async function encodeInPool(request: Request<'encode'>): Promise<EncodeReply> {
+  const reply = await ask(request)
+  if (reply.type !== 'encode') throw new MlvcError('IO', 'a store worker replied out of turn')
+  return reply
 }

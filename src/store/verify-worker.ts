@@ -1,5 +1,5 @@
 /**
- * Reads, decodes and checks objects off the main thread (see verify-pool).
+ * Reads, decodes, checks and encodes objects off the main thread (see verify-pool).
  *
  * - `read`: object i is read from pack file descriptor fds[i] at offsets[i] (lengths[i] stored
  *   bytes, codec codecs[i]) and decoded into `data` (shared memory) right after object i - 1, as
@@ -7,12 +7,18 @@
  *   Reply: the index of the first object that is damaged (or could not be read whole), or -1.
  * - `check`: the same objects, from pack files or from `source` (bytes fetched from a remote, at
  *   offsets[i]), are decoded and compared with their digests, and not kept. Same reply.
+ * - `encode`: chunk i, at offsets[i] (sizes[i] bytes), is encoded for its data kind (kinds[i],
+ *   phases[i]; see encoding.ts). From the file descriptor `fd`, it is read and checked against its
+ *   digest first (the file may have changed since it was cut); from `source` (the ingest ring, in
+ *   shared memory) it is taken as it is. Reply: each chunk's codec and stored length, and the
+ *   stored bytes back to back — of every chunk read from `fd`, of the encoded ones only (raw ones
+ *   are left in `source`, length 0 here) from `source`; or the first chunk that changed.
  */
 import { createHash } from 'node:crypto'
 import { readSync } from 'node:fs'
 import { parentPort } from 'node:worker_threads'
 import { isMlvcError } from '../core/index.ts'
-import { checkEncodedSize, decodeInto, RAW } from './encoding.ts'
+import { checkEncodedSize, dataKindOf, decodeInto, encodeObject, RAW } from './encoding.ts'
 
 /** Objects stored in packs (or in `source`), as read and check requests list them. */
 interface Objects {
@@ -27,6 +33,17 @@ interface Objects {
 export type WorkRequest =
   | (Objects & { type: 'read'; data: Uint8Array; digests?: Uint8Array | undefined })
   | (Objects & { type: 'check'; digests: Uint8Array; source?: Uint8Array | undefined })
+  | {
+      type: 'encode'
+      id: number
+      fd?: number | undefined
+      source?: Uint8Array | undefined
+      offsets: Float64Array
+      sizes: Int32Array
+      digests?: Uint8Array | undefined
+      kinds: Uint8Array
+      phases: Uint8Array
+    }
 
 /** The reply to `read` and `check`. */
 export interface CheckReply {
@@ -41,7 +58,18 @@ export interface CheckReply {
   error?: string
 }
 
-export type WorkReply = CheckReply
+export interface EncodeReply {
+  type: 'encode'
+  id: number
+  /** The first chunk whose bytes differ from its digest (or were cut short), or -1. */
+  changed: number
+  data: Uint8Array<ArrayBuffer>
+  codecs: Uint8Array<ArrayBuffer>
+  lengths: Uint32Array<ArrayBuffer>
+  error?: string
+}
+
+export type WorkReply = CheckReply | EncodeReply
 
 /** Worker memory reused between requests: stored bytes read, and objects decoded to be checked. */
 let stored = Buffer.alloc(0)
@@ -129,16 +157,52 @@ function readOrCheck(req: Extract<WorkRequest, { type: 'read' | 'check' }>): Che
   return { type: req.type, id: req.id, bad: -1, truncated: false }
 }
 
+function encode(req: Extract<WorkRequest, { type: 'encode' }>): EncodeReply {
+  const count = req.sizes.length
+  let total = 0
+  for (let i = 0; i < count; i++) total += req.sizes[i] ?? 0
+  const data = new Uint8Array(total)
+  const codecs = new Uint8Array(count)
+  const lengths = new Uint32Array(count)
+  const reply = (changed: number): EncodeReply => {
+    return { type: 'encode', id: req.id, changed, data, codecs, lengths }
+  }
+  let at = 0
+  for (let i = 0; i < count; i++) {
+    const offset = req.offsets[i] ?? 0
+    const size = req.sizes[i] ?? 0
+    let raw: Uint8Array
+    if (req.source) raw = req.source.subarray(offset, offset + size)
+    else {
+      // Read in place; an encoding, always shorter, then overwrites it.
+      raw = data.subarray(at, at + size)
+      if (!readExactly(req.fd ?? -1, raw, offset)) return reply(i)
+    }
+    if (req.digests && !digestMatches(raw, req.digests, i)) return reply(i)
+    const encoded = encodeObject(raw, dataKindOf(req.kinds[i] ?? 0), req.phases[i] ?? 0)
+    if (encoded) data.set(encoded.bytes, at)
+    const length = encoded?.bytes.length ?? (req.source ? 0 : raw.length)
+    codecs[i] = encoded?.codec ?? RAW
+    lengths[i] = length
+    at += length
+  }
+  return reply(-1)
+}
+
 function handle(req: WorkRequest): WorkReply {
   switch (req.type) {
     case 'read':
     case 'check':
       return readOrCheck(req)
+    case 'encode':
+      return encode(req)
   }
 }
 
 function failure(req: WorkRequest, error: string): WorkReply {
-  return { type: req.type, id: req.id, bad: -1, truncated: false, error }
+  if (req.type !== 'encode') return { type: req.type, id: req.id, bad: -1, truncated: false, error }
+  const empty = { data: new Uint8Array(0), codecs: new Uint8Array(0), lengths: new Uint32Array(0) }
+  return { type: 'encode', id: req.id, changed: -1, ...empty, error }
 }
 
 parentPort?.on('message', (req: WorkRequest) => {
@@ -148,5 +212,6 @@ parentPort?.on('message', (req: WorkRequest) => {
   } catch (err) {
     reply = failure(req, err instanceof Error ? err.message : String(err))
   }
-  parentPort?.postMessage(reply)
+  if (reply.type === 'encode') parentPort?.postMessage(reply, [reply.data.buffer])
+  else parentPort?.postMessage(reply)
 })
