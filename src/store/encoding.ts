@@ -187,10 +187,10 @@ function inflateExactly(stored: Uint8Array, size: number, what: string): Buffer 
   try {
     out = inflateRawSync(stored, { maxOutputLength: size })
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ERR_BUFFER_TOO_LARGE')
+    if (err instanceof RangeError && 'code' in err && err.code === 'ERR_BUFFER_TOO_LARGE')
       throw damaged(`${what} expands past its stated size of ${size} bytes`)
-    throw damaged(`${what} is not a valid deflate stream (${(err as Error).message})`)
+    const why = err instanceof Error ? err.message : String(err)
+    throw damaged(`${what} is not a valid deflate stream (${why})`)
   }
   if (out.length !== size)
     throw damaged(`${what} ends early: ${out.length} of its stated ${size} bytes`)

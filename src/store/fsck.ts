@@ -113,7 +113,7 @@ async function checkPack(
   try {
     entries = decodeIdx(await readFile(idxPath), idxPath, true)
   } catch (err) {
-    const message = (fsError(err, 'reading', idxPath) as Error).message
+    const { message } = fsError(err, 'reading', idxPath)
     report.issues.push({ kind: 'bad-index', severity: 'error', pack: name, message })
     return []
   }
@@ -221,7 +221,7 @@ async function checkRoots(
     try {
       parseId(id)
     } catch (err) {
-      const message = `${users}: ${(err as Error).message}`
+      const message = `${users}: ${err instanceof Error ? err.message : String(err)}`
       report.issues.push({ kind: 'bad-root', severity: 'error', id, usedBy, message })
       continue
     }
