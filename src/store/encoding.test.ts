@@ -77,9 +77,12 @@ function roundTrip(data: Uint8Array, kind: DataKind, phase = 0): { codec: number
   expect(stored.length).toBeLessThanOrEqual(data.length)
   // Buffer.equals: toEqual compares large buffers element by element, slowly.
   expect(decodeObject(stored, codec, data.length).equals(data)).toBe(true)
-  const into = new Uint8Array(data.length)
-  decodeInto(stored, codec, into)
-  expect(Buffer.from(into.buffer).equals(data)).toBe(true)
+  // Into memory at every alignment, as chunks decoded into a checkout's ring are.
+  for (const offset of [0, 1, 2, 3]) {
+    const into = new Uint8Array(data.length + offset).subarray(offset)
+    decodeInto(stored, codec, into)
+    expect(Buffer.from(into.buffer, offset).equals(data)).toBe(true)
+  }
   return { codec, stored: stored.length }
 }
 

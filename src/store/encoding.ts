@@ -59,6 +59,14 @@ const PLANE: ZlibOptions = { strategy: constants.Z_HUFFMAN_ONLY }
 const RUNS: ZlibOptions = { strategy: constants.Z_RLE, level: 1 }
 const RUNS_BELOW = 1
 
+/**
+ * zlib's output buffer for `length` bytes: all of them in one (no pieces to join), within the
+ * bounds zlib accepts.
+ */
+function outputRoom(length: number): number {
+  return Math.min(Math.max(length + 64, constants.Z_MIN_CHUNK), 4 * 1024 * 1024)
+}
+
 /** An encoding is kept only when it saves 1/16 of the bytes: less is not worth decoding. */
 function worthIt(stored: number, size: number): boolean {
   return stored <= size - size / 16
@@ -106,7 +114,7 @@ export function mayEncode(data: Uint8Array, kind: DataKind, phase = 0): boolean 
 
 function encodeGeneral(data: Uint8Array): Encoded | undefined {
   if (sampledEntropy(data, 0, 1, data.length) > MAX_ENTROPY) return undefined
-  const bytes = deflateRawSync(data, GENERAL)
+  const bytes = deflateRawSync(data, { ...GENERAL, chunkSize: outputRoom(data.length) })
   return worthIt(bytes.length, data.length) ? { codec: DEFLATE, bytes } : undefined
 }
 
@@ -120,7 +128,8 @@ function planeViews(width: number, n: number): Buffer[] {
 
 /** A plane deflated, or undefined when deflating it would not save enough. */
 function deflatePlane(plane: Uint8Array, entropy: number): Buffer | undefined {
-  const deflated = deflateRawSync(plane, entropy < RUNS_BELOW ? RUNS : PLANE)
+  const options = entropy < RUNS_BELOW ? RUNS : PLANE
+  const deflated = deflateRawSync(plane, { ...options, chunkSize: outputRoom(plane.length) })
   return worthIt(deflated.length, plane.length) ? deflated : undefined
 }
 
@@ -185,7 +194,7 @@ export function checkEncodedSize(codec: number, stored: number, size: number): v
 function inflateExactly(stored: Uint8Array, size: number, what: string): Buffer {
   let out: Buffer
   try {
-    out = inflateRawSync(stored, { maxOutputLength: size })
+    out = inflateRawSync(stored, { maxOutputLength: size, chunkSize: outputRoom(size) })
   } catch (err) {
     if (err instanceof RangeError && 'code' in err && err.code === 'ERR_BUFFER_TOO_LARGE')
       throw damaged(`${what} expands past its stated size of ${size} bytes`)
