@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { encode } from '../../src/tensors/index.ts'
 import { cachedFile } from './cache.ts'
 import { keystream } from './keystream.ts'
+import { headerBytes } from './safetensors.ts'
 
 /** Bump when the bytes the generator writes change, so cached files are not reused. */
 const VERSION = 1
@@ -34,12 +35,7 @@ function header(tensors: Array<{ name: string; rows: number }>, dtype: WeightDty
     entries[t.name] = { dtype, shape: [t.rows, 1024], data_offsets: [offset, end] }
     offset = end
   }
-  let json = JSON.stringify(entries)
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8)
-  const out = Buffer.alloc(8 + Buffer.byteLength(json))
-  out.writeBigUInt64LE(BigInt(out.length - 8), 0)
-  out.write(json, 8, 'utf8')
-  return out
+  return headerBytes(entries)
 }
 
 /** Normal values (Box-Muller over the keystream), rounded to the dtype by src/tensors. */

@@ -3,22 +3,15 @@ import { join } from 'node:path'
 import { expect, test } from 'vitest'
 import { buildSafetensors } from '../formats/test-helpers/builders.ts'
 import { fsckStore, materialize, openStore } from '../store/index.ts'
-import { pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
+import { normalValues, pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
 import { tensorDeltas } from './deltas.ts'
 import { ingestCheckpoint } from './ingest.ts'
 
 const dir = tempDir('mlvc-ckpt-encodings')
 
-/** Float32 weights like a trained layer's: normal, std 0.02 (Box-Muller over xorshift bytes). */
+/** Float32 weights like a trained layer's: normal, std 0.02. */
 function normalF32(count: number, seed: number): Float32Array {
-  const bits = new Uint32Array(pseudoRandomBytes(8 * count, seed).buffer.slice(0))
-  const out = new Float32Array(count)
-  for (let i = 0; i < count; i++) {
-    const u = ((bits[2 * i] ?? 0) + 1) / 2 ** 32
-    const v = (bits[2 * i + 1] ?? 0) / 2 ** 32
-    out[i] = 0.02 * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
-  }
-  return out
+  return Float32Array.from(normalValues(count, seed))
 }
 
 /** bfloat16 weights: the high halves of float32 ones. */

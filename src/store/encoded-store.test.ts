@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { deflateRawSync } from 'node:zlib'
 import { describe, expect, test } from 'vitest'
 import { isMlvcError } from '../core/index.ts'
-import { pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
+import { normalValues, pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
 import { formatId, parseId, sha256Digest } from './cid.ts'
 import { readChunk, readChunksVerified, readManifest } from './content.ts'
 import { createDigestList } from './digest-list.ts'
@@ -19,17 +19,10 @@ const MiB = 1024 * 1024
 const dir = tempDir('mlvc-encoded')
 let n = 0
 
-/** Float32 weights of a trained layer: normal, std 0.02 (Box-Muller over xorshift bytes). */
+/** Float32 weights of a trained layer: normal, std 0.02. */
 function weights(bytes: number, seed: number): Buffer {
-  const count = Math.ceil(bytes / 4)
-  const bits = new Uint32Array(pseudoRandomBytes(8 * count, seed).buffer.slice(0))
-  const out = new Float32Array(count)
-  for (let i = 0; i < count; i++) {
-    const u = ((bits[2 * i] ?? 0) + 1) / 2 ** 32
-    const v = (bits[2 * i + 1] ?? 0) / 2 ** 32
-    out[i] = 0.02 * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
-  }
-  return Buffer.from(out.buffer).subarray(0, bytes)
+  const values = Float32Array.from(normalValues(Math.ceil(bytes / 4), seed))
+  return Buffer.from(values.buffer).subarray(0, bytes)
 }
 
 function storeBytes(store: Store): number {

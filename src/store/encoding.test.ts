@@ -1,7 +1,7 @@
 import { deflateRawSync } from 'node:zlib'
 import { fc, test as fcTest } from '@fast-check/vitest'
 import { describe, expect, test } from 'vitest'
-import { pseudoRandomBytes } from '../test-helpers/index.ts'
+import { normalValues, pseudoRandomBytes } from '../test-helpers/index.ts'
 import {
   BYTEGROUP,
   type DataKind,
@@ -14,18 +14,6 @@ import {
   mayEncode,
   RAW,
 } from './encoding.ts'
-
-/** Deterministic normal values (Box-Muller over xorshift bytes), std 0.02 like trained weights. */
-function normals(count: number, seed: number): Float64Array {
-  const bits = new Uint32Array(pseudoRandomBytes(8 * count + 8, seed).buffer.slice(0))
-  const out = new Float64Array(count)
-  for (let i = 0; i < count; i++) {
-    const u = ((bits[2 * i] ?? 0) + 1) / 2 ** 32
-    const v = (bits[2 * i + 1] ?? 0) / 2 ** 32
-    out[i] = 0.02 * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
-  }
-  return out
-}
 
 const f32 = new Float32Array(1)
 const u32 = new Uint32Array(f32.buffer)
@@ -44,7 +32,7 @@ function toF16(x: number): number {
 /** Weights of a kind, `bytes` long (cut at a byte, not an element). */
 function weights(kind: DataKind, bytes: number, seed: number): Buffer {
   const width = elementWidth(kind)
-  const values = normals(Math.ceil(bytes / width), seed)
+  const values = normalValues(Math.ceil(bytes / width), seed)
   let full: Buffer
   switch (kind) {
     case 'float64':
