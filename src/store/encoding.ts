@@ -51,12 +51,12 @@ const MAX_RATIO = 1032
 
 const GENERAL: ZlibOptions = { level: 1 }
 /** Exponent planes: Huffman codes alone (about 50% faster than RLE matching, as small). */
-const PLANE: ZlibOptions = { strategy: constants.Z_HUFFMAN_ONLY }
+const PLANE: ZlibOptions = { strategy: constants.Z_HUFFMAN_ONLY, memLevel: 9 }
 /**
  * Planes of nearly one value (zeros, constant tensors): Huffman codes over runs, since Huffman
  * codes alone take at least one bit per byte.
  */
-const RUNS: ZlibOptions = { strategy: constants.Z_RLE, level: 1 }
+const RUNS: ZlibOptions = { strategy: constants.Z_RLE, level: 1, memLevel: 9 }
 const RUNS_BELOW = 1
 
 /**

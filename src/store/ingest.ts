@@ -175,17 +175,13 @@ async function encodeAndAppend(store: Store, ring: Uint8Array, chunks: NewChunk[
   for (const [part, request] of requests.entries()) {
     const reply = await request
     if (reply.error !== undefined) throw new MlvcError('IO', `encoding chunks: ${reply.error}`)
-    let at = 0
     for (let i = bounds[part] ?? 0, k = 0; i < (bounds[part + 1] ?? 0); i++, k++) {
       const chunk = chunks[i]
       if (!chunk) continue
       const data = ring.subarray(chunk.start, chunk.start + chunk.length)
       const codec = reply.codecs[k] ?? RAW
-      const length = reply.lengths[k] ?? 0
-      const encoded =
-        codec === RAW ? undefined : { codec, bytes: reply.data.subarray(at, at + length) }
-      at += length
-      appendChunk(store, chunk.digest, data, encoded)
+      const bytes = reply.stored[k]
+      appendChunk(store, chunk.digest, data, codec === RAW || !bytes ? undefined : { codec, bytes })
     }
   }
 }

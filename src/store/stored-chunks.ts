@@ -1,6 +1,6 @@
 import { MlvcError } from '../core/index.ts'
 import type { DigestList } from './digest-list.ts'
-import type { DataRegion } from './encoding.ts'
+import { type DataRegion, RAW } from './encoding.ts'
 import { regionCursor, regionTable } from './regions.ts'
 import type { Store } from './store.ts'
 import { encodeInPool, MAX_WORKERS } from './verify-pool.ts'
@@ -76,15 +76,12 @@ function append(store: Store, file: ChunksFromFile, batch: readonly number[], re
       hint: 'store it again (git add)',
     })
   }
-  let at = 0
   for (const [k, i] of batch.entries()) {
-    const length = reply.lengths[k] ?? 0
-    const stored = reply.data.subarray(at, at + length)
-    at += length
+    const stored = reply.stored[k]
     const digest = file.chunks.digest(i)
     // A chunk the file holds twice is stored once.
-    if (store.lookup(digest)) continue
-    const codec = reply.codecs[k] ?? 0
+    if (!stored || store.lookup(digest)) continue
+    const codec = reply.codecs[k] ?? RAW
     store.writer().append(digest, 'chunk', [stored], { codec, size: file.chunks.length(i) })
   }
 }

@@ -10,9 +10,9 @@
  * - `encode`: chunk i, at offsets[i] (sizes[i] bytes), is encoded for its data kind (kinds[i],
  *   phases[i]; see encoding.ts). From the file descriptor `fd`, it is read and checked against its
  *   digest first (the file may have changed since it was cut); from `source` (the ingest ring, in
- *   shared memory) it is taken as it is. Reply: each chunk's codec and stored length, and the
- *   stored bytes back to back — of every chunk read from `fd`, of the encoded ones only (raw ones
- *   are left in `source`, length 0 here) from `source`; or the first chunk that changed.
+ *   shared memory) it is taken as it is. Reply: each chunk's codec and stored bytes (moved, not
+ *   copied, to the caller) — empty for a raw chunk of `source`, which stays there; or the first
+ *   chunk that changed.
  */
 import { createHash } from 'node:crypto'
 import { readSync } from 'node:fs'
@@ -63,9 +63,9 @@ export interface EncodeReply {
   id: number
   /** The first chunk whose bytes differ from its digest (or were cut short), or -1. */
   changed: number
-  data: Uint8Array<ArrayBuffer>
   codecs: Uint8Array<ArrayBuffer>
-  lengths: Uint32Array<ArrayBuffer>
+  /** Each chunk's stored bytes, each in memory of its own (transferred with the reply). */
+  stored: Uint8Array<ArrayBuffer>[]
   error?: string
 }
 
@@ -159,34 +159,42 @@ function readOrCheck(req: Extract<WorkRequest, { type: 'read' | 'check' }>): Che
 
 function encode(req: Extract<WorkRequest, { type: 'encode' }>): EncodeReply {
   const count = req.sizes.length
-  let total = 0
-  for (let i = 0; i < count; i++) total += req.sizes[i] ?? 0
-  const data = new Uint8Array(total)
   const codecs = new Uint8Array(count)
-  const lengths = new Uint32Array(count)
+  const stored: Uint8Array<ArrayBuffer>[] = []
   const reply = (changed: number): EncodeReply => {
-    return { type: 'encode', id: req.id, changed, data, codecs, lengths }
+    return { type: 'encode', id: req.id, changed, codecs, stored }
   }
-  let at = 0
   for (let i = 0; i < count; i++) {
     const offset = req.offsets[i] ?? 0
     const size = req.sizes[i] ?? 0
     let raw: Uint8Array
     if (req.source) raw = req.source.subarray(offset, offset + size)
     else {
-      // Read in place; an encoding, always shorter, then overwrites it.
-      raw = data.subarray(at, at + size)
+      raw = new Uint8Array(size)
       if (!readExactly(req.fd ?? -1, raw, offset)) return reply(i)
     }
     if (req.digests && !digestMatches(raw, req.digests, i)) return reply(i)
     const encoded = encodeObject(raw, dataKindOf(req.kinds[i] ?? 0), req.phases[i] ?? 0)
-    if (encoded) data.set(encoded.bytes, at)
-    const length = encoded?.bytes.length ?? (req.source ? 0 : raw.length)
     codecs[i] = encoded?.codec ?? RAW
-    lengths[i] = length
-    at += length
+    if (encoded) stored.push(ownMemory(encoded.bytes))
+    else stored.push(req.source ? new Uint8Array(0) : ownMemory(raw))
   }
   return reply(-1)
+}
+
+/**
+ * Bytes in memory of their own (a view on a larger buffer is copied out), so that they can be
+ * transferred, and no two share a buffer.
+ */
+function ownMemory(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const { buffer } = bytes
+  if (
+    buffer instanceof ArrayBuffer &&
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === buffer.byteLength
+  )
+    return new Uint8Array(buffer)
+  return new Uint8Array(bytes)
 }
 
 function handle(req: WorkRequest): WorkReply {
@@ -201,8 +209,7 @@ function handle(req: WorkRequest): WorkReply {
 
 function failure(req: WorkRequest, error: string): WorkReply {
   if (req.type !== 'encode') return { type: req.type, id: req.id, bad: -1, truncated: false, error }
-  const empty = { data: new Uint8Array(0), codecs: new Uint8Array(0), lengths: new Uint32Array(0) }
-  return { type: 'encode', id: req.id, changed: -1, ...empty, error }
+  return { type: 'encode', id: req.id, changed: -1, codecs: new Uint8Array(0), stored: [], error }
 }
 
 parentPort?.on('message', (req: WorkRequest) => {
@@ -212,6 +219,10 @@ parentPort?.on('message', (req: WorkRequest) => {
   } catch (err) {
     reply = failure(req, err instanceof Error ? err.message : String(err))
   }
-  if (reply.type === 'encode') parentPort?.postMessage(reply, [reply.data.buffer])
+  if (reply.type === 'encode')
+    parentPort?.postMessage(
+      reply,
+      reply.stored.map((b) => b.buffer),
+    )
   else parentPort?.postMessage(reply)
 })
