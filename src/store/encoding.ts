@@ -89,7 +89,7 @@ export function elementWidth(kind: DataKind): number {
 /**
  * The smallest encoding of `data` worth keeping, or undefined to store it raw. `phase` is how many
  * bytes precede the first whole element (the data may start inside one, as a chunk cut inside a
- * tensor does). Random bytes cost a sample of 4 KiB per plane to reject.
+ * tensor does). Random bytes cost a sample of 1 KiB per plane to reject.
  */
 export function encodeObject(data: Uint8Array, kind: DataKind, phase = 0): Encoded | undefined {
   if (data.length < MIN_ENCODED_SIZE) return undefined

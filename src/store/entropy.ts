@@ -1,15 +1,18 @@
 /** Samples of up to this many bytes are taken whole; longer data is sampled in RUNS runs. */
-const SAMPLE = 4096
+const SAMPLE = 1024
 const RUNS = 16
 
 const counts = new Uint32Array(256)
+/** n·log2(n) for every count a sample can reach: a table, not 256 calls of Math.log2 per sample. */
+const N_LOG_N = Float64Array.from({ length: SAMPLE + 1 }, (_, n) => (n > 0 ? n * Math.log2(n) : 0))
 
 /**
  * Order-0 entropy, in bits per byte, of the bytes data[start + i·stride] for i < count, estimated
- * from a sample: all of them up to 4096, else 16 runs of 256 consecutive ones spread evenly. It
- * decides cheaply (a few microseconds per chunk) whether a Huffman code could shrink the bytes, so
- * that random data costs almost nothing to reject. A finite sample reads low: about 7.95 bits for
- * random bytes.
+ * from a sample: all of them up to 1024, else 16 runs of 64 consecutive ones spread evenly. It
+ * decides cheaply (a few microseconds per chunk, also before the JIT has compiled it: every
+ * command is a fresh process) whether a Huffman code could shrink the bytes, so that random data
+ * costs almost nothing to reject. A finite sample reads low: about 7.82 bits for random bytes,
+ * with a spread of about 0.02.
  */
 export function sampledEntropy(
   data: Uint8Array,
@@ -39,9 +42,6 @@ export function sampledEntropy(
   }
   if (taken === 0) return 0
   let sum = 0
-  for (let b = 0; b < 256; b++) {
-    const c = counts[b] ?? 0
-    if (c > 0) sum += c * Math.log2(c)
-  }
+  for (let b = 0; b < 256; b++) sum += N_LOG_N[counts[b] ?? 0] ?? 0
   return Math.log2(taken) - sum / taken
 }

@@ -4,14 +4,7 @@ import { fsError, MlvcError, type ProgressOptions } from '../core/index.ts'
 import { sha256Digest } from './cid.ts'
 import { putContentManifest } from './content-manifest.ts'
 import { createDigestList, type DigestList } from './digest-list.ts'
-import {
-  type DataRegion,
-  dataKindOf,
-  type Encoded,
-  encodeObject,
-  mayEncode,
-  RAW,
-} from './encoding.ts'
+import { type DataRegion, dataKindOf, type Encoded, encodeObject, RAW } from './encoding.ts'
 import { type CdcOptions, type CdcParams, cdcParams, cutPoints } from './fastcdc.ts'
 import { type IngestPool, SLOT_DATA, SLOT_HEAD, SLOTS, withIngestPool } from './ingest-pool.ts'
 import type { IngestReply } from './ingest-worker.ts'
@@ -228,8 +221,8 @@ async function chunkPiped(
   let filePos = 0
   let nextBoundary = 0
   let eof = false
-  const regionOf = regionCursor(regionTable(options.regions ?? []))
-  pool.cdc.tell({ type: 'cdc-start', params: options.params })
+  const regions = options.regions ? regionTable(options.regions) : undefined
+  pool.cdc.tell({ type: 'cdc-start', params: options.params, regions, sample: !tally.dryRun })
   pool.sha.tell({ type: 'sha-start' })
 
   async function readBlock(slot: number): Promise<Block> {
@@ -246,7 +239,7 @@ async function chunkPiped(
     }
     const sha = pool.sha.ask({ type: 'sha', id: slot, from: dataStart, to: end })
     const chunks = pool.digests.expect<ChunksReply>()
-    pool.cdc.tell({ type: 'cdc', id: slot, dataStart, end, eof, forced })
+    pool.cdc.tell({ type: 'cdc', id: slot, dataStart, end, filePos: blockStart, eof, forced })
     return { slot, chunks, sha, stored: Promise.resolve(), filePos }
   }
 
@@ -263,7 +256,7 @@ async function chunkPiped(
     if (options.signal?.aborted) {
       throw new MlvcError('INTERRUPTED', `interrupted while storing ${options.path}`)
     }
-    const { starts, lengths, digests } = await block.chunks
+    const { starts, lengths, digests, kinds, phases, encodable } = await block.chunks
     if (previous) {
       await previous.sha
       await previous.stored
@@ -273,9 +266,14 @@ async function chunkPiped(
     const seen = new Set<string>()
     for (let i = 0; i < starts.length; i++) {
       const digest = digests.subarray(i * 32, i * 32 + 32)
-      const at = regionOf(tally.size)
       const length = lengths[i] ?? 0
       if (!listChunk(store, tally, digest, length)) continue
+      const start = starts[i] ?? 0
+      // What the digest worker's samples say will not shrink is appended here at once.
+      if (!encodable?.[i]) {
+        appendChunk(store, digest, ring.subarray(start, start + length))
+        continue
+      }
       // A chunk the block holds twice is stored once (the first is not in the pack yet).
       const key = Buffer.from(digest).toString('hex')
       if (seen.has(key)) {
@@ -284,11 +282,7 @@ async function chunkPiped(
         continue
       }
       seen.add(key)
-      const start = starts[i] ?? 0
-      // Random data (samples say so) is appended here at once: the workers would not encode it.
-      if (mayEncode(ring.subarray(start, start + length), dataKindOf(at.kind), at.phase))
-        fresh.push({ digest, start, length, at })
-      else appendChunk(store, digest, ring.subarray(start, start + length))
+      fresh.push({ digest, start, length, at: { kind: kinds?.[i] ?? 0, phase: phases?.[i] ?? 0 } })
     }
     if (fresh.length > 0) {
       block.stored = encodeAndAppend(store, ring, fresh)

@@ -81,17 +81,22 @@ export function parseRecordHeader(
   }
 }
 
-/** Writes a version 2 record header into `target` at `at`. */
-export function writeRecordHeader(target: Buffer, at: number, header: RecordHeader): void {
+/** Writes a version 2 record header into `target` at `at`: of a record of `length` stored bytes. */
+export function writeRecordHeader(
+  target: Buffer,
+  at: number,
+  header: Omit<RecordHeader, 'length'>,
+  length: number,
+): void {
   target.set(header.digest, at)
   target[at + 32] = kindByte(header.kind)
   target[at + 33] = header.codec
-  target.writeUInt32LE(header.length, at + 34)
+  target.writeUInt32LE(length, at + 34)
   target.writeUInt32LE(header.size, at + 38)
 }
 
-export function recordHeader(header: RecordHeader): Buffer {
-  const out = Buffer.alloc(RECORD_HEADER)
-  writeRecordHeader(out, 0, header)
+export function recordHeader(header: Omit<RecordHeader, 'length'>, length: number): Buffer {
+  const out = Buffer.allocUnsafe(RECORD_HEADER)
+  writeRecordHeader(out, 0, header, length)
   return out
 }

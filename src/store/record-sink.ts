@@ -46,11 +46,10 @@ export function createRecordSink(fd: number, path: string): RecordSink {
     write(position, record, pieces) {
       let length = 0
       for (const piece of pieces) length += piece.length
-      const header = { ...record, length }
       if (RECORD_HEADER + length > SMALL) {
         flush()
         try {
-          writevAllSync(fd, [recordHeader(header), ...pieces], position)
+          writevAllSync(fd, [recordHeader(record, length), ...pieces], position)
         } catch (err) {
           throw fsError(err, 'writing pack', path)
         }
@@ -59,7 +58,7 @@ export function createRecordSink(fd: number, path: string): RecordSink {
       buffer ??= Buffer.allocUnsafe(BUFFER)
       if (used + RECORD_HEADER + length > buffer.length) flush()
       if (used === 0) start = position
-      writeRecordHeader(buffer, used, header)
+      writeRecordHeader(buffer, used, record, length)
       used += RECORD_HEADER
       for (const piece of pieces) {
         buffer.set(piece, used)
