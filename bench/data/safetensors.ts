@@ -104,6 +104,11 @@ export function encodeHeader(tensors: TensorSpec[]): Buffer {
   for (const t of [...tensors].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     entries[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [t.begin, t.end] }
   }
+  return headerBytes(entries)
+}
+
+/** A safetensors header of these entries: 8-byte length, then the JSON padded to 8-byte alignment. */
+export function headerBytes(entries: Record<string, unknown>): Buffer {
   let json = JSON.stringify(entries)
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8)
   const header = Buffer.alloc(8 + Buffer.byteLength(json))

@@ -6,6 +6,7 @@ import { ckptGrowth } from './ckpt-growth.ts'
 import { ckptMerge } from './ckpt-merge.ts'
 import { ckptRss } from './ckpt-rss.ts'
 import { ckptTensors } from './ckpt-tensors.ts'
+import { compress } from './compress.ts'
 import { dedup } from './dedup.ts'
 import { expList } from './exp-list.ts'
 import { expSync } from './exp-sync.ts'
@@ -39,6 +40,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ckptRss,
   ckptMerge,
   ckptTensors,
+  compress,
   expList,
   expSync,
   s3Transfer,

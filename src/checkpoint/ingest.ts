@@ -22,6 +22,8 @@ import {
   chunkRefs,
   chunkSource,
   contentSource,
+  type DataKind,
+  type DataRegion,
   encodeManifest,
   encodePartManifest,
   fileManifestBuilder,
@@ -33,6 +35,7 @@ import {
   readManifest,
   type Store,
   sha256Digest,
+  storeChunksFrom,
 } from '../store/index.ts'
 import { encodeDelta, type TensorStatsJSON } from '../tensors/index.ts'
 import { tensorDeltas } from './deltas.ts'
@@ -163,16 +166,20 @@ interface Writer {
   fd: number
   path: string
   content: ChunkedContent
+  regions: readonly DataRegion[]
 }
 
-/** Appends the chunks in [first, last) that the store lacks, read back from the file and checked. */
-function writeChunks(w: Writer, first: number, last: number): void {
-  for (let i = first; i < last; i++) {
-    if (!w.content.fresh[i] || w.store.lookup(w.content.chunks.digest(i))) continue
-    w.store
-      .writer()
-      .append(w.content.chunks.digest(i), 'chunk', [readVerified(w.fd, w.path, w.content, i)])
-  }
+/**
+ * Appends the chunks in [first, last) that the store lacks, read back from the file, checked and
+ * encoded on worker threads.
+ */
+async function writeChunks(w: Writer, first: number, last: number): Promise<void> {
+  const which: number[] = []
+  for (let i = first; i < last; i++)
+    if (w.content.fresh[i] && !w.store.lookup(w.content.chunks.digest(i))) which.push(i)
+  if (which.length === 0) return
+  const { fd, path, regions } = w
+  await storeChunksFrom(w.store, { fd, path, chunks: w.content.chunks, regions }, which)
 }
 
 interface SegmentPlan {
@@ -231,6 +238,39 @@ async function storeAsDelta(
   return w.store.putObject('manifest', manifest)
 }
 
+/** How a tensor's bytes are encoded in the store: floats by byte planes, the rest as bytes. */
+function dataKindOf(tensor: TensorLayout): DataKind {
+  const { kind } = tensor.encoding
+  if (tensor.compression || (kind !== 'dense' && kind !== 'strided')) return 'bytes'
+  switch (tensor.dtype) {
+    case 'F16':
+    case 'BF16':
+      return 'float16'
+    case 'F32':
+      return 'float32'
+    case 'F64':
+      return 'float64'
+    default:
+      return 'bytes'
+  }
+}
+
+/**
+ * What the file holds where: each segment as its tensors' data kind (plain bytes when they
+ * differ), the bytes between segments as plain bytes.
+ */
+function regionsOf(layout: CheckpointLayout): DataRegion[] {
+  const kinds = new Map(layout.tensors.map((t) => [t.name, dataKindOf(t)]))
+  const regions: DataRegion[] = []
+  for (const segment of layout.segments) {
+    const [first, ...rest] = segment.tensors.map((name) => kinds.get(name) ?? 'bytes')
+    const kind = first !== undefined && rest.every((k) => k === first) ? first : 'bytes'
+    // Adjacent segments: the next one's start comes after this end and wins (regionCursor).
+    regions.push({ start: segment.start, kind }, { start: segment.end, kind: 'bytes' })
+  }
+  return regions
+}
+
 /** Segment boundaries as forced chunk ends: every tensor starts and ends a chunk. */
 function boundariesOf(layout: CheckpointLayout): number[] {
   // Segments are sorted and disjoint, so the cuts come out sorted; adjacent ones share a cut.
@@ -260,14 +300,14 @@ async function assemble(
   const contentOf = new Map<string, string>()
   let deltas = 0
   let offset = 0
-  const gap = (end: number) => {
+  const gap = async (end: number) => {
     if (end <= offset) return
     const [first, last] = chunkRange(w.content, offset, end)
-    writeChunks(w, first, last)
+    await writeChunks(w, first, last)
     parts.addChunks(w.content.chunks, first, last)
   }
   for (const segment of layout.segments) {
-    gap(segment.start)
+    await gap(segment.start)
     const [first, last] = chunkRange(w.content, segment.start, segment.end)
     const size = segment.end - segment.start
     const partBytes = encodePartManifest(size, w.content.chunks, first, last)
@@ -285,7 +325,7 @@ async function assemble(
       }
     }
     if (!storage) {
-      writeChunks(w, first, last)
+      await writeChunks(w, first, last)
       storage = w.store.putObject('manifest', partBytes)
     }
     // Stored whole, the part's id is the one putObject gives.
@@ -294,7 +334,7 @@ async function assemble(
     parts.addRef(storage, size)
     offset = segment.end
   }
-  gap(layout.size)
+  await gap(layout.size)
   return { parts, contentOf, deltas }
 }
 
@@ -341,9 +381,13 @@ async function tensorRecords(
   return records
 }
 
-function asBlob(w: Writer, note: string | undefined, stored0: number): CheckpointIngestResult {
+async function asBlob(
+  w: Writer,
+  note: string | undefined,
+  stored0: number,
+): Promise<CheckpointIngestResult> {
   const { content, store } = w
-  writeChunks(w, 0, content.chunks.count)
+  await writeChunks(w, 0, content.chunks.count)
   const id = putContentManifest(store, content.size, content.sha256, content.chunks)
   return result(id, content, undefined, note, 0, store.writer().bytesWritten - stored0)
 }
@@ -416,14 +460,16 @@ export async function ingestCheckpoint(
       layout && !previous ? { tensors: fresh, stats: statsInWorker(path, fresh) } : undefined
     // With a previous version a changed tensor may go in as a delta, so chunks are only cut and
     // hashed first and written once decided; otherwise they are written as they are cut.
+    const regions = layout ? regionsOf(layout) : []
     const content = await chunkSource(store, source ?? fileSource(fd), {
       ...options,
       path,
       boundaries: layout ? boundariesOf(layout) : [],
+      regions,
       dryRun: previous !== undefined,
     })
-    const w: Writer = { store, fd, path, content }
-    if (!layout || layout.size !== content.size) return asBlob(w, note, stored0)
+    const w: Writer = { store, fd, path, content, regions }
+    if (!layout || layout.size !== content.size) return await asBlob(w, note, stored0)
     const { parts, contentOf, deltas } = await assemble(w, layout, previous, options)
     const { format, metadata, tensors } = layout
     // The segments are stored now; a file may have 200,000 of them.

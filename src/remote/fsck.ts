@@ -2,10 +2,10 @@ import { isMlvcError, MlvcError, mapConcurrent, type ProgressOptions } from '../
 import {
   closure,
   decodeIdx,
+  findDamaged,
   formatId,
   type IdxEntry,
   type Store,
-  sha256Digest,
 } from '../store/index.ts'
 import type { Remote, RemoteObjectInfo } from './remote.ts'
 import { PACKS_PREFIX, remoteIdxKey, remotePackKey } from './remote-index.ts'
@@ -162,8 +162,9 @@ export async function fsckRemote(
     for (const { name, entries } of toVerify) {
       const key = remotePackKey(name)
       await mapConcurrent(windows(entries), options.concurrency ?? 4, async (group) => {
-        const first = group[0] as IdxEntry
-        const last = group.at(-1) as IdxEntry
+        const first = group[0]
+        const last = group.at(-1)
+        if (!first || !last) return
         const data = await remote.getRange(
           key,
           first.offset,
@@ -172,16 +173,18 @@ export async function fsckRemote(
             signal: options.signal,
           },
         )
-        for (const e of group) {
-          const bytes = data.subarray(e.offset - first.offset, e.offset - first.offset + e.length)
+        const inRange = group.map((e) => ({ ...e, offset: e.offset - first.offset }))
+        const damaged = await findDamaged(inRange, data)
+        for (const [i, e] of group.entries()) {
           const id = formatId(e.kind, e.digest)
-          if (!sha256Digest(bytes).equals(Buffer.from(e.digest))) {
+          const why = damaged.get(i)
+          if (why !== undefined) {
             present.delete(id)
             issue({
               kind: 'corrupt',
               key,
               id,
-              message: `${id} at offset ${e.offset} of ${key}: its bytes do not match its id`,
+              message: `${id} at offset ${e.offset} of ${key}: ${why}`,
             })
           }
           report.verifiedBytes += e.length

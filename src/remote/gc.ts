@@ -5,13 +5,14 @@ import {
   createPackFile,
   decodeIdx,
   decodeManifest,
+  decodeStored,
+  findDamaged,
   formatId,
   hex,
   type IdxEntry,
   manifestReferences,
   parseId,
   type Store,
-  sha256Digest,
 } from '../store/index.ts'
 import { listRemotePacks, windows } from './fsck.ts'
 import { lockForGc } from './lock.ts'
@@ -110,8 +111,7 @@ export async function gcRemote(
     // Live objects: the closure of the roots, reading manifests locally or from the remote.
     const live = new Set<string>()
     const stack = [...new Set(options.roots)]
-    while (stack.length > 0) {
-      const id = stack.pop() as string
+    for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
       const { kind, digest } = parseId(id)
       const key = hex(digest)
       if (live.has(key)) continue
@@ -122,8 +122,13 @@ export async function gcRemote(
       else {
         const at = where.get(key)
         if (!at) continue
-        data = await remote.getRange(remotePackKey(at.pack.name), at.entry.offset, at.entry.length)
-        if (!sha256Digest(data).equals(Buffer.from(digest))) {
+        const stored = await remote.getRange(
+          remotePackKey(at.pack.name),
+          at.entry.offset,
+          at.entry.length,
+        )
+        data = decodeStored(stored, at.entry, digest)
+        if (!data) {
           throw new MlvcError(
             'REMOTE',
             `remote ${remote.name}: manifest ${id} is corrupt; gc stopped before removing anything`,
@@ -183,27 +188,29 @@ async function repack(
   const builder = createPackFile(path)
   try {
     for (const group of windows(kept)) {
-      const first = group[0] as IdxEntry
-      const last = group.at(-1) as IdxEntry
+      const first = group[0]
+      const last = group.at(-1)
+      if (!first || !last) continue
       const span = await remote.getRange(
         remotePackKey(name),
         first.offset,
         last.offset + last.length - first.offset,
         { signal: options.signal },
       )
-      for (const entry of group) {
-        const data = span.subarray(
-          entry.offset - first.offset,
-          entry.offset - first.offset + entry.length,
+      const inSpan = group.map((e) => ({ ...e, offset: e.offset - first.offset }))
+      const bad = [...(await findDamaged(inSpan, span)).keys()][0]
+      const damaged = bad === undefined ? undefined : group[bad]
+      if (damaged) {
+        throw new MlvcError(
+          'REMOTE',
+          `remote ${remote.name}: ${formatId(damaged.kind, damaged.digest)} in ${remotePackKey(name)} is corrupt; that pack was left as it is`,
+          { hint: `run mlvc fsck --remote ${remote.name}` },
         )
-        if (!sha256Digest(data).equals(Buffer.from(entry.digest))) {
-          throw new MlvcError(
-            'REMOTE',
-            `remote ${remote.name}: ${formatId(entry.kind, entry.digest)} in ${remotePackKey(name)} is corrupt; that pack was left as it is`,
-            { hint: `run mlvc fsck --remote ${remote.name}` },
-          )
-        }
-        builder.append(entry.digest, entry.kind, data)
+      }
+      // Copied as stored: encoded objects stay encoded.
+      for (const entry of group) {
+        const from = entry.offset - first.offset
+        builder.append(entry.digest, entry.kind, span.subarray(from, from + entry.length), entry)
       }
     }
     const idx = builder.finish()

@@ -6,12 +6,13 @@ import {
   closure,
   createPackFile,
   decodeManifest,
+  findDamaged,
   type Location,
   MAX_PACK_BYTES,
   type ObjectRef,
   parseId,
+  RECORD_HEADER,
   type Store,
-  sha256Digest,
 } from '../store/index.ts'
 import { lockForPush } from './lock.ts'
 import type { Remote } from './remote.ts'
@@ -57,14 +58,29 @@ function uploadRank(store: Store, want: Wanted): number {
   }
 }
 
-/** An object's bytes, verified; read into `scratch` when it fits (the result is then a view of it). */
+/**
+ * Checks objects in the local store (decoded, on worker threads) before they are pushed; a damaged
+ * one is recorded and thrown.
+ */
+async function checkLocal(store: Store, wants: readonly Wanted[]): Promise<void> {
+  const damaged = await findDamaged(
+    wants.map((w) => ({ ...w.location, digest: w.digest, fd: store.packFd(w.location.pack) })),
+  )
+  for (const [i, why] of damaged) {
+    const want = wants[i]
+    if (want) throw store.damaged(want.id, want.location, `${why}; not pushing it`)
+  }
+}
+
+/**
+ * The stored bytes of an object, as they go into the pack pushed (encoded ones stay encoded); read
+ * into `scratch` when it fits (the result is then a view of it).
+ */
 function readLocal(store: Store, want: Wanted, scratch?: Buffer): Buffer {
   const length = want.location.length
   const data =
     scratch && scratch.length >= length ? scratch.subarray(0, length) : Buffer.allocUnsafe(length)
   store.readPack(want.location.pack, want.location.offset, data)
-  if (!sha256Digest(data).equals(want.digest))
-    throw store.damaged(want.id, want.location, 'its bytes do not match its id; not pushing it')
   return data
 }
 
@@ -273,18 +289,21 @@ async function buildPack(
   objects: readonly Wanted[],
   from: number,
 ): Promise<Outgoing> {
+  // The objects that fill the pack, as their stored bytes add up (a pack ends past MAX_PACK_BYTES).
+  let to = from
+  for (let size = 0; to < objects.length && size < MAX_PACK_BYTES; to++)
+    size += RECORD_HEADER + (objects[to]?.location.length ?? 0)
+  await checkLocal(store, objects.slice(from, to))
   const name = uniqueName('pack')
   const path = join(dir, `${name}.pack`)
   const builder = createPackFile(path)
-  let i = from
   let bytes = 0
   let slice = 0
   // The builder writes (or copies) each object before append returns: one buffer serves them all.
   const scratch = Buffer.allocUnsafe(1024 * 1024)
-  while (i < objects.length && builder.size < MAX_PACK_BYTES) {
-    const want = objects[i++] as Wanted
+  for (const want of objects.slice(from, to)) {
     const data = readLocal(store, want, scratch)
-    builder.append(want.digest, want.location.kind, data)
+    builder.append(want.digest, want.location.kind, data, want.location)
     bytes += data.length
     slice += data.length
     if (slice >= BUILD_SLICE) {
@@ -296,7 +315,7 @@ async function buildPack(
     name,
     pack: path,
     idx: join(dir, `${name}.idx`),
-    objects: i - from,
+    objects: to - from,
     bytes,
   }
   writeFileSync(pack.idx, builder.finish())

@@ -1,10 +1,10 @@
 import { MlvcError, mapConcurrent, type ProgressOptions } from '../core/index.ts'
 import {
+  findDamaged,
   type Location,
   type ObjectRef,
   RECORD_HEADER,
   type Store,
-  sha256Digest,
 } from '../store/index.ts'
 import type { Remote } from './remote.ts'
 import { type RemoteIndex, remotePackKey } from './remote-index.ts'
@@ -77,8 +77,9 @@ export interface RangeFetch {
 }
 
 /**
- * Fetches the objects (located on the remote) in range requests, verifies each against its id and
- * stores it. An object the store already holds is there only because its copy is damaged: the good
+ * Fetches the objects (located on the remote) in range requests, verifies each against its id
+ * (decoded, on worker threads) and stores it as the remote holds it (encoded objects stay
+ * encoded). An object the store already holds is there only because its copy is damaged: the good
  * one replaces it (see retireDamaged for the rest).
  */
 export async function fetchRanges(
@@ -107,7 +108,7 @@ export async function fetchRanges(
         into,
       })
       report.requests++
-      storeRange({ store, remote, report }, range, data, key)
+      await storeRange({ store, remote, report }, range, data, key)
     } finally {
       spare.push(into)
     }
@@ -121,18 +122,20 @@ export async function fetchRanges(
 }
 
 /** Verifies each object of a fetched range against its id and stores it (see fetchRanges). */
-function storeRange(
+async function storeRange(
   { store, remote, report }: Omit<RangeFetch, 'index'>,
   range: Range,
   data: Buffer,
   key: string,
-): void {
-  for (const object of range.objects) {
-    const bytes = data.subarray(
-      object.location.offset - range.start,
-      object.location.offset - range.start + object.location.length,
-    )
-    if (!sha256Digest(bytes).equals(object.digest)) {
+): Promise<void> {
+  const inRange = range.objects.map((o) => ({
+    ...o.location,
+    digest: o.digest,
+    offset: o.location.offset - range.start,
+  }))
+  const damaged = await findDamaged(inRange, data)
+  for (const [i, object] of range.objects.entries()) {
+    if (damaged.has(i)) {
       throw new MlvcError(
         'REMOTE',
         `remote ${remote.name}: object ${object.id} in ${key} is corrupt (its bytes do not match its id)`,
@@ -141,11 +144,13 @@ function storeRange(
         },
       )
     }
+    const from = object.location.offset - range.start
+    const bytes = data.subarray(from, from + object.location.length)
     if (store.lookup(object.digest)) {
-      store.replace(object.digest, object.location.kind, bytes)
+      store.replace(object.digest, object.location.kind, bytes, object.location)
       report.repaired.push(object.id)
     } else {
-      store.writer().append(object.digest, object.location.kind, [bytes])
+      store.writer().append(object.digest, object.location.kind, [bytes], object.location)
     }
     report.fetchedObjects++
     report.fetchedBytes += bytes.length

@@ -97,6 +97,8 @@ export async function loadRemoteIndex(store: Store, remote: Remote): Promise<Rem
         offset: entry.offset,
         length: entry.length,
         kind: entry.kind,
+        codec: entry.codec,
+        size: entry.size,
       })
     }
   }

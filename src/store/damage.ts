@@ -2,11 +2,18 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { readdir, readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { acquireLock, fsError, isErrno, isMlvcError, writeFileAtomic } from '../core/index.ts'
-import { hex, parseId, sha256Digest } from './cid.ts'
-import { decodeIdx, encodeIdx, type IdxEntry, kindFromCode } from './idx.ts'
+import { hex, parseId } from './cid.ts'
+import { checkEncodedSize } from './encoding.ts'
+import { decodeIdx, encodeIdx, type IdxEntry } from './idx.ts'
 import { idxFilePath, listPackFiles, packFilePath, type StoreLayout } from './layout.ts'
-import { PACK_MAGIC, RECORD_HEADER } from './pack-format.ts'
+import {
+  packVersion,
+  parseRecordHeader,
+  type RecordHeader,
+  recordHeaderSize,
+} from './pack-format.ts'
 import type { Store } from './store.ts'
+import { storedMatches } from './stored.ts'
 
 /**
  * An object whose stored bytes failed verification when read: which copy (pack and offset of its
@@ -67,11 +74,12 @@ export async function listDamage(store: Store): Promise<Map<string, Damage>> {
 function isGoodCopy(store: Store, pack: number, entry: IdxEntry): boolean {
   const data = Buffer.allocUnsafe(entry.length)
   try {
+    checkEncodedSize(entry.codec, entry.length, entry.size)
     store.readPack(pack, entry.offset, data)
   } catch {
     return false
   }
-  return sha256Digest(data).equals(entry.digest)
+  return storedMatches(data, entry, entry.digest)
 }
 
 /**
@@ -130,9 +138,10 @@ export async function retireDamaged(store: Store, ids: readonly string[]): Promi
 
 /**
  * Rewrites a pack's index from the pack itself: records are self-describing (digest, kind,
- * length), so every object whose bytes still match its id is indexed again and a damaged one is
- * left out. The scan stops at a record whose header cannot be read (a cut or garbled pack); what
- * lies beyond is not indexed. Returns how many objects were kept and how many records were dropped.
+ * encoding, lengths), so every object whose bytes still decode to its id is indexed again and a
+ * damaged one is left out. The scan stops at a record whose header cannot be read (a cut or
+ * garbled pack); what lies beyond is not indexed. Returns how many objects were kept and how many
+ * records were dropped.
  */
 async function rebuildIndex(
   layout: StoreLayout,
@@ -141,17 +150,23 @@ async function rebuildIndex(
   const data = await readFile(packFilePath(layout, name))
   const entries: IdxEntry[] = []
   let dropped = 0
-  let pos = data.subarray(0, PACK_MAGIC.length).equals(PACK_MAGIC) ? PACK_MAGIC.length : data.length
-  while (pos + RECORD_HEADER <= data.length) {
-    const digest = data.subarray(pos, pos + 32)
-    const code = data[pos + 32] as number
-    const length = data.readUInt32LE(pos + 33)
-    const offset = pos + RECORD_HEADER
-    if (code > 1 || offset + length > data.length) break
-    if (sha256Digest(data.subarray(offset, offset + length)).equals(digest))
-      entries.push({ digest: Buffer.from(digest), kind: kindFromCode(code, name), offset, length })
+  const version = packVersion(data)
+  const headerSize = version === undefined ? 0 : recordHeaderSize(version)
+  let pos = version === undefined ? data.length : 8
+  while (version !== undefined && pos + headerSize <= data.length) {
+    let record: RecordHeader
+    try {
+      record = parseRecordHeader(data, pos, version, name)
+    } catch {
+      break
+    }
+    const offset = pos + headerSize
+    if (offset + record.length > data.length) break
+    const stored = data.subarray(offset, offset + record.length)
+    if (storedMatches(stored, record, record.digest))
+      entries.push({ ...record, digest: Buffer.from(record.digest), offset })
     else dropped++
-    pos = offset + length
+    pos = offset + record.length
   }
   if (pos < data.length) dropped++
   await writeFileAtomic(idxFilePath(layout, name), encodeIdx(entries))

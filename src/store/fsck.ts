@@ -1,13 +1,23 @@
+import { fstatSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { fsError, isMlvcError, type ProgressOptions } from '../core/index.ts'
-import { formatId, parseId, sha256Digest } from './cid.ts'
+import { findDamaged } from './check.ts'
+import { formatId, parseId } from './cid.ts'
 import { closure } from './closure.ts'
+import { checkEncodedSize } from './encoding.ts'
 import { decodeIdx, type IdxEntry } from './idx.ts'
 import { idxFilePath, listPackFiles } from './layout.ts'
 import { decodeManifest, manifestReferences } from './manifest.ts'
-import { RECORD_HEADER } from './pack-format.ts'
+import {
+  PACK_MAGIC,
+  type PackVersion,
+  packVersion,
+  parseRecordHeader,
+  recordHeaderSize,
+} from './pack-format.ts'
 import { listPins } from './pins.ts'
 import type { Store } from './store.ts'
+import type { Location } from './table.ts'
 
 /**
  * One problem fsck found, by kind:
@@ -41,7 +51,10 @@ export type CorruptIssue = Extract<FsckIssue, { kind: 'corrupt' }>
 export interface FsckReport {
   packs: number
   objects: number
+  /** Bytes the objects take in packs (encoded). */
   bytes: number
+  /** Bytes of the objects once decoded: `bytes` over this is what encodings saved. */
+  size: number
   manifests: number
   issues: FsckIssue[]
 }
@@ -54,12 +67,38 @@ export interface FsckOptions extends ProgressOptions {
   roots?: Iterable<{ id: string; from: string }>
 }
 
-function checkRecord(header: Buffer, entry: IdxEntry): string | undefined {
-  if (!header.subarray(0, 32).equals(entry.digest)) return 'its record header names another object'
-  if (header.readUInt32LE(33) !== entry.length) return 'its record length differs from the index'
-  if (!sha256Digest(header.subarray(RECORD_HEADER)).equals(entry.digest))
-    return 'its bytes do not match its id'
+/** What is wrong with a record's header against its index entry, if anything. */
+function checkHeader(
+  header: Buffer,
+  version: PackVersion,
+  entry: IdxEntry,
+  where: string,
+): string | undefined {
+  try {
+    const record = parseRecordHeader(header, 0, version, where)
+    if (!Buffer.from(record.digest).equals(entry.digest))
+      return 'its record header names another object'
+    if (record.length !== entry.length) return 'its record length differs from the index'
+    if (record.codec !== entry.codec || record.size !== entry.size)
+      return 'its record encoding differs from the index'
+    if (record.kind !== entry.kind) return 'its record kind differs from the index'
+    checkEncodedSize(entry.codec, entry.length, entry.size)
+  } catch (err) {
+    if (!isMlvcError(err, 'CORRUPT')) throw err
+    return err.message
+  }
   return undefined
+}
+
+/** The format of pack `number`, from its first bytes (format 2 when they are garbled). */
+function versionOf(store: Store, number: number): PackVersion {
+  const head = Buffer.alloc(PACK_MAGIC.length)
+  try {
+    store.readPack(number, 0, head)
+  } catch (err) {
+    if (!isMlvcError(err, 'CORRUPT')) throw err
+  }
+  return packVersion(head) ?? 2
 }
 
 /** Verifies every indexed object of a pack against its id; returns the manifests it holds. */
@@ -74,31 +113,44 @@ async function checkPack(
   try {
     entries = decodeIdx(await readFile(idxPath), idxPath, true)
   } catch (err) {
-    const message = (fsError(err, 'reading', idxPath) as Error).message
+    const { message } = fsError(err, 'reading', idxPath)
     report.issues.push({ kind: 'bad-index', severity: 'error', pack: name, message })
     return []
   }
   const number = store.packs.findIndex((p) => p.name === name)
-  const manifests: string[] = []
+  const version = versionOf(store, number)
+  const headerSize = recordHeaderSize(version)
   const sorted = [...entries].sort((a, b) => a.offset - b.offset)
+  const problems = new Map<IdxEntry, string>()
+  const sound: IdxEntry[] = []
+  const fd = store.packFd(number)
+  const packSize = fstatSync(fd).size
   for (const entry of sorted) {
-    const id = formatId(entry.kind, entry.digest)
-    const record = Buffer.allocUnsafe(RECORD_HEADER + entry.length)
+    const header = Buffer.allocUnsafe(headerSize)
     let problem: string | undefined
     try {
-      store.readPack(number, entry.offset - RECORD_HEADER, record)
-      problem = checkRecord(record, entry)
+      store.readPack(number, entry.offset - headerSize, header)
+      problem = checkHeader(header, version, entry, name)
     } catch (err) {
       if (!isMlvcError(err, 'CORRUPT')) throw err
       problem = err.message
     }
+    const end = entry.offset + entry.length
+    if (!problem && end > packSize)
+      problem = `pack ${name} is truncated: it has ${packSize} bytes, bytes ${entry.offset} to ${end} were wanted`
+    if (problem) problems.set(entry, problem)
+    else sound.push(entry)
+  }
+  for (const [i, why] of await findDamaged(sound.map((entry) => ({ ...entry, fd })))) {
+    const entry = sound[i]
+    if (entry) problems.set(entry, why)
+  }
+  const manifests: string[] = []
+  for (const entry of sorted) {
+    const id = formatId(entry.kind, entry.digest)
+    const problem = problems.get(entry)
     if (problem) {
-      const location = {
-        pack: number,
-        offset: entry.offset,
-        length: entry.length,
-        kind: entry.kind,
-      }
+      const location: Location = { ...entry, pack: number }
       const { message } = store.damaged(id, location, problem)
       report.issues.push({
         kind: 'corrupt',
@@ -112,6 +164,7 @@ async function checkPack(
     } else if (entry.kind === 'manifest') manifests.push(id)
     report.objects++
     report.bytes += entry.length
+    report.size += entry.size
     options.onProgress?.({ type: 'verify', done: report.bytes, total: 0 })
   }
   return manifests
@@ -168,7 +221,7 @@ async function checkRoots(
     try {
       parseId(id)
     } catch (err) {
-      const message = `${users}: ${(err as Error).message}`
+      const message = `${users}: ${err instanceof Error ? err.message : String(err)}`
       report.issues.push({ kind: 'bad-root', severity: 'error', id, usedBy, message })
       continue
     }
@@ -203,7 +256,14 @@ async function checkRoots(
  */
 export async function fsckStore(store: Store, options: FsckOptions = {}): Promise<FsckReport> {
   await store.refresh()
-  const report: FsckReport = { packs: 0, objects: 0, bytes: 0, manifests: 0, issues: [] }
+  const report: FsckReport = {
+    packs: 0,
+    objects: 0,
+    bytes: 0,
+    size: 0,
+    manifests: 0,
+    issues: [],
+  }
   const files = await listPackFiles(store.layout)
   for (const name of files.unindexed) {
     report.issues.push({

@@ -1,12 +1,13 @@
 import { readdir, readFile, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { acquireLock, fsError, isErrno } from '../core/index.ts'
-import { formatId, hex, sha256Digest } from './cid.ts'
+import { formatId, hex } from './cid.ts'
 import { closure } from './closure.ts'
 import { decodeIdx, type IdxEntry } from './idx.ts'
 import { idxFilePath, listPackFiles, packFilePath } from './layout.ts'
 import { listPins } from './pins.ts'
 import type { Store } from './store.ts'
+import { storedMatches } from './stored.ts'
 
 export interface GcOptions {
   /** Ids to keep besides the pins (what Git references, …). */
@@ -131,16 +132,17 @@ async function collectPack(
   const number = store.packs.findIndex((p) => p.name === plan.name)
   const copy = plan.liveEntries.filter((e) => !kept.has(hex(e.digest)))
   for (const entry of copy) {
+    // Copied as stored (encoded objects stay encoded), once they decode to their ids.
     const data = Buffer.allocUnsafe(entry.length)
     store.readPack(number, entry.offset, data)
-    if (!sha256Digest(data).equals(entry.digest)) {
+    if (!storedMatches(data, entry, entry.digest)) {
       throw fsError(
         new Error(`object ${formatId(entry.kind, entry.digest)} is corrupt; run mlvc fsck`),
         'collecting',
         packPath,
       )
     }
-    if (!dryRun) store.writer().append(entry.digest, entry.kind, [data])
+    if (!dryRun) store.writer().append(entry.digest, entry.kind, [data], entry)
     kept.add(hex(entry.digest))
   }
   report.objectsRemoved += plan.entries.length - plan.liveEntries.length

@@ -7,6 +7,8 @@ const entries: IdxEntry[] = [3, 1, 2].map((n) => ({
   kind: n === 2 ? 'manifest' : 'chunk',
   offset: n * 2 ** 33,
   length: n * 1000,
+  codec: n - 1,
+  size: n * 3000,
 }))
 
 test('an index round-trips, sorted by digest', () => {
@@ -20,7 +22,7 @@ test('an index round-trips, sorted by digest', () => {
 test('a flipped bit, a truncation or a foreign file is caught', () => {
   const data = encodeIdx(entries)
   const flipped = Buffer.from(data)
-  flipped[20] = (flipped[20] as number) ^ 1
+  flipped[20] = (flipped[20] ?? 0) ^ 1
   expect(() => decodeIdx(flipped, 'x.idx', true)).toThrow(/x.idx: pack index checksum mismatch/)
   expect(() => decodeIdx(data.subarray(0, data.length - 5), 'x.idx')).toThrow(/truncated/)
   expect(() =>
@@ -33,7 +35,7 @@ test('thousands of entries, some sharing their first bytes, come out sorted', ()
     const digest = sha256Digest(Buffer.from(`object ${i}`))
     // Every tenth shares its first two bytes with others, so buckets hold several entries.
     if (i % 10 === 0) digest.set([0xab, 0xcd], 0)
-    return { digest, kind: 'chunk', offset: i * 100, length: i + 1 }
+    return { digest, kind: 'chunk', offset: i * 100, length: i + 1, codec: 0, size: i + 1 }
   })
   const data = encodeIdx(many)
   const decoded = decodeIdx(data, 'many.idx', true)

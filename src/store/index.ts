@@ -1,3 +1,4 @@
+export { findDamaged, type StoredObject } from './check.ts'
 export {
   formatId,
   hex,
@@ -26,6 +27,14 @@ export {
 export { putContentManifest } from './content-manifest.ts'
 export { type Damage, listDamage, rebuildIndexes, retireDamaged } from './damage.ts'
 export { createDigestList, type DigestList } from './digest-list.ts'
+export {
+  type DataKind,
+  type DataRegion,
+  decodeObject,
+  type Encoding,
+  encodeObject,
+  RAW,
+} from './encoding.ts'
 export {
   type CdcOptions,
   type CdcParams,
@@ -93,4 +102,6 @@ export {
   prefixedSource,
 } from './source.ts'
 export { openStore, REPAIR_HINT, type Store, type StoreOptions, storeSize } from './store.ts'
+export { decodeStored, storedMatches } from './stored.ts'
+export { type ChunksFromFile, storeChunksFrom } from './stored-chunks.ts'
 export { createObjectTable, type Location, type ObjectTable } from './table.ts'

@@ -10,7 +10,7 @@ import { fsError } from '../core/index.ts'
  *   tmp/                    temporary files (same file system, for atomic renames)
  *   locks/                  gc.lock
  *   damaged/<id>            objects a read found damaged, until a good copy replaces them (damage.ts)
- *   VERSION                 "mlvc-store 1"
+ *   VERSION                 "mlvc-store 2" (packs of format 2, with encoded records; see pack-format.ts)
  */
 export interface StoreLayout {
   root: string
@@ -21,7 +21,13 @@ export interface StoreLayout {
   version: string
 }
 
-export const STORE_VERSION = 'mlvc-store 1'
+export const STORE_VERSION = 'mlvc-store 2'
+/**
+ * Stores of version 1 hold packs of format 1 only; they are read as they are, and marked version 2
+ * when this mlvc first writes to them, so that an older mlvc refuses them instead of taking the
+ * new packs for damaged ones.
+ */
+export const STORE_VERSION_1 = 'mlvc-store 1'
 
 export function storeLayout(root: string): StoreLayout {
   return {

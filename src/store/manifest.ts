@@ -147,7 +147,7 @@ export function fileManifestBuilder(size: number, sha256: string): FileManifestB
       const digest = hash.digest()
       const known = store.lookup(digest)
       if (known) store.freshen(known.pack)
-      else store.writer().append(digest, 'manifest', pieces)
+      else store.addObject(digest, 'manifest', pieces)
       return formatId('manifest', digest)
     },
   }

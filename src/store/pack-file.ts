@@ -2,6 +2,7 @@ import { closeSync, openSync } from 'node:fs'
 import { fsError, writeAllSync } from '../core/index.ts'
 import type { ObjectKind } from './cid.ts'
 import { createDigestList } from './digest-list.ts'
+import { type Encoding, RAW } from './encoding.ts'
 import { encodeIdxList } from './idx.ts'
 import { PACK_MAGIC, RECORD_HEADER } from './pack-format.ts'
 import { createRecordSink } from './record-sink.ts'
@@ -10,7 +11,8 @@ import { createRecordSink } from './record-sink.ts'
 export interface PackFileBuilder {
   readonly size: number
   readonly count: number
-  append(digest: Uint8Array, kind: ObjectKind, data: Uint8Array): void
+  /** Appends an object's stored bytes (the raw object, without `encoding`). */
+  append(digest: Uint8Array, kind: ObjectKind, data: Uint8Array, encoding?: Encoding): void
   /** Closes the pack and returns its index bytes. */
   finish(): Buffer
 }
@@ -33,9 +35,10 @@ export function createPackFile(path: string): PackFileBuilder {
     get count() {
       return entries.count
     },
-    append(digest, kind, data) {
-      sink.write(size, digest, kind, [data])
-      entries.push(digest, data.length, size + RECORD_HEADER, kind)
+    append(digest, kind, data, encoding) {
+      const { codec, size: raw } = encoding ?? { codec: RAW, size: data.length }
+      sink.write(size, { digest, kind, codec, size: raw }, [data])
+      entries.push(digest, data.length, size + RECORD_HEADER, kind, codec, raw)
       size += RECORD_HEADER + data.length
     },
     finish() {

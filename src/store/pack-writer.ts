@@ -3,6 +3,7 @@ import { promisify } from 'node:util'
 import { fsError, uniqueName, writeFileAtomic } from '../core/index.ts'
 import type { ObjectKind } from './cid.ts'
 import { createDigestList, type DigestList } from './digest-list.ts'
+import { type Encoding, RAW } from './encoding.ts'
 import { encodeIdxList } from './idx.ts'
 import { idxFilePath, packFilePath, type StoreLayout } from './layout.ts'
 import { MAX_PACK_BYTES, PACK_MAGIC, RECORD_HEADER } from './pack-format.ts'
@@ -26,8 +27,16 @@ export interface PackWriterOptions {
 }
 
 export interface PackWriter {
-  /** Appends one object (given as one or more pieces) and returns where it went. */
-  append(digest: Uint8Array, kind: ObjectKind, pieces: readonly Uint8Array[]): Location
+  /**
+   * Appends one object's stored bytes (given as one or more pieces) and returns where they went.
+   * Without `encoding` they are the raw object.
+   */
+  append(
+    digest: Uint8Array,
+    kind: ObjectKind,
+    pieces: readonly Uint8Array[],
+    encoding?: Encoding,
+  ): Location
   /** Makes everything appended so far durable and visible to other processes (writes the indexes). */
   commit(): Promise<void>
   /** Commits and closes the pack files. */
@@ -111,18 +120,19 @@ export function createPackWriter(options: PackWriterOptions): PackWriter {
     get bytesWritten() {
       return bytesWritten
     },
-    append(digest, kind, pieces) {
+    append(digest, kind, pieces, encoding) {
       if (current === undefined) current = openPack()
       const pack = current
       let length = 0
       for (const piece of pieces) length += piece.length
+      const { codec, size } = encoding ?? { codec: RAW, size: length }
       const total = RECORD_HEADER + length
-      pack.sink.write(pack.size, digest, kind, pieces)
+      pack.sink.write(pack.size, { digest, kind, codec, size }, pieces)
       const offset = pack.size + RECORD_HEADER
       pack.size += total
       bytesWritten += total
-      pack.entries.push(digest, length, offset, kind)
-      const location: Location = { pack: pack.number, offset, length, kind }
+      pack.entries.push(digest, length, offset, kind, codec, size)
+      const location: Location = { pack: pack.number, offset, length, kind, codec, size }
       sink.addObject(digest, location)
       if (pack.size >= MAX_PACK_BYTES) {
         current = undefined

@@ -2,6 +2,15 @@ import { fsError, writeAllSync, writevAllSync } from '../core/index.ts'
 import type { ObjectKind } from './cid.ts'
 import { RECORD_HEADER, recordHeader, writeRecordHeader } from './pack-format.ts'
 
+/** A record to append: its object, and how the pieces given with it encode the object. */
+export interface RecordOf {
+  digest: Uint8Array
+  kind: ObjectKind
+  codec: number
+  /** The object's raw length. */
+  size: number
+}
+
 /** Records up to this size are gathered in memory; larger ones are written as they come. */
 const SMALL = 16 * 1024
 const BUFFER = 1024 * 1024
@@ -13,8 +22,8 @@ const BUFFER = 1024 * 1024
  * full, or on flush(). Whoever reads the pack through another path must flush first.
  */
 export interface RecordSink {
-  /** Appends a record at `position`, where the previous one ended. */
-  write(position: number, digest: Uint8Array, kind: ObjectKind, pieces: readonly Uint8Array[]): void
+  /** Appends a record whose stored bytes are `pieces` at `position`, where the previous one ended. */
+  write(position: number, record: RecordOf, pieces: readonly Uint8Array[]): void
   /** Writes the buffered records. */
   flush(): void
 }
@@ -34,13 +43,13 @@ export function createRecordSink(fd: number, path: string): RecordSink {
     used = 0
   }
   return {
-    write(position, digest, kind, pieces) {
+    write(position, record, pieces) {
       let length = 0
       for (const piece of pieces) length += piece.length
       if (RECORD_HEADER + length > SMALL) {
         flush()
         try {
-          writevAllSync(fd, [recordHeader(digest, kind, length), ...pieces], position)
+          writevAllSync(fd, [recordHeader(record, length), ...pieces], position)
         } catch (err) {
           throw fsError(err, 'writing pack', path)
         }
@@ -49,7 +58,7 @@ export function createRecordSink(fd: number, path: string): RecordSink {
       buffer ??= Buffer.allocUnsafe(BUFFER)
       if (used + RECORD_HEADER + length > buffer.length) flush()
       if (used === 0) start = position
-      writeRecordHeader(buffer, used, digest, kind, length)
+      writeRecordHeader(buffer, used, record, length)
       used += RECORD_HEADER
       for (const piece of pieces) {
         buffer.set(piece, used)

@@ -1,13 +1,29 @@
 import { closeSync, fstatSync, openSync, readSync, utimesSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
-import { ensureDir, fsError, isErrno, MlvcError, writeFileAtomic } from '../core/index.ts'
+import {
+  ensureDir,
+  fsError,
+  isErrno,
+  isMlvcError,
+  MlvcError,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from '../core/index.ts'
 import { formatId, hex, type ObjectKind, parseId, sha256Digest } from './cid.ts'
 import { recordDamage } from './damage.ts'
+import {
+  checkEncodedSize,
+  decodeObject,
+  type Encoding,
+  encodeObject,
+  MIN_ENCODED_SIZE,
+} from './encoding.ts'
 import { decodeIdx } from './idx.ts'
 import {
   idxFilePath,
   packFilePath,
   STORE_VERSION,
+  STORE_VERSION_1,
   type StoreLayout,
   storeLayout,
 } from './layout.ts'
@@ -40,18 +56,31 @@ export interface Store {
   has(id: string): Promise<boolean>
   /** Reads a whole object and verifies it. */
   readObject(id: string): Promise<Buffer>
-  /** Reads `length` bytes at `offset` of pack `pack` into `target` (no verification). */
+  /**
+   * Reads the object stored at `location`, decodes it and verifies it against `id`; damage is
+   * recorded and thrown (see damaged).
+   */
+  readAt(id: string, location: Location): Buffer
+  /** Reads `target.length` bytes at `offset` of pack `pack` into `target` (no verification). */
   readPack(pack: number, offset: number, target: Uint8Array): void
   /** The open file descriptor of pack `pack`, for worker threads reading it (see verify-pool). */
   packFd(pack: number): number
-  /** Stores a small object given whole; returns its id. */
+  /**
+   * Stores a small object given whole (encoded with the general codec when that pays); returns its
+   * id.
+   */
   putObject(kind: ObjectKind, data: Uint8Array): string
   /**
-   * Stores a good copy of an object whose stored copy is damaged (checked by the caller); reads
-   * use it from now on. Other processes do once the damaged copy leaves its pack's index
-   * (retireDamaged, after commit).
+   * Appends an object the store lacks, given whole as pieces, encoded with the general codec
+   * when that pays (a manifest).
    */
-  replace(digest: Uint8Array, kind: ObjectKind, data: Uint8Array): void
+  addObject(digest: Uint8Array, kind: ObjectKind, pieces: readonly Uint8Array[]): void
+  /**
+   * Stores a good copy of an object whose stored copy is damaged (checked by the caller): `data`
+   * as stored (the raw object, without `encoding`). Reads use it from now on; other processes do
+   * once the damaged copy leaves its pack's index (retireDamaged, after commit).
+   */
+  replace(digest: Uint8Array, kind: ObjectKind, data: Uint8Array, encoding?: Encoding): void
   /**
    * Records that the copy of `id` at `location` failed verification (so that fetch, pull and
    * `fsck --repair` replace it) and returns the error to throw: it names the object, the pack and
@@ -72,14 +101,16 @@ export interface Store {
 export const REPAIR_HINT =
   'run mlvc fsck --repair to replace damaged objects with good copies from a remote'
 
-async function checkVersion(layout: StoreLayout, create: boolean): Promise<void> {
+/** The store's version: its own, or version 1 (read as it is, marked 2 on the first write). */
+async function checkVersion(layout: StoreLayout, create: boolean): Promise<string> {
   try {
     const version = (await readFile(layout.version, 'utf8')).trim()
-    if (version !== STORE_VERSION) {
+    if (version !== STORE_VERSION && version !== STORE_VERSION_1) {
       throw new MlvcError('CORRUPT', `${layout.root}: unsupported store version "${version}"`, {
         hint: 'this store was written by a newer mlvc; upgrade mlvc',
       })
     }
+    return version
   } catch (err) {
     if (!isErrno(err, 'ENOENT')) throw fsError(err, 'reading', layout.version)
     if (!create) {
@@ -91,12 +122,13 @@ async function checkVersion(layout: StoreLayout, create: boolean): Promise<void>
       await ensureDir(dir)
     }
     await writeFileAtomic(layout.version, `${STORE_VERSION}\n`)
+    return STORE_VERSION
   }
 }
 
 export async function openStore(root: string, options: StoreOptions = {}): Promise<Store> {
   const layout = storeLayout(root)
-  await checkVersion(layout, options.create === true)
+  let version = await checkVersion(layout, options.create === true)
   const packs: PackInfo[] = []
   const byName = new Map<string, number>()
   const table = createObjectTable()
@@ -153,6 +185,8 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
           offset: entry.offset,
           length: entry.length,
           kind: entry.kind,
+          codec: entry.codec,
+          size: entry.size,
         })
       }
     }
@@ -202,6 +236,43 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
     )
   }
 
+  function readAt(id: string, location: Location): Buffer {
+    let data: Buffer
+    try {
+      checkEncodedSize(location.codec, location.length, location.size)
+      const stored = Buffer.allocUnsafe(location.length)
+      readPack(location.pack, location.offset, stored)
+      data = decodeObject(stored, location.codec, location.size)
+    } catch (err) {
+      if (isMlvcError(err, 'CORRUPT')) throw damaged(id, location, err.message)
+      throw err
+    }
+    if (!sha256Digest(data).equals(parseId(id).digest))
+      throw damaged(id, location, 'its bytes do not match its id')
+    return data
+  }
+
+  /** Marks a version 1 store as version 2 before the first pack of format 2 goes into it. */
+  function upgrade(): void {
+    if (version === STORE_VERSION) return
+    try {
+      writeFileAtomicSync(layout.version, `${STORE_VERSION}\n`)
+    } catch (err) {
+      throw fsError(err, 'writing', layout.version)
+    }
+    version = STORE_VERSION
+  }
+
+  function addObject(digest: Uint8Array, kind: ObjectKind, pieces: readonly Uint8Array[]): void {
+    let size = 0
+    for (const piece of pieces) size += piece.length
+    const whole = size < MIN_ENCODED_SIZE ? undefined : Buffer.concat(pieces, size)
+    const encoded = whole && encodeObject(whole, 'bytes')
+    if (encoded)
+      store.writer().append(digest, kind, [encoded.bytes], { codec: encoded.codec, size })
+    else store.writer().append(digest, kind, pieces)
+  }
+
   await loadIndexes()
 
   const store: Store = {
@@ -227,32 +298,25 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
           hint: 'fetch it from a remote (mlvc pull), or check the id',
         })
       }
-      const data = Buffer.allocUnsafe(location.length)
-      try {
-        readPack(location.pack, location.offset, data)
-      } catch (err) {
-        if (err instanceof MlvcError && err.code === 'CORRUPT')
-          throw damaged(id, location, err.message)
-        throw err
-      }
-      if (!sha256Digest(data).equals(digest))
-        throw damaged(id, location, 'its bytes do not match its id')
-      return data
+      return readAt(id, location)
     },
+    readAt,
     readPack,
     packFd: fdOf,
     damaged,
-    replace(digest, kind, data) {
-      table.set(digest, store.writer().append(digest, kind, [data]))
+    replace(digest, kind, data, encoding) {
+      table.set(digest, store.writer().append(digest, kind, [data], encoding))
     },
     putObject(kind, data) {
       const digest = sha256Digest(data)
       const known = table.get(digest)
       if (known) store.freshen(known.pack)
-      else store.writer().append(digest, kind, [data])
+      else addObject(digest, kind, [data])
       return formatId(kind, digest)
     },
+    addObject,
     writer() {
+      if (!packWriter) upgrade()
       packWriter ??= createPackWriter({
         layout,
         fsync: options.fsync !== false,

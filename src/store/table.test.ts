@@ -13,6 +13,8 @@ test('the object table finds what was added, across growth, and nothing else', (
       offset: i * 100,
       length: i + 1,
       kind: i % 3 === 0 ? 'manifest' : 'chunk',
+      codec: i % 3,
+      size: 2 * i + 1,
     })
     reference.set(digest.toString('hex'), i)
   }
@@ -23,6 +25,8 @@ test('the object table finds what was added, across growth, and nothing else', (
       offset: i * 100,
       length: i + 1,
       kind: i % 3 === 0 ? 'manifest' : 'chunk',
+      codec: i % 3,
+      size: 2 * i + 1,
     })
   }
   expect(table.get(sha256Digest(Buffer.from('absent')))).toBeUndefined()
@@ -31,8 +35,8 @@ test('the object table finds what was added, across growth, and nothing else', (
 test('the first location of an object wins', () => {
   const table = createObjectTable()
   const digest = sha256Digest(Buffer.from('x'))
-  table.add(digest, { pack: 1, offset: 10, length: 1, kind: 'chunk' })
-  table.add(digest, { pack: 2, offset: 20, length: 1, kind: 'chunk' })
+  table.add(digest, { pack: 1, offset: 10, length: 1, kind: 'chunk', codec: 0, size: 1 })
+  table.add(digest, { pack: 2, offset: 20, length: 1, kind: 'chunk', codec: 0, size: 1 })
   expect(table.size).toBe(1)
   expect(table.get(digest)?.pack).toBe(1)
 })
@@ -41,10 +45,24 @@ test('set moves an object to a new location (a good copy replacing a damaged one
   const table = createObjectTable()
   const digest = sha256Digest(Buffer.from('x'))
   const other = sha256Digest(Buffer.from('y'))
-  table.set(other, { pack: 0, offset: 5, length: 1, kind: 'manifest' })
-  table.add(digest, { pack: 1, offset: 10, length: 1, kind: 'chunk' })
-  table.set(digest, { pack: 3, offset: 30, length: 1, kind: 'chunk' })
+  table.set(other, { pack: 0, offset: 5, length: 1, kind: 'manifest', codec: 0, size: 1 })
+  table.add(digest, { pack: 1, offset: 10, length: 1, kind: 'chunk', codec: 0, size: 1 })
+  table.set(digest, { pack: 3, offset: 30, length: 1, kind: 'chunk', codec: 0, size: 1 })
   expect(table.size).toBe(2)
-  expect(table.get(digest)).toEqual({ pack: 3, offset: 30, length: 1, kind: 'chunk' })
-  expect(table.get(other)).toEqual({ pack: 0, offset: 5, length: 1, kind: 'manifest' })
+  expect(table.get(digest)).toEqual({
+    pack: 3,
+    offset: 30,
+    length: 1,
+    kind: 'chunk',
+    codec: 0,
+    size: 1,
+  })
+  expect(table.get(other)).toEqual({
+    pack: 0,
+    offset: 5,
+    length: 1,
+    kind: 'manifest',
+    codec: 0,
+    size: 1,
+  })
 })

@@ -1,16 +1,22 @@
 import type { ObjectKind } from './cid.ts'
+import { RAW } from './encoding.ts'
 
-/** Where an object's bytes are: pack number (in the store's pack list), offset and length. */
+/**
+ * Where an object's stored bytes are: pack number (in the store's pack list), offset and length;
+ * and how they encode the object's `size` raw bytes (`codec`, see encoding.ts).
+ */
 export interface Location {
   pack: number
   offset: number
   length: number
   kind: ObjectKind
+  codec: number
+  size: number
 }
 
 /**
  * An in-memory map from 32-byte digests to locations: open addressing with linear probing over
- * flat typed arrays, about 70 bytes per object, so a store of a million chunks (64 GiB) costs 70 MB.
+ * flat typed arrays, about 75 bytes per object, so a store of a million chunks (64 GiB) costs 75 MB.
  */
 export interface ObjectTable {
   readonly size: number
@@ -21,14 +27,14 @@ export interface ObjectTable {
   set(digest: Uint8Array, location: Location): void
 }
 
-const KINDS: readonly ObjectKind[] = ['chunk', 'manifest']
-
 export function createObjectTable(): ObjectTable {
   let capacity = 0
   let count = 0
   let digests = Buffer.alloc(0)
   let offsets = new Float64Array(0)
   let lengths = new Uint32Array(0)
+  let sizes = new Uint32Array(0)
+  let codecs = new Uint8Array(0)
   let packs = new Uint32Array(0)
   let kinds = new Uint8Array(0)
   let slots = new Int32Array(0)
@@ -39,14 +45,14 @@ export function createObjectTable(): ObjectTable {
   function findSlot(digest: Uint8Array): number {
     const mask = slots.length - 1
     const head =
-      ((digest[0] as number) |
-        ((digest[1] as number) << 8) |
-        ((digest[2] as number) << 16) |
-        ((digest[3] as number) << 24)) >>>
+      ((digest[0] ?? 0) |
+        ((digest[1] ?? 0) << 8) |
+        ((digest[2] ?? 0) << 16) |
+        ((digest[3] ?? 0) << 24)) >>>
       0
     let slot = head & mask
     for (;;) {
-      const entry = slots[slot] as number
+      const entry = slots[slot] ?? 0
       if (entry === 0) return slot
       const at = (entry - 1) * 32
       let k = 0
@@ -63,6 +69,8 @@ export function createObjectTable(): ObjectTable {
     digests = d
     offsets = copyInto(new Float64Array(next), offsets)
     lengths = copyInto(new Uint32Array(next), lengths)
+    sizes = copyInto(new Uint32Array(next), sizes)
+    codecs = copyInto(new Uint8Array(next), codecs)
     packs = copyInto(new Uint32Array(next), packs)
     kinds = copyInto(new Uint8Array(next), kinds)
     capacity = next
@@ -79,8 +87,10 @@ export function createObjectTable(): ObjectTable {
   function place(i: number, location: Location): void {
     offsets[i] = location.offset
     lengths[i] = location.length
+    sizes[i] = location.size
+    codecs[i] = location.codec
     packs[i] = location.pack
-    kinds[i] = KINDS.indexOf(location.kind)
+    kinds[i] = location.kind === 'chunk' ? 0 : 1
   }
 
   function add(digest: Uint8Array, location: Location): void {
@@ -98,19 +108,21 @@ export function createObjectTable(): ObjectTable {
     },
     get(digest) {
       if (count === 0) return undefined
-      const entry = slots[findSlot(digest)] as number
+      const entry = slots[findSlot(digest)] ?? 0
       if (entry === 0) return undefined
       const i = entry - 1
       return {
-        pack: packs[i] as number,
-        offset: offsets[i] as number,
-        length: lengths[i] as number,
-        kind: KINDS[kinds[i] as number] as ObjectKind,
+        pack: packs[i] ?? 0,
+        offset: offsets[i] ?? 0,
+        length: lengths[i] ?? 0,
+        kind: kinds[i] === 0 ? 'chunk' : 'manifest',
+        codec: codecs[i] ?? RAW,
+        size: sizes[i] ?? 0,
       }
     },
     add,
     set(digest, location) {
-      const entry = count === 0 ? 0 : (slots[findSlot(digest)] as number)
+      const entry = count === 0 ? 0 : (slots[findSlot(digest)] ?? 0)
       if (entry === 0) add(digest, location)
       else place(entry - 1, location)
     },

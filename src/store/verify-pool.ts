@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
+import { type Transferable, Worker } from 'node:worker_threads'
 import { MlvcError, workerUrl } from '../core/index.ts'
-import type { VerifyReply, VerifyRequest } from './verify-worker.ts'
+import type { CheckReply, EncodeReply, WorkReply, WorkRequest } from './verify-worker.ts'
 
 interface Slot {
   worker: Worker
@@ -11,7 +11,7 @@ interface Slot {
 const slots: Slot[] = []
 const waiting = new Map<
   number,
-  { resolve: (reply: VerifyReply) => void; reject: (e: unknown) => void }
+  { resolve: (reply: WorkReply) => void; reject: (e: unknown) => void }
 >()
 let nextId = 0
 
@@ -24,23 +24,23 @@ function failAll(err: unknown): void {
 function start(): Slot {
   const worker = new Worker(workerUrl(import.meta.url, 'verify-worker'))
   const slot: Slot = { worker, busy: 0 }
-  worker.on('message', (reply: VerifyReply) => {
+  worker.on('message', (reply: WorkReply) => {
     const w = waiting.get(reply.id)
     waiting.delete(reply.id)
     if (--slot.busy === 0) worker.unref()
     w?.resolve(reply)
   })
   worker.on('error', (err) =>
-    failAll(new MlvcError('IO', `chunk verification failed: ${err.message}`, { cause: err })),
+    failAll(new MlvcError('IO', `a store worker failed: ${err.message}`, { cause: err })),
   )
-  worker.on('exit', () => failAll(new MlvcError('IO', 'a chunk verification worker exited')))
+  worker.on('exit', () => failAll(new MlvcError('IO', 'a store worker exited')))
   worker.unref()
   slots.push(slot)
   return slot
 }
 
 /** Workers at most: one per core, and 8 (about 12 GB/s of sha256) on large machines. */
-const MAX_WORKERS = Math.max(1, Math.min(8, availableParallelism()))
+export const MAX_WORKERS = Math.max(1, Math.min(8, availableParallelism()))
 
 /** The least busy worker, started on first use; workers never keep the process alive. */
 function pick(): Slot {
@@ -50,15 +50,33 @@ function pick(): Slot {
   return slots.reduce((a, b) => (b.busy < a.busy ? b : a))
 }
 
-/**
- * Reads chunks into shared memory and checks them against their sha-256 digests on a worker thread
- * (see verify-worker for the request).
- */
-export function verifyInPool(request: Omit<VerifyRequest, 'id'>): Promise<VerifyReply> {
+type Request<T extends WorkRequest['type']> = Omit<Extract<WorkRequest, { type: T }>, 'id'>
+
+function ask(request: Omit<WorkRequest, 'id'>, transfer: Transferable[] = []): Promise<WorkReply> {
   const slot = pick()
   const id = nextId++
-  const result = new Promise<VerifyReply>((resolve, reject) => waiting.set(id, { resolve, reject }))
+  const result = new Promise<WorkReply>((resolve, reject) => waiting.set(id, { resolve, reject }))
   if (slot.busy++ === 0) slot.worker.ref()
-  slot.worker.postMessage({ id, ...request } satisfies VerifyRequest)
+  slot.worker.postMessage({ id, ...request }, transfer)
   return result
+}
+
+/**
+ * Reads objects from packs into shared memory, decodes them and (given digests) checks them, or
+ * only checks them (`check`), on a worker thread (see verify-worker).
+ */
+export async function readInPool(
+  request: Request<'read'> | Request<'check'>,
+  transfer?: Transferable[],
+): Promise<CheckReply> {
+  const reply = await ask(request, transfer)
+  if (reply.type === 'encode') throw new MlvcError('IO', 'a store worker replied out of turn')
+  return reply
+}
+
+/** Reads chunks of a file, checks and encodes them on a worker thread (verify-worker's `encode`). */
+export async function encodeInPool(request: Request<'encode'>): Promise<EncodeReply> {
+  const reply = await ask(request)
+  if (reply.type !== 'encode') throw new MlvcError('IO', 'a store worker replied out of turn')
+  return reply
 }

@@ -43,6 +43,21 @@ export function pseudoRandomBytes(length: number, seed = 1): Buffer {
   return out
 }
 
+/**
+ * Deterministic values from a normal distribution with mean 0 (Box-Muller over
+ * pseudoRandomBytes): `std` 0.02 is what trained transformer weights look like.
+ */
+export function normalValues(count: number, seed = 1, std = 0.02): Float64Array {
+  const bits = new Uint32Array(pseudoRandomBytes(8 * count, seed).buffer.slice(0))
+  const out = new Float64Array(count)
+  for (let i = 0; i < count; i++) {
+    const u = ((bits[2 * i] ?? 0) + 1) / 2 ** 32
+    const v = (bits[2 * i + 1] ?? 0) / 2 ** 32
+    out[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)
+  }
+  return out
+}
+
 export function writeRandomFile(path: string, length: number, seed = 1): Buffer {
   const data = pseudoRandomBytes(length, seed)
   writeFileSync(path, data)

@@ -32,6 +32,13 @@ function summary(issues: readonly RepoIssue[]): string {
   return `${total} ${total === 1 ? 'problem' : 'problems'} (${kinds})`
 }
 
+/** What the objects take, and what encoding them saved. */
+function stored(report: { bytes: number; size: number }): string {
+  if (report.size <= report.bytes) return formatBytes(report.bytes)
+  const saved = Math.round((100 * (report.size - report.bytes)) / report.size)
+  return `${formatBytes(report.bytes)} stored for ${formatBytes(report.size)}: ${saved}% saved by compression`
+}
+
 function describe(issue: RepoIssue): string {
   if (issue.kind === 'corrupt' && issue.usedBy.length > 0)
     return `${issue.kind}: ${issue.message} (needed by ${issue.usedBy.join(', ')})`
@@ -93,7 +100,7 @@ export async function fsck(
       `repaired ${repair.repaired} of ${repair.found} problems in the store from remote ${repair.remote}`,
     )
   lines.push(
-    `${summary(issues)}: ${report.objects} objects (${formatBytes(report.bytes)}) in ${report.packs} packs, ${report.manifests} manifests`,
+    `${summary(issues)}: ${report.objects} objects (${stored(report)}) in ${report.packs} packs, ${report.manifests} manifests`,
   )
   const errors = issues.filter((i) => i.severity === 'error')
   const data = {

@@ -1,0 +1,162 @@
+import { readdir, stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { pushAll } from '../../src/core/index.ts'
+import type { BenchContext, Scenario } from '../context.ts'
+import { randomFile } from '../data/random.ts'
+import { type WeightDtype, weightsFile } from '../data/weights.ts'
+import { removeTree, treeSize } from '../fsutil.ts'
+import { measureInterleaved, perBytePairs, type SeriesSpec } from '../measure.ts'
+import { mlvcCommand, mlvcPut, parsePut } from '../mlvc.ts'
+import { exec } from '../proc.ts'
+import { row, timingRows } from '../rows.ts'
+import { formatSize } from '../sizes.ts'
+import type { ResultRow, Target } from '../types.ts'
+
+const NAME = 'compress'
+const PUT = 'mlvc put'
+const GET = 'mlvc get'
+
+/** Issue 12's bounds on what a checkpoint of trained-like weights takes in the store. */
+const STORED: Record<WeightDtype, Target> = {
+  BF16: { on: 'value', op: '<=', threshold: 0.7, text: '≤ 0.70× the file', source: 'issue 12' },
+  F16: { on: 'value', op: '<=', threshold: 0.7, text: '≤ 0.70× the file', source: 'issue 12' },
+  F32: { on: 'value', op: '<=', threshold: 0.86, text: '≤ 0.86× the file', source: 'issue 12' },
+}
+
+/** Committed checkpoint fixtures (written by the real libraries), relative to the repository. */
+const FIXTURE_DIRS = ['src/formats/fixtures', 'src/checkpoint/fixtures']
+const CHECKPOINT = /\.(safetensors|pt|gguf|npy|npz|onnx|data)$/
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = []
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) pushAll(out, await filesUnder(path))
+    else if (CHECKPOINT.test(entry.name)) out.push(path)
+  }
+  return out.sort()
+}
+
+/** A fresh store holding `file`, and its id; the store's apparent size after the put. */
+async function storeOf(ctx: BenchContext, file: string) {
+  const dir = await ctx.work.tempDir('mlvc-store')
+  const [put] = parsePut(await exec(mlvcPut(ctx, dir, [file])))
+  if (!put) throw new Error(`mlvc put ${file} reported nothing`)
+  return { dir, id: put.id, bytes: await treeSize(dir) }
+}
+
+function putSpec(ctx: BenchContext, label: string, file: string): SeriesSpec {
+  return {
+    label,
+    warm: [file],
+    setup: async () => {
+      const dir = await ctx.work.tempDir('mlvc-store')
+      return { command: mlvcPut(ctx, dir, [file]), cleanup: () => removeTree(dir) }
+    },
+  }
+}
+
+function getSpec(ctx: BenchContext, label: string, store: { dir: string; id: string }): SeriesSpec {
+  return {
+    label,
+    setup: async () => {
+      const out = await ctx.work.tempDir('mlvc-get')
+      const files = (await readdir(join(store.dir, 'packs'))).map((f) =>
+        join(store.dir, 'packs', f),
+      )
+      return {
+        command: mlvcCommand(ctx, store.dir, ['get', store.id, join(out, 'out.bin')]),
+        warm: files,
+        cleanup: () => removeTree(out),
+      }
+    },
+  }
+}
+
+async function dtypeRows(ctx: BenchContext, dtype: WeightDtype, random: string) {
+  const size = ctx.options.size
+  const file = await weightsFile(ctx.work.data, size, dtype)
+  const bytes = (await stat(file)).size
+  const who = (subject: string) => ({ scenario: NAME, subject: `${subject}, ${dtype} weights` })
+  const weights = await storeOf(ctx, file)
+  const plain = await storeOf(ctx, random)
+  try {
+    const rows: ResultRow[] = [
+      row(who(PUT), 'store / file size', 'x', [weights.bytes / bytes], {
+        target: STORED[dtype],
+        note: `${weights.bytes.toLocaleString('en-US')} B stored for ${bytes.toLocaleString('en-US')} B`,
+      }),
+    ]
+    const [put, putRandom] = await measureInterleaved(ctx, [
+      putSpec(ctx, `${PUT} ${dtype}`, file),
+      putSpec(ctx, `${PUT} random`, random),
+    ])
+    const [get, getRandom] = await measureInterleaved(ctx, [
+      getSpec(ctx, `${GET} ${dtype}`, weights),
+      getSpec(ctx, `${GET} random`, plain),
+    ])
+    if (!put || !putRandom || !get || !getRandom) throw new Error('a series is missing')
+    pushAll(rows, timingRows(who(PUT), put, bytes))
+    rows.push(
+      row(who(PUT), 'time per byte / random file', 'x', perBytePairs(put, bytes, putRandom, size)),
+    )
+    pushAll(rows, timingRows(who(GET), get, bytes))
+    rows.push(
+      row(who(GET), 'time per byte / random file', 'x', perBytePairs(get, bytes, getRandom, size)),
+    )
+    return rows
+  } finally {
+    await Promise.all([removeTree(weights.dir), removeTree(plain.dir)])
+  }
+}
+
+async function fixtureRows(ctx: BenchContext): Promise<ResultRow[]> {
+  const root = resolve(ctx.tools.mlvcCli, '../../../..')
+  const files = (await Promise.all(FIXTURE_DIRS.map((d) => filesUnder(join(root, d))))).flat()
+  let total = 0
+  for (const f of files) total += (await stat(f)).size
+  const dir = await ctx.work.tempDir('mlvc-store')
+  try {
+    const before = await treeSize(dir)
+    await exec(mlvcPut(ctx, dir, files))
+    const stored = (await treeSize(dir)) - before
+    const note = `${files.length} files, ${total.toLocaleString('en-US')} B; ${stored.toLocaleString('en-US')} B stored (records, indexes and manifests included)`
+    return [
+      row(
+        { scenario: NAME, subject: `${PUT}, committed fixtures` },
+        'store / files size',
+        'x',
+        [stored / total],
+        { note },
+      ),
+    ]
+  } finally {
+    await removeTree(dir)
+  }
+}
+
+export const compress: Scenario = {
+  name: NAME,
+  title: 'what checkpoints of trained-like weights take in the store, and what encoding them costs',
+  issue: 12,
+  about: [
+    'Synthetic safetensors checkpoints of SIZE each, in BF16, F16 and F32: 16 matrices of rows ×',
+    '1024 elements drawn from a normal distribution with mean 0 and std 0.02 (like trained',
+    'transformer layers; Box-Muller over a seeded keystream, rounded to the dtype by src/tensors).',
+    '"store / file size" is the apparent size of a fresh store after `mlvc put` of the file (packs,',
+    'indexes, manifests) over the file size. Timed, with runs alternating against a random file of',
+    'the same size (which is stored raw): `mlvc put` into a fresh store, and `mlvc get` of the',
+    'stored file from the store (in the page cache) to a fresh path; the ratio rows divide the',
+    'time per byte by that of the random file, pair by pair. Also: every committed checkpoint',
+    'fixture (src/formats/fixtures, src/checkpoint/fixtures) put into one store.',
+  ].join('\n'),
+  async run(ctx) {
+    ctx.log(`${NAME}: weights of ${formatSize(ctx.options.size)} in BF16, F16 and F32`)
+    const random = await randomFile(ctx.work.data, ctx.options.size)
+    const rows: ResultRow[] = []
+    for (const dtype of ['BF16', 'F16', 'F32'] as const)
+      pushAll(rows, await dtypeRows(ctx, dtype, random))
+    pushAll(rows, await fixtureRows(ctx))
+    return rows
+  },
+}
