@@ -134,10 +134,10 @@ export function opener(key: MasterKey, name: string, header: Uint8Array, where: 
       decipher.setAAD(aad(head, name, index === last))
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG))
       try {
-        return Buffer.concat([
-          decipher.update(sealed.subarray(0, sealed.length - TAG)),
-          decipher.final(),
-        ])
+        // GCM's final() only checks the tag (it returns no bytes): update's output is the plaintext.
+        const plain = decipher.update(sealed.subarray(0, sealed.length - TAG))
+        decipher.final()
+        return plain
       } catch (err) {
         throw new MlvcError(
           'CORRUPT',

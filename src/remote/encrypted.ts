@@ -78,14 +78,15 @@ export function encryptedRemote(inner: Remote, loadKey: () => Promise<MasterKey>
     return o
   }
 
-  function openSegments(o: Opener, data: Buffer, first: number): Buffer[] {
-    const out: Buffer[] = []
+  /** Opens the sealed segments `data` (the first is segment `first`) into `out`; their plain length. */
+  function openSegments(o: Opener, data: Buffer, first: number, out: Buffer): number {
+    let written = 0
     for (let i = 0, pos = 0; pos < data.length; i++) {
       const size = Math.min(SEALED_SEGMENT_BYTES, data.length - pos)
-      out.push(o.open(first + i, data.subarray(pos, pos + size)))
+      written += o.open(first + i, data.subarray(pos, pos + size)).copy(out, written)
       pos += size
     }
-    return out
+    return written
   }
 
   return {
@@ -126,9 +127,14 @@ export function encryptedRemote(inner: Remote, loadKey: () => Promise<MasterKey>
         )
       }
       const span = sealedRange(offset, length, o.length)
-      const data = await inner.getRange(stored, span.start, span.end - span.start, options)
-      const plain = Buffer.concat(openSegments(o, data, span.first))
+      const data = await inner.getRange(stored, span.start, span.end - span.start, {
+        ...options,
+        into: undefined,
+      })
+      // Whole segments are opened: the plaintext starts `skip` bytes before `offset`.
       const skip = offset - span.first * SEGMENT
+      const plain = Buffer.allocUnsafe(skip + length + SEGMENT)
+      openSegments(o, data, span.first, plain)
       return plain.subarray(skip, skip + length)
     },
     async download(key, path, options) {
@@ -223,10 +229,12 @@ export function encryptedRemote(inner: Remote, loadKey: () => Promise<MasterKey>
         )
       }
       const block = Buffer.allocUnsafe(SEALED_SEGMENT_BYTES * 64)
+      const plain = Buffer.allocUnsafe(SEGMENT * 64)
       let index = 0
       for (let pos = HEADER_BYTES; pos < size; ) {
         const { bytesRead } = await input.read(block, 0, Math.min(block.length, size - pos), pos)
-        await output.writev(openSegments(o, block.subarray(0, bytesRead), index))
+        const opened = openSegments(o, block.subarray(0, bytesRead), index, plain)
+        await output.write(plain, 0, opened)
         index += Math.ceil(bytesRead / SEALED_SEGMENT_BYTES)
         pos += bytesRead
       }

@@ -46,7 +46,7 @@ type Wanted = ObjectRef & { location: Location }
  * 10,000 manifests, and a read through the thread pool each costs more than the read). */
 function uploadRank(store: Store, want: Wanted): number {
   if (parseId(want.id).kind === 'chunk') return 0
-  const manifest = decodeManifest(readLocal(store, want), want.id)
+  const manifest = decodeManifest(store.readAt(want.id, want.location), want.id)
   switch (manifest.type) {
     case 'blob':
     case 'part':
