@@ -10,10 +10,15 @@ const root = tempDir('mlvc-many-tensors')
 const ada = gitSandbox(root, 'ada')
 /** A user without mlvc installed: a clone keeps the stubs, as on a machine without the data. */
 const bob = gitSandbox(root, 'bob')
-const BIG = 200_000
-const MEDIUM = 20_000
-/** These steps add, push and clone checkpoints of 200,000 tensors on a machine others share. */
-const SLOW = 600_000
+/**
+ * Enough tensors that their lines overflow a stub (STUB_TABLE_BUDGET): the table goes to the store.
+ * The 200,000-tensor case of issue 10 is bench ckpt-tensors' (its time and memory are targets, and a
+ * test of that size took minutes on a busy machine).
+ */
+const BIG = 30_000
+const MEDIUM = 12_000
+/** These steps add, push and clone checkpoints of tens of thousands of tensors on a busy machine. */
+const SLOW = 300_000
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 
@@ -62,7 +67,7 @@ const changedNames = (file: { tensors: Array<{ name: string; status: string }> }
 let dir: string
 let bare: string
 const v1 = checkpoint(BIG)
-const v2 = checkpoint(BIG, [7, 150_001])
+const v2 = checkpoint(BIG, [7, 25_001])
 
 beforeAll(async () => {
   expect((await ada.mlvc(root, 'install')).code).toBe(0)
@@ -79,7 +84,7 @@ beforeAll(async () => {
   await ada.git(dir, 'commit', '-qm', 'track')
 })
 
-describe('a checkpoint of 200,000 tensors through git', () => {
+describe('a checkpoint of 30,000 tensors through git', () => {
   test(
     'git add stores a stub under the budget that names the table in the store; clone and checkout give the bytes back',
     async () => {
@@ -88,12 +93,12 @@ describe('a checkpoint of 200,000 tensors through git', () => {
       const stub = await ada.git(dir, 'cat-file', '-p', ':model.safetensors')
       expect(Buffer.byteLength(stub)).toBeLessThan(STUB_TABLE_BUDGET)
       expect(stub).toMatch(/^format: safetensors$/m)
-      expect(stub).toMatch(/^tensors: 200000 \(\d+ elements\)$/m)
+      expect(stub).toMatch(/^tensors: 30000 \(\d+ elements\)$/m)
       expect(stub).toMatch(/^table: bagaaiera\w+$/m)
       expect(stub).toMatch(
-        /^# 200000 tensors are too many to list in this stub: .* in the mlvc store/m,
+        /^# 30000 tensors are too many to list in this stub: .* in the mlvc store/m,
       )
-      expect(stub).toMatch(/^dtype: F32 tensors=200000 elements=\d+ bytes=\d+ mean=/m)
+      expect(stub).toMatch(/^dtype: F32 tensors=30000 elements=\d+ bytes=\d+ mean=/m)
       expect(stub).not.toMatch(/^tensor: /m)
       // Clean is idempotent: the stub cleans to itself (under a path with no file behind it).
       const blob = (await ada.git(dir, 'rev-parse', ':model.safetensors')).trim()
@@ -124,9 +129,9 @@ describe('a checkpoint of 200,000 tensors through git', () => {
       const stubDiff = await ada.git(dir, 'diff', '--no-ext-diff', 'HEAD~1', 'HEAD')
       expect(stubDiff).toMatch(/^-table: bagaaiera\w+$/m)
       expect(stubDiff).toMatch(/^\+table: bagaaiera\w+$/m)
-      expect(stubDiff).toMatch(/^[-+]dtype: F32 tensors=200000 /m)
-      expect(stubDiff).toMatch(/^ tensors: 200000 /m)
-      const expected = ['layers.7.weight changed', 'layers.150001.weight changed']
+      expect(stubDiff).toMatch(/^[-+]dtype: F32 tensors=30000 /m)
+      expect(stubDiff).toMatch(/^ tensors: 30000 /m)
+      const expected = ['layers.7.weight changed', 'layers.25001.weight changed']
       for (const args of [['diff'], ['diff', '--no-data']]) {
         const report = await mlvcJson(ada, dir, ...args, 'HEAD~1', 'HEAD')
         const [file] = report.files
@@ -135,8 +140,8 @@ describe('a checkpoint of 200,000 tensors through git', () => {
         expect(changedNames(file)).toEqual(expected)
       }
       const driver = await ada.git(dir, 'diff', 'HEAD~1', 'HEAD')
-      expect(driver).toMatch(/^ {2}changed +layers\.150001\.weight +F32 /m)
-      expect(driver).toContain('2 of 200000 tensors changed (0 added, 0 removed, 199998 unchanged)')
+      expect(driver).toMatch(/^ {2}changed +layers\.25001\.weight +F32 /m)
+      expect(driver).toContain('2 of 30000 tensors changed (0 added, 0 removed, 29998 unchanged)')
     },
     SLOW,
   )
@@ -150,17 +155,17 @@ describe('a checkpoint of 200,000 tensors through git', () => {
       const [file] = report.files
       expect(file).toMatchObject({ path: 'model.safetensors', kind: 'checkpoint' })
       expect(file.unavailable).toMatch(
-        /model\.safetensors: its 200000 tensors are listed in a table in the mlvc store \(bagaaiera\w+\), which is not available here/,
+        /model\.safetensors: its 30000 tensors are listed in a table in the mlvc store \(bagaaiera\w+\), which is not available here/,
       )
       const text = await bob.mlvc(clone, 'diff', '--no-data', 'HEAD~1', 'HEAD')
       expect(text.code, text.stderr).toBe(0)
-      expect(text.stdout).toMatch(/^ {2}tensors not compared: model\.safetensors: its 200000 /m)
+      expect(text.stdout).toMatch(/^ {2}tensors not compared: model\.safetensors: its 30000 /m)
     },
     SLOW,
   )
 })
 
-describe('a checkpoint of 20,000 tensors', () => {
+describe('a checkpoint of 12,000 tensors', () => {
   const m1 = checkpoint(MEDIUM)
 
   test('mlvc inspect lists every tensor with exact statistics from the stored table', async () => {
