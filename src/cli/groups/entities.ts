@@ -1,0 +1,65 @@
+import type { Command } from '@commander-js/extra-typings'
+import type { EntityKind } from '../../entities/index.ts'
+import { runs } from '../action.ts'
+
+const ABOUT: Record<EntityKind, string> = {
+  dataset: 'version a dataset: a folder of files, its manifest in Git, its files in the store',
+  labels: 'version labels (annotations of a dataset) like a dataset',
+  model: 'version a model folder, with the dataset and labels it was made from (lineage)',
+}
+
+/** One verb, `mlvc dataset|labels|model …`: the same subcommands for the three kinds of entity. */
+function entityCommand(program: Command, kind: EntityKind): void {
+  const verb = program.command(kind).description(ABOUT[kind])
+  const load = async () => import('../commands/entity.ts')
+  verb
+    .command('init')
+    .description(`create the folder ${kind}/NAME with its spec NAME.spec and a .gitignore`)
+    .argument('<name>')
+    .option('--category <names>', 'categories, "/"-separated (a/b); they start the tags', '')
+    .option('--remote <name>', 'the mlvc remote its files go to (default: the default remote)')
+    .option(
+      '--mutability <m>',
+      'strict (read-only links, committed files never change), flexible (read-only links) or mutable (copies)',
+      'strict',
+    )
+    .action(runs(async () => (await load()).entityInit(kind)))
+  verb
+    .command('add')
+    .description('stage files of the entity folder (all of it, or PATHS): store what changed')
+    .argument('<name>')
+    .argument('[paths...]', 'files or folders inside the entity folder')
+    .action(runs(async () => (await load()).entityAdd(kind)))
+  verb
+    .command('status')
+    .description('staged and unstaged changes (stat cache: unchanged files are not read)')
+    .argument('<name>')
+    .action(runs(async () => (await load()).entityStatusCommand(kind)))
+  verb
+    .command('reset')
+    .description(
+      'unstage (PATHS, or everything): back to the committed manifest; files are not touched',
+    )
+    .argument('<name>')
+    .argument('[paths...]')
+    .action(runs(async () => (await load()).entityReset(kind)))
+  verb
+    .command('commit')
+    .description(
+      'commit what is staged: MANIFEST and spec to Git, version bumped, tag CATEGORIES__NAME__VERSION',
+    )
+    .argument('<name>')
+    .option('-m, --message <text>', 'the Git commit message')
+    .option('--version <n>', 'the new version (default: the latest plus one)')
+    .option(
+      '--dataset <tag>',
+      'lineage: the dataset this version was made from (TAG or NAME[@VERSION])',
+    )
+    .option('--labels <tag>', 'lineage (models): the labels this version was made from')
+    .action(runs(async () => (await load()).entityCommit(kind)))
+}
+
+/** The entity verbs: dataset, labels, model. */
+export function entityCommands(program: Command): void {
+  for (const kind of ['dataset', 'labels', 'model'] as const) entityCommand(program, kind)
+}

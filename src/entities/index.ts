@@ -1,0 +1,22 @@
+export { type AddOptions, type AddReport, addFiles } from './add.ts'
+export { type CommitOptions, type CommitReport, commitEntity } from './commit.ts'
+export { type InitOptions, initEntity } from './init.ts'
+export {
+  ENTITY_KINDS,
+  type EntityKind,
+  type EntityRef,
+  type EntityRepo,
+} from './layout.ts'
+export { type ManifestEntry, readManifestFile, writeManifestFile } from './manifest.ts'
+export { resetFiles } from './reset.ts'
+export {
+  type EntitySpec,
+  formatSpec,
+  type Lineage,
+  type Mutability,
+  parseSpec,
+  parseTag,
+  tagOf,
+} from './spec.ts'
+export { type EntityStatus, entityStatus } from './status.ts'
+export { type EntityTag, entityTags, resolveVersion } from './tags.ts'
