@@ -1,4 +1,5 @@
 export { type AddOptions, type AddReport, addFiles } from './add.ts'
+export { type CheckoutOptions, type CheckoutReport, checkoutEntity } from './checkout.ts'
 export { type CommitOptions, type CommitReport, commitEntity } from './commit.ts'
 export { type InitOptions, initEntity } from './init.ts'
 export {
@@ -9,6 +10,7 @@ export {
 } from './layout.ts'
 export { type ManifestEntry, readManifestFile, writeManifestFile } from './manifest.ts'
 export { resetFiles } from './reset.ts'
+export { parseSample, type Sample } from './sample.ts'
 export {
   type EntitySpec,
   formatSpec,

@@ -2,6 +2,8 @@ import { join, relative, resolve, sep } from 'node:path'
 import { MlvcError } from '../../core/index.ts'
 import {
   addFiles,
+  type CheckoutReport,
+  checkoutEntity,
   commitEntity,
   type EntityKind,
   type EntityRef,
@@ -10,6 +12,7 @@ import {
   entityStatus,
   initEntity,
   type Mutability,
+  parseSample,
   resetFiles,
 } from '../../entities/index.ts'
 import { chooseRemote, openRemote } from '../../remote/index.ts'
@@ -158,5 +161,48 @@ export function entityCommit(
     )
     const text = `committed ${kind} ${name} version ${report.version}, tag ${report.tag}: ${report.files} files (${formatBytes(report.bytes)}); ${report.added} added, ${report.modified} modified, ${report.deleted} deleted`
     return { data: report, text } satisfies CommandResult
+  }
+}
+
+interface CheckoutFlags {
+  bare?: true
+  sampleType?: string
+  seed: string
+  failLimit: string
+  withLineage?: true
+  force?: true
+}
+
+function checkoutText(report: CheckoutReport): string[] {
+  const lines = [
+    `${report.kind} ${report.name}: checked out ${report.tag}: ${report.selected} of ${report.total} files (${formatBytes(report.bytes)}); ${report.linked} linked, ${report.copied} copied, ${report.kept} already in place, ${report.removed} removed${report.fetched ? `, ${report.fetched} fetched` : ''}`,
+  ]
+  for (const f of report.failed) lines.push(`  failed: ${quote(f.path)}: ${f.message}`)
+  for (const input of report.lineage) lines.push(...checkoutText(input))
+  return lines
+}
+
+export function entityCheckout(kind: EntityKind): CommandImpl<[string], CheckoutFlags> {
+  return async (io, [target], options) => {
+    const seed = wholeNumber(options.seed, '--seed') ?? 1
+    const sample =
+      options.sampleType === undefined
+        ? undefined
+        : { sample: parseSample(options.sampleType, seed), text: options.sampleType }
+    const report = await withEntities(io, (repo) =>
+      checkoutEntity(repo, kind, target, {
+        bare: options.bare === true,
+        sample,
+        force: options.force === true,
+        failLimit: wholeNumber(options.failLimit, '--fail-limit'),
+        withLineage: options.withLineage === true,
+        ...progress(io),
+      }),
+    )
+    return {
+      data: report,
+      text: checkoutText(report).join('\n'),
+      exitCode: report.failed.length > 0 ? 1 : 0,
+    }
   }
 }

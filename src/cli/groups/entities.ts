@@ -57,6 +57,28 @@ function entityCommand(program: Command, kind: EntityKind): void {
     )
     .option('--labels <tag>', 'lineage (models): the labels this version was made from')
     .action(runs(async () => (await load()).entityCommit(kind)))
+  verb
+    .command('checkout')
+    .description(
+      'write exactly the files of a version (TAG, NAME or NAME@VERSION), fetching what the store lacks',
+    )
+    .argument(
+      '<target>',
+      'a tag (CATEGORIES__NAME__VERSION), NAME (the latest version) or NAME@VERSION',
+    )
+    .option(
+      '--bare',
+      'the spec and manifest only, no files (to add files without fetching the rest)',
+    )
+    .option(
+      '--sample-type <sample>',
+      'only some files: group:A:B (A of every B), random:A:B (A in B at random), range:START:STOP[:STEP]',
+    )
+    .option('--seed <n>', 'the seed of group and random samples (same seed, same files)', '1')
+    .option('--fail-limit <n>', 'files that may fail to be written before the checkout stops', '0')
+    .option('--with-lineage', 'also check out the dataset and labels the version was made from')
+    .option('-f, --force', 'check out over staged or unstaged changes (they are lost)')
+    .action(runs(async () => (await load()).entityCheckout(kind)))
 }
 
 /** The entity verbs: dataset, labels, model. */
