@@ -178,7 +178,7 @@ function checkoutText(report: CheckoutReport): string[] {
     `${report.kind} ${report.name}: checked out ${report.tag}: ${report.selected} of ${report.total} files (${formatBytes(report.bytes)}); ${report.linked} linked, ${report.copied} copied, ${report.kept} already in place, ${report.removed} removed${report.fetched ? `, ${report.fetched} fetched` : ''}`,
   ]
   for (const f of report.failed) lines.push(`  failed: ${quote(f.path)}: ${f.message}`)
-  for (const input of report.lineage) lines.push(...checkoutText(input))
+  for (const input of report.lineage) for (const line of checkoutText(input)) lines.push(line)
   return lines
 }
 
