@@ -10,6 +10,7 @@ export {
 } from './layout.ts'
 export { type ManifestEntry, readManifestFile, writeManifestFile } from './manifest.ts'
 export { resetFiles } from './reset.ts'
+export { entityRoots } from './roots.ts'
 export { parseSample, type Sample } from './sample.ts'
 export {
   type EntitySpec,
@@ -22,3 +23,9 @@ export {
 } from './spec.ts'
 export { type EntityStatus, entityStatus } from './status.ts'
 export { type EntityTag, entityTags, resolveVersion } from './tags.ts'
+export {
+  type EntityFetchReport,
+  type EntityPushReport,
+  fetchEntity,
+  pushEntity,
+} from './transfer.ts'

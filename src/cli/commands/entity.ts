@@ -10,29 +10,35 @@ import {
   type EntityRepo,
   type EntityStatus,
   entityStatus,
+  fetchEntity,
   initEntity,
   type Mutability,
   parseSample,
+  pushEntity,
   resetFiles,
 } from '../../entities/index.ts'
 import { chooseRemote, openRemote } from '../../remote/index.ts'
+import type { Store } from '../../store/index.ts'
 import type { CommandImpl } from '../action.ts'
 import { repoContext, withRepoStore } from '../context.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
-import { requireGit } from '../repo.ts'
+import { type GitContext, requireGit } from '../repo.ts'
 import { quote } from '../text.ts'
 
-/** Runs `task` with the repository's entities: its work tree, their local state and the store. */
+/** The repository's entities: its work tree, their local state, the store, the remotes. */
+export function entityRepo(ctx: GitContext, store: Store): EntityRepo {
+  return {
+    workTree: ctx.workTree,
+    stateRoot: join(ctx.git.commonDir, 'mlvc-entities'),
+    store,
+    openRemote: (name) => openRemote(chooseRemote(ctx.config.tree, name), ctx.workTree),
+  }
+}
+
+/** Runs `task` with the repository's entities (the store open meanwhile). */
 export async function withEntities<T>(io: Io, task: (repo: EntityRepo) => Promise<T>): Promise<T> {
   const ctx = requireGit(await repoContext(io.cwd))
-  return withRepoStore(ctx, (store) =>
-    task({
-      workTree: ctx.workTree,
-      stateRoot: join(ctx.git.commonDir, 'mlvc-entities'),
-      store,
-      openRemote: (name) => openRemote(chooseRemote(ctx.config.tree, name), ctx.workTree),
-    }),
-  )
+  return withRepoStore(ctx, (store) => task(entityRepo(ctx, store)))
 }
 
 /** Paths given on the command line (relative to the current folder) as paths in the entity folder. */
@@ -204,5 +210,21 @@ export function entityCheckout(kind: EntityKind): CommandImpl<[string], Checkout
       text: checkoutText(report).join('\n'),
       exitCode: report.failed.length > 0 ? 1 : 0,
     }
+  }
+}
+
+export function entityPush(kind: EntityKind): CommandImpl<[string], object> {
+  return async (io, [name]) => {
+    const report = await withEntities(io, (repo) => pushEntity(repo, { kind, name }, progress(io)))
+    const text = `${kind} ${name}: ${report.files} files of ${report.versions.length} versions on ${report.remote}; sent ${report.uploadedObjects} objects (${formatBytes(report.uploadedBytes)}) in ${report.packs} packs, ${report.present} were there already`
+    return { data: report, text }
+  }
+}
+
+export function entityFetch(kind: EntityKind): CommandImpl<[string], object> {
+  return async (io, [target]) => {
+    const report = await withEntities(io, (repo) => fetchEntity(repo, kind, target, progress(io)))
+    const text = `${report.tag}: ${report.files} files; fetched ${report.fetchedFiles} from ${report.remote} (${report.fetchedObjects} objects, ${formatBytes(report.fetchedBytes)})`
+    return { data: report, text }
   }
 }

@@ -79,6 +79,20 @@ function entityCommand(program: Command, kind: EntityKind): void {
     .option('--with-lineage', 'also check out the dataset and labels the version was made from')
     .option('-f, --force', 'check out over staged or unstaged changes (they are lost)')
     .action(runs(async () => (await load()).entityCheckout(kind)))
+  verb
+    .command('push')
+    .description(
+      'send the files of every committed version to the remote (what it lacks); then git push the tags',
+    )
+    .argument('<name>')
+    .action(runs(async () => (await load()).entityPush(kind)))
+  verb
+    .command('fetch')
+    .description(
+      'bring the files of a version (TAG, NAME or NAME@VERSION) into the local store, without checking out',
+    )
+    .argument('<target>')
+    .action(runs(async () => (await load()).entityFetch(kind)))
 }
 
 /** The entity verbs: dataset, labels, model. */
