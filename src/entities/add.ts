@@ -4,9 +4,11 @@ import { ingestSource, withFileSource } from '../store/index.ts'
 import { joinByPath } from './join.ts'
 import { type EntityRef, type EntityRepo, entityPaths, metadataFiles } from './layout.ts'
 import { type ManifestEntry, manifestWriter, readManifestFile } from './manifest.ts'
+import { dropIfEditedThrough } from './place.ts'
 import { readSpec } from './spec.ts'
 import { readStatCache, type StatRecord, stampOf, statCacheWriter } from './stat-cache.ts'
 import { readHead, stagedFile, withEntityLock } from './state.ts'
+import { loopTurner } from './turn.ts'
 import { under, walkEntity } from './walk.ts'
 
 export interface AddOptions extends ProgressOptions {
@@ -81,7 +83,9 @@ export async function addFiles(
         readStatCache(paths.statCache),
         readManifestFile(paths.manifest, true),
       )
+      const turn = loopTurner()
       for (const [file, staged, cached, committed] of rows) {
+        await turn()
         if (options.signal?.aborted)
           throw new MlvcError(
             'INTERRUPTED',
@@ -101,6 +105,7 @@ export async function addFiles(
         let record: StatRecord | undefined =
           cached && cached.stamp === stampOf(file.stat) ? cached : undefined
         if (!record) {
+          if (staged) dropIfEditedThrough(repo, staged, file.stat)
           const stored = await storeFile(repo, file.abs, file.stat, options)
           report.read++
           report.newBytes += stored.newBytes

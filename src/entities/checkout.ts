@@ -23,13 +23,14 @@ import {
   metadataFiles,
 } from './layout.ts'
 import { type ManifestEntry, readManifestFile } from './manifest.ts'
-import { ensureParents, placeEntry } from './place.ts'
+import { dropIfEditedThrough, ensureParents, placeEntry } from './place.ts'
 import { type Sample, sampler } from './sample.ts'
 import { type EntitySpec, parseSpec } from './spec.ts'
 import { readStatCache, stampOf, statCacheWriter } from './stat-cache.ts'
 import { readHead, withEntityLock, writeHead } from './state.ts'
 import { entityStatus } from './status.ts'
 import { manifestAt, resolveVersion, specAt } from './tags.ts'
+import { loopTurner } from './turn.ts'
 import { walkEntity } from './walk.ts'
 
 export interface CheckoutOptions extends ProgressOptions {
@@ -64,6 +65,7 @@ export interface CheckoutReport {
   lineage: CheckoutReport[]
 }
 
+/** Refuses when the checkout would lose work: staged changes, modified or untracked files. */
 function checkClean(repo: EntityRepo, ref: EntityRef): void {
   const status = entityStatus(repo, ref)
   const changes = [
@@ -71,7 +73,6 @@ function checkClean(repo: EntityRepo, ref: EntityRef): void {
     ...status.staged.modified,
     ...status.staged.deleted,
     ...status.unstaged.modified,
-    ...status.unstaged.deleted,
     ...status.unstaged.untracked,
   ]
   if (changes.length > 0)
@@ -230,7 +231,9 @@ async function place(
       walkEntity(paths.dir, metadataFiles(ref)),
       readStatCache(paths.statCache),
     )
+    const turn = loopTurner()
     for (const [entry, file, cached] of rows) {
+      await turn()
       if (options.signal?.aborted)
         throw new MlvcError(
           'INTERRUPTED',
@@ -258,6 +261,8 @@ async function place(
         continue
       }
       const abs = join(paths.dir, entry.path)
+      if (file && cached)
+        dropIfEditedThrough(repo, { id: cached.id, mode: modeOf(file.stat) }, file.stat)
       try {
         ensureParents(paths.dir, entry.path, made)
         const how = await placeEntry(repo, entry, abs, spec.mutability !== 'mutable')

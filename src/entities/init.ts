@@ -10,6 +10,7 @@ import {
   specName,
 } from './layout.ts'
 import { type EntitySpec, formatSpec, type Mutability } from './spec.ts'
+import { writeHead } from './state.ts'
 
 export interface InitOptions {
   categories?: readonly string[] | undefined
@@ -56,5 +57,6 @@ export async function initEntity(
   await mkdir(paths.dir, { recursive: true })
   await writeFileAtomic(paths.gitignore, gitignoreText(ref))
   await writeFileAtomic(paths.spec, formatSpec(spec))
+  await writeHead(paths, { partial: false })
   return spec
 }

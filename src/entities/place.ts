@@ -6,6 +6,7 @@ import {
   mkdirSync,
   renameSync,
   rmSync,
+  type Stats,
 } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { fsError, isErrno, MlvcError, uniqueName } from '../core/index.ts'
@@ -66,6 +67,22 @@ export interface PlacedEntry {
   id: string
   mode: number
   size: number
+}
+
+/**
+ * Forgets the cached copy of `entry` when `file` (whose stat data no longer matches what was
+ * placed) is a link to it: the file was changed in place, and so was the cache through it. The
+ * next checkout writes the cache again from the store.
+ */
+export function dropIfEditedThrough(
+  repo: EntityRepo,
+  entry: { id: string; mode: number },
+  file: Stats,
+): void {
+  if (file.nlink < 2) return
+  const cache = cachePath(repo, entry.id, entry.mode)
+  const info = lstatSync(cache, { throwIfNoEntry: false })
+  if (info && info.ino === file.ino && info.dev === file.dev) rmSync(cache, { force: true })
 }
 
 /** How a file was placed. */

@@ -28,7 +28,9 @@ export function readHead(paths: EntityPaths): HeadState {
     const value = JSON.parse(readFileSync(paths.head, 'utf8')) as HeadState
     return { tag: value.tag, partial: value.partial === true, pending: value.pending }
   } catch (err) {
-    if (isErrno(err, 'ENOENT') || err instanceof SyntaxError) return { partial: false }
+    // Nothing checked out here yet (a clone): the folder holds none of the files, and that is
+    // no deletion.
+    if (isErrno(err, 'ENOENT') || err instanceof SyntaxError) return { partial: true }
     throw fsError(err, 'reading', paths.head)
   }
 }
