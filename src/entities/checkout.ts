@@ -104,7 +104,7 @@ function* picked(
 }
 
 /** Fetches the files the store lacks from the entity's remote; returns how many were fetched. */
-async function fetchMissing(
+export async function fetchMissing(
   repo: EntityRepo,
   spec: EntitySpec,
   ids: string[],

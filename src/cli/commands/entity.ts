@@ -5,20 +5,33 @@ import {
   type CheckoutReport,
   checkoutEntity,
   commitEntity,
+  diffVersions,
   type EntityKind,
   type EntityRef,
   type EntityRepo,
   type EntityStatus,
+  entityLog,
+  entityRoots,
   entityStatus,
+  entityTags,
+  exportVersion,
   fetchEntity,
+  fsckEntities,
+  importEntity,
   initEntity,
+  type LineageNode,
+  lineageOf,
+  listEntities,
   type Mutability,
   parseSample,
+  pruneCache,
   pushEntity,
   resetFiles,
+  showVersion,
 } from '../../entities/index.ts'
+import { gitRoots } from '../../git/index.ts'
 import { chooseRemote, openRemote } from '../../remote/index.ts'
-import type { Store } from '../../store/index.ts'
+import { gcStore, type Store } from '../../store/index.ts'
 import type { CommandImpl } from '../action.ts'
 import { repoContext, withRepoStore } from '../context.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
@@ -226,5 +239,137 @@ export function entityFetch(kind: EntityKind): CommandImpl<[string], object> {
     const report = await withEntities(io, (repo) => fetchEntity(repo, kind, target, progress(io)))
     const text = `${report.tag}: ${report.files} files; fetched ${report.fetchedFiles} from ${report.remote} (${report.fetchedObjects} objects, ${formatBytes(report.fetchedBytes)})`
     return { data: report, text }
+  }
+}
+
+export function entityList(kind: EntityKind): CommandImpl<[], object> {
+  return async (io) => {
+    const rows = await withEntities(io, async (repo) => listEntities(repo, kind))
+    const text = rows
+      .map(
+        (r) =>
+          `${r.name.padEnd(24)} v${String(r.version).padEnd(5)} ${r.mutability.padEnd(9)} ${(r.categories.join('/') || '-').padEnd(20)} ${r.checkedOut ?? '(not checked out)'}`,
+      )
+      .join('\n')
+    return { data: rows, text: text || `no ${kind} here (mlvc ${kind} init NAME)` }
+  }
+}
+
+export function entityShow(kind: EntityKind): CommandImpl<[string], object> {
+  return async (io, [target]) => {
+    const info = await withEntities(io, (repo) => showVersion(repo, kind, target))
+    const lineage = info.spec.lineage
+    const lines = [
+      `${info.tag}: ${kind} ${info.name} version ${info.version}, ${info.files} files (${formatBytes(info.bytes)})`,
+      `categories: ${info.spec.categories.join(', ') || '-'}; mutability: ${info.spec.mutability}; remote: ${info.spec.remote ?? '(default)'}`,
+    ]
+    if (lineage?.dataset) lines.push(`dataset: ${lineage.dataset}`)
+    if (lineage?.labels) lines.push(`labels: ${lineage.labels}`)
+    return { data: info, text: lines.join('\n') }
+  }
+}
+
+export function entityLogCommand(kind: EntityKind): CommandImpl<[string], object> {
+  return async (io, [name]) => {
+    const log = await withEntities(io, (repo) => entityLog(repo, { kind, name }))
+    const text = log
+      .map(
+        (e) =>
+          `${e.commit.slice(0, 12)} ${e.date.slice(0, 19)} ${e.tags.join(', ').padEnd(24)} ${e.message}`,
+      )
+      .join('\n')
+    return { data: log, text: text || `no commits of ${kind} ${name}` }
+  }
+}
+
+export function entityTagList(kind: EntityKind): CommandImpl<[string | undefined], object> {
+  return async (io, [name]) => {
+    const tags = await withEntities(io, (repo) => entityTags(repo.workTree, kind, name))
+    return { data: tags, text: tags.map((t) => t.tag).join('\n') }
+  }
+}
+
+export function entityDiff(kind: EntityKind): CommandImpl<[string, string], object> {
+  return async (io, [from, to]) => {
+    const diff = await withEntities(io, (repo) => diffVersions(repo, kind, from, to))
+    const size = (n: number | null) => (n === null ? '-' : formatBytes(n))
+    const lines = [
+      ...diff.added.map((c) => `+ ${quote(c.path)} (${size(c.after)})`),
+      ...diff.removed.map((c) => `- ${quote(c.path)} (${size(c.before)})`),
+      ...diff.changed.map((c) => `M ${quote(c.path)} (${size(c.before)} → ${size(c.after)})`),
+      `${diff.from} → ${diff.to}: ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed; ${formatBytes(diff.newBytes)} of new content`,
+    ]
+    return { data: diff, text: lines.join('\n') }
+  }
+}
+
+function lineageLines(node: LineageNode, depth: number): string[] {
+  const lines = [`${'  '.repeat(depth)}${depth ? '← ' : ''}${node.kind} ${node.tag}`]
+  for (const input of node.inputs)
+    for (const line of lineageLines(input, depth + 1)) lines.push(line)
+  return lines
+}
+
+export function entityLineage(kind: EntityKind): CommandImpl<[string], object> {
+  return async (io, [target]) => {
+    const graph = await withEntities(io, (repo) => lineageOf(repo, kind, target))
+    return { data: graph, text: lineageLines(graph, 0).join('\n') }
+  }
+}
+
+export function entityFsck(kind: EntityKind): CommandImpl<[], object> {
+  return async (io) => {
+    const report = await withEntities(io, (repo) => fsckEntities(repo, kind, progress(io)))
+    const lines = report.issues.map((i) => `${i.where}: ${i.problem}`)
+    lines.push(
+      `${report.entities} ${kind} entities, ${report.files} files, ${report.cacheFiles} cached copies checked; ${report.issues.length} problems${report.repairedCache ? `; ${report.repairedCache} damaged cached copies removed` : ''}`,
+    )
+    return { data: report, text: lines.join('\n'), exitCode: report.issues.length > 0 ? 1 : 0 }
+  }
+}
+
+export function entityGc(_kind: EntityKind): CommandImpl<[], { dryRun?: true }> {
+  return async (io, _operands, options) => {
+    const dryRun = options.dryRun === true
+    const result = await withEntities(io, async (repo) => {
+      const cache = pruneCache(repo, dryRun)
+      const roots = await gitRoots(repo.workTree)
+      for (const id of await entityRoots(repo)) roots.push(id)
+      const store = await gcStore(repo.store, { dryRun, roots })
+      return { cache, store }
+    })
+    const verb = dryRun ? 'would remove' : 'removed'
+    const text = `${verb} ${result.cache.files} unused cached copies (${formatBytes(result.cache.bytes)}) and ${result.store.objectsRemoved} unreferenced objects from the store (${formatBytes(result.store.bytesFreed)})`
+    return { data: result, text }
+  }
+}
+
+export function entityExport(
+  kind: EntityKind,
+): CommandImpl<[string, string], { endpoint?: string }> {
+  return async (io, [target, dest], options) => {
+    const out = /^s3:\/\//i.test(dest) ? dest : resolve(io.cwd, dest)
+    const report = await withEntities(io, (repo) =>
+      exportVersion(repo, kind, target, out, { endpoint: options.endpoint, ...progress(io) }),
+    )
+    return {
+      data: report,
+      text: `exported ${report.tag}: ${report.files} files (${formatBytes(report.bytes)}) to ${report.dest}`,
+    }
+  }
+}
+
+export function entityImport(
+  kind: EntityKind,
+): CommandImpl<[string, string], { endpoint?: string }> {
+  return async (io, [source, name], options) => {
+    const from = /^s3:\/\//i.test(source) ? source : resolve(io.cwd, source)
+    const report = await withEntities(io, (repo) =>
+      importEntity(repo, kind, from, name, { endpoint: options.endpoint, ...progress(io) }),
+    )
+    return {
+      data: report,
+      text: `imported ${report.copied} files from ${report.source} into ${kind} ${name}; ${report.files} files (${formatBytes(report.bytes)}) staged: mlvc ${kind} commit ${name}`,
+    }
   }
 }

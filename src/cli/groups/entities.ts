@@ -93,6 +93,69 @@ function entityCommand(program: Command, kind: EntityKind): void {
     )
     .argument('<target>')
     .action(runs(async () => (await load()).entityFetch(kind)))
+  verb
+    .command('list')
+    .description(
+      `the ${kind} entities of this work tree: version, categories, mutability, what is checked out`,
+    )
+    .action(runs(async () => (await load()).entityList(kind)))
+  verb
+    .command('show')
+    .description('a version (TAG, NAME or NAME@VERSION): its spec, files and bytes')
+    .argument('<target>')
+    .action(runs(async () => (await load()).entityShow(kind)))
+  verb
+    .command('log')
+    .description('the commits of the versions of NAME, newest first, with their tags')
+    .argument('<name>')
+    .action(runs(async () => (await load()).entityLogCommand(kind)))
+  verb
+    .command('tag')
+    .description('tags of versions')
+    .command('list')
+    .description(`the tags of every ${kind} version (of NAME only, when given)`)
+    .argument('[name]')
+    .action(runs(async () => (await load()).entityTagList(kind)))
+  verb
+    .command('diff')
+    .description('files added, removed and changed between two versions, with sizes')
+    .argument('<from>')
+    .argument('<to>')
+    .action(runs(async () => (await load()).entityDiff(kind)))
+  verb
+    .command('lineage')
+    .description('what a version was made from: model ← labels ← dataset (--json: the graph)')
+    .argument('<target>', 'NAME, NAME@VERSION or a tag')
+    .action(runs(async () => (await load()).entityLineage(kind)))
+  verb
+    .command('fsck')
+    .description(
+      `check every ${kind}: specs, manifests, the store has their files, cached copies match; exit 1 on a problem`,
+    )
+    .action(runs(async () => (await load()).entityFsck(kind)))
+  verb
+    .command('gc')
+    .description(
+      'remove cached copies no folder uses, then what nothing references from the store (as mlvc gc)',
+    )
+    .option('-n, --dry-run', 'report what would be removed')
+    .action(runs(async () => (await load()).entityGc(kind)))
+  verb
+    .command('export')
+    .description('write the files of a version to a folder or s3://BUCKET/PREFIX')
+    .argument('<target>', 'TAG, NAME or NAME@VERSION')
+    .argument('<dest>', 'a new folder, or s3://BUCKET/PREFIX')
+    .option('--endpoint <url>', 'S3: a custom endpoint (MinIO, Ceph RGW)')
+    .action(runs(async () => (await load()).entityExport(kind)))
+  verb
+    .command('import')
+    .description(
+      'copy the files of a folder or s3://BUCKET/PREFIX into entity NAME (created if new) and stage them',
+    )
+    .argument('<source>')
+    .argument('<name>')
+    .option('--endpoint <url>', 'S3: a custom endpoint (MinIO, Ceph RGW)')
+    .action(runs(async () => (await load()).entityImport(kind)))
 }
 
 /** The entity verbs: dataset, labels, model. */
