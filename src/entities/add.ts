@@ -1,6 +1,7 @@
 import { lstatSync, type Stats } from 'node:fs'
 import { MlvcError, type ProgressOptions } from '../core/index.ts'
-import { ingestSource, withFileSource } from '../store/index.ts'
+import { withFileSource } from '../store/index.ts'
+import { storeContent } from './content.ts'
 import { joinByPath } from './join.ts'
 import { type EntityRef, type EntityRepo, entityPaths, metadataFiles } from './layout.ts'
 import { type ManifestEntry, manifestWriter, readManifestFile } from './manifest.ts'
@@ -37,7 +38,7 @@ export function modeOf(stat: Stats): number {
 /** Stores one file; CHANGED-during-add is an IO error naming it (nothing is staged then). */
 async function storeFile(repo: EntityRepo, abs: string, stat: Stats, options: ProgressOptions) {
   const result = await withFileSource(abs, (source) =>
-    ingestSource(repo.store, source, { path: abs, signal: options.signal, onProgress: undefined }),
+    storeContent(repo.store, source, abs, options.signal),
   )
   const after = lstatSync(abs, { throwIfNoEntry: false })
   if (!after || stampOf(after) !== stampOf(stat) || result.size !== stat.size)

@@ -10,8 +10,9 @@ import {
   writeFileAtomic,
 } from '../core/index.ts'
 import { fetchObjects } from '../remote/index.ts'
-import { parseId, readManifest } from '../store/index.ts'
+import { parseId } from '../store/index.ts'
 import { modeOf } from './add.ts'
+import { contentSha256 } from './content.ts'
 import { blobToFile, showFile } from './git-ops.ts'
 import { gitignoreText } from './init.ts'
 import { joinByPath } from './join.ts'
@@ -267,8 +268,7 @@ async function place(
         ensureParents(paths.dir, entry.path, made)
         const how = await placeEntry(repo, entry, abs, spec.mutability !== 'mutable')
         report[how]++
-        const manifest = await readManifest(repo.store, entry.id)
-        const sha256 = 'sha256' in manifest ? manifest.sha256 : ''
+        const sha256 = await contentSha256(repo.store, entry.id)
         cache.write({ path: entry.path, stamp: stampOf(lstatSync(abs)), sha256, id: entry.id })
       } catch (err) {
         if (err instanceof MlvcError && err.code === 'INTERRUPTED') throw err

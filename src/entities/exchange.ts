@@ -2,9 +2,10 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:f
 import { join } from 'node:path'
 import { MlvcError, type ProgressOptions, uniqueName } from '../core/index.ts'
 import { openRemote, type Remote } from '../remote/index.ts'
-import { materialize, parseId } from '../store/index.ts'
+import { parseId } from '../store/index.ts'
 import { type AddReport, addFiles } from './add.ts'
 import { fetchMissing } from './checkout.ts'
+import { writeContent } from './content.ts'
 import { showFile } from './git-ops.ts'
 import { initEntity } from './init.ts'
 import { type EntityKind, type EntityRepo, entityPaths, metadataFiles } from './layout.ts'
@@ -77,14 +78,14 @@ export async function exportVersion(
       if (bucket) {
         const tmp = join(tmpDir, uniqueName('export'))
         try {
-          await materialize(repo.store, e.id, tmp, { replace: 'none', tmpDir })
+          await writeContent(repo.store, e.id, tmp, { replace: 'none', tmpDir })
           await bucket.upload(tmp, e.path, { signal: options.signal })
         } finally {
           rmSync(tmp, { force: true })
         }
       } else {
         ensureParents(dest, e.path, made)
-        await materialize(repo.store, e.id, join(dest, e.path), { replace: 'none', tmpDir })
+        await writeContent(repo.store, e.id, join(dest, e.path), { replace: 'none', tmpDir })
       }
       report.files++
       report.bytes += e.size

@@ -1,7 +1,8 @@
 import { lstatSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { hashFileSync, type ProgressOptions } from '../core/index.ts'
-import { closure, readManifest } from '../store/index.ts'
+import { closure } from '../store/index.ts'
+import { contentSha256 } from './content.ts'
 import { listEntities } from './history.ts'
 import { type EntityKind, type EntityRepo, entityPaths } from './layout.ts'
 import { readManifestFile } from './manifest.ts'
@@ -96,9 +97,7 @@ export async function fsckEntities(
     })
     let ok = false
     try {
-      const manifest = await readManifest(repo.store, cached.id)
-      const hash = hashFileSync(cached.abs)
-      ok = 'sha256' in manifest && hash.sha256 === manifest.sha256 && hash.size === manifest.size
+      ok = hashFileSync(cached.abs).sha256 === (await contentSha256(repo.store, cached.id))
     } catch {
       ok = false
     }

@@ -10,7 +10,7 @@ import {
 } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { fsError, isErrno, MlvcError, uniqueName } from '../core/index.ts'
-import { materialize } from '../store/index.ts'
+import { writeContent } from './content.ts'
 import { cachePath, type EntityRepo } from './layout.ts'
 
 /**
@@ -52,7 +52,7 @@ async function cached(repo: EntityRepo, entry: PlacedEntry): Promise<string> {
   const info = lstatSync(cache, { throwIfNoEntry: false })
   if (info?.isFile() && info.size === entry.size) return cache
   mkdirSync(dirname(cache), { recursive: true })
-  await materialize(repo.store, entry.id, cache, { replace: 'any', tmpDir: tmpDir(repo) })
+  await writeContent(repo.store, entry.id, cache, { replace: 'any', tmpDir: tmpDir(repo) })
   chmodSync(cache, entry.mode & 0o555)
   return cache
 }
@@ -130,7 +130,7 @@ export async function placeEntry(
       hint: 'remove it, then check out again',
     })
   if (!link) {
-    await materialize(repo.store, entry.id, abs, { replace: 'file', tmpDir: tmpDir(repo) })
+    await writeContent(repo.store, entry.id, abs, { replace: 'file', tmpDir: tmpDir(repo) })
     chmodSync(abs, entry.mode)
     return 'copied'
   }
