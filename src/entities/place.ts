@@ -51,15 +51,24 @@ async function cached(repo: EntityRepo, entry: PlacedEntry): Promise<string> {
   const cache = cachePath(repo, entry.id, entry.mode)
   const info = lstatSync(cache, { throwIfNoEntry: false })
   if (info?.isFile() && info.size === entry.size) return cache
-  mkdirSync(dirname(cache), { recursive: true })
+  makeDir(dirname(cache))
   await writeContent(repo.store, entry.id, cache, { replace: 'any', tmpDir: tmpDir(repo) })
   chmodSync(cache, entry.mode & 0o555)
   return cache
 }
 
+/** Folders this process made or found (a checkout places every file through them). */
+const madeDirs = new Set<string>()
+
+function makeDir(dir: string): void {
+  if (madeDirs.has(dir)) return
+  mkdirSync(dir, { recursive: true })
+  madeDirs.add(dir)
+}
+
 function tmpDir(repo: EntityRepo): string {
   const dir = join(repo.stateRoot, 'tmp')
-  mkdirSync(dir, { recursive: true })
+  makeDir(dir)
   return dir
 }
 
