@@ -174,7 +174,7 @@ describe('datasets as versioned entities', () => {
     await ada.git(repo, 'add', '.mlvc')
     await ada.git(repo, 'commit', '-qm', 'mlvc remote')
     await ok(ada, repo, 'dataset', 'init', 'faces')
-    const files = writeDataset(join(repo, 'dataset/faces'), 200, 2)
+    const files = writeDataset(join(repo, 'dataset/faces'), 100, 2)
     await ok(ada, repo, 'dataset', 'add', 'faces')
     await ok(ada, repo, 'dataset', 'commit', 'faces')
     await ok(ada, repo, 'labels', 'init', 'boxes')
@@ -218,9 +218,9 @@ describe('datasets as versioned entities', () => {
       '--seed',
       '5',
     )
-    expect(tenth).toMatchObject({ selected: 20, fetched: 20 })
+    expect(tenth).toMatchObject({ selected: 10, fetched: 10 })
     const sample = readFolder(join(clone, 'dataset/faces'))
-    expect(sample.size).toBe(20)
+    expect(sample.size).toBe(10)
     for (const [path, data] of sample) expect(data).toEqual(files.get(path))
     const same = await json<{ selected: number; kept: number }>(
       bob,
@@ -233,7 +233,7 @@ describe('datasets as versioned entities', () => {
       '--seed',
       '5',
     )
-    expect(same).toMatchObject({ selected: 20, kept: 20 })
+    expect(same).toMatchObject({ selected: 10, kept: 10 })
     await ok(bob, clone, 'model', 'checkout', 'detector', '--with-lineage')
     expect(readFolder(join(clone, 'dataset/faces'))).toEqual(files)
     expect(readFileSync(join(clone, 'labels/boxes/boxes.csv'), 'utf8')).toBe('img,x,y\n')
@@ -340,7 +340,7 @@ describe('datasets as versioned entities', () => {
     const repo = await newRepo(ada, 'sigint')
     await ok(ada, repo, 'dataset', 'init', 'big', '--mutability', 'flexible')
     const dir = join(repo, 'dataset/big')
-    const files = writeDataset(dir, 400, 5)
+    const files = writeDataset(dir, 200, 5)
     const packs = join(repo, '.git/mlvc/packs')
     const add = await interruptWhen(
       process.execPath,
@@ -352,7 +352,7 @@ describe('datasets as versioned entities', () => {
     expect(add.stderr).toContain('interrupted')
     const after = await json<Status>(ada, repo, 'dataset', 'status', 'big')
     expect(after.staged.added).toEqual([])
-    expect(after.unstaged.untracked).toHaveLength(400)
+    expect(after.unstaged.untracked).toHaveLength(200)
     expect((await ada.mlvc(repo, 'fsck')).code).toBe(0)
     await ok(ada, repo, 'dataset', 'add', 'big')
     await ok(ada, repo, 'dataset', 'commit', 'big')
@@ -371,7 +371,7 @@ describe('datasets as versioned entities', () => {
     const pending = await json<Status>(ada, repo, 'dataset', 'status', 'big')
     expect(pending.pending).toBe('big__1')
     const finished = await json<{ selected: number }>(ada, repo, 'dataset', 'checkout', 'big')
-    expect(finished.selected).toBe(400)
+    expect(finished.selected).toBe(200)
     expect(readFolder(dir)).toEqual(files)
     expect((await json<Status>(ada, repo, 'dataset', 'status', 'big')).pending).toBeNull()
   })
