@@ -9,8 +9,8 @@ export const ENTITY_KINDS: readonly EntityKind[] = ['dataset', 'labels', 'model'
 
 /**
  * Where entities live: the Git work tree (entity folders `KIND/NAME/`, committed spec and
- * manifest), the local state (staging index, stat cache, locks, link cache: in Git's common dir,
- * shared by worktrees, on the work tree's file system so hard links work), the store and remotes.
+ * manifest), the local state (staging index, stat cache, locks, link cache: in the git dir of the
+ * work tree, on its file system so hard links work), the store and remotes.
  */
 export interface EntityRepo {
   workTree: string

@@ -42,7 +42,8 @@ import { quote } from '../text.ts'
 export function entityRepo(ctx: GitContext, store: Store): EntityRepo {
   return {
     workTree: ctx.workTree,
-    stateRoot: join(ctx.git.commonDir, 'mlvc-entities'),
+    // Per work tree (a linked worktree has its own folders, index and checkout); same file system.
+    stateRoot: join(ctx.git.gitDir, 'mlvc-entities'),
     store,
     openRemote: (name) => openRemote(chooseRemote(ctx.config.tree, name), ctx.workTree),
   }
