@@ -179,6 +179,29 @@ try {
   const merge = `'${process.execPath}' '${cli}' merge --strategy average --no-edit left 2>&1 | grep mlvc:`
   show(repo, 'sh', ['-c', merge], 'mlvc merge --strategy average --no-edit left')
   git(repo, 'log', '--oneline', '-3')
+
+  say('Part 5: a dataset as a versioned entity: spec and manifest in Git, files in the store.')
+  mlvc(repo, 'dataset', 'init', 'digits', '--category', 'vision')
+  for (let i = 0; i < 30; i++) {
+    const dir = join(repo, 'dataset/digits', `class-${i % 3}`)
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, `img-${i}.raw`), Buffer.from(floats(256 + i, i).buffer))
+  }
+  mlvc(repo, 'dataset', 'add', 'digits')
+  mlvc(repo, 'dataset', 'commit', 'digits', '-m', 'digits, first cut')
+  say('Git holds two small files for the 30 images; the manifest is one sorted line per file:')
+  git(repo, 'ls-files', 'dataset')
+  show(repo, 'sh', ['-c', 'head -3 dataset/digits/MANIFEST'], 'head -3 dataset/digits/MANIFEST')
+  say('A model (nothing is trained here) records the dataset version it was made from.')
+  mlvc(repo, 'model', 'init', 'classifier')
+  writeFileSync(join(repo, 'model/classifier/weights.bin'), Buffer.from(floats(4096, 7).buffer))
+  mlvc(repo, 'model', 'add', 'classifier')
+  mlvc(repo, 'model', 'commit', 'classifier', '--dataset', 'digits@1')
+  mlvc(repo, 'model', 'lineage', 'classifier')
+  mlvc(repo, 'dataset', 'push', 'digits')
+  say('A sampled checkout: a reproducible third of the files, as read-only links to a cached copy.')
+  mlvc(repo, 'dataset', 'checkout', 'digits@1', '--sample-type', 'group:1:3', '--seed', '4')
+  mlvc(repo, 'dataset', 'status', 'digits')
   say('Done. Next: `mlvc --help`, and the README for every command.')
 } catch (err) {
   process.stderr.write(`\nquickstart failed: ${err.stderr ?? ''}${err.message}\n`)

@@ -19,7 +19,7 @@ const LAYERS = [
   'checkpoint',
   'remote',
   'git',
-  'datasets',
+  'entities',
   'experiments',
   'hub',
   'cli',

@@ -8,6 +8,7 @@ import { ckptRss } from './ckpt-rss.ts'
 import { ckptTensors } from './ckpt-tensors.ts'
 import { compress } from './compress.ts'
 import { dedup } from './dedup.ts'
+import { entities } from './entities.ts'
 import { expList } from './exp-list.ts'
 import { expSync } from './exp-sync.ts'
 import { gitAdd } from './git-add.ts'
@@ -45,6 +46,7 @@ export const SCENARIOS: readonly Scenario[] = [
   expSync,
   s3Transfer,
   s3Many,
+  entities,
 ]
 
 export function findScenarios(names: readonly string[] | undefined): Scenario[] {

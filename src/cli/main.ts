@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module'
 import { Command } from '@commander-js/extra-typings'
 import { checkpointCommands } from './groups/checkpoint.ts'
+import { entityCommands } from './groups/entities.ts'
 import { experimentCommands } from './groups/exp.ts'
 import { gitEntryCommands } from './groups/git-entry.ts'
 import { mergeCommands } from './groups/merge.ts'
@@ -34,5 +35,6 @@ gitEntryCommands(program)
 mergeCommands(program)
 checkpointCommands(program)
 experimentCommands(program)
+entityCommands(program)
 
 await program.parseAsync(process.argv)

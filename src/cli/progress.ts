@@ -14,6 +14,7 @@ function label(event: ProgressEvent): string {
     case 'transfer':
       return event.direction === 'upload' ? 'uploading' : 'downloading'
     case 'objects':
+    case 'files':
       return event.phase
   }
 }
@@ -53,8 +54,8 @@ export function createProgress(enabled: boolean): {
       bar.setTotal(total)
       bar.update(event.done, {
         label: name,
-        doneText: formatBytes(event.done),
-        totalText: formatBytes(total),
+        doneText: event.type === 'files' ? `${event.done} files` : formatBytes(event.done),
+        totalText: event.type === 'files' ? `${total}` : formatBytes(total),
       })
     },
     stop() {

@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'UNSAFE_PATH'
   | 'MISSING_KEY'
   | 'EXISTS'
+  /** An entity's spec or manifest (a dataset, labels or model) is malformed. */
+  | 'BAD_SPEC'
   /** A broken invariant: a bug in mlvc, not in its input (see `must`). */
   | 'INTERNAL'
 

@@ -8,6 +8,8 @@ export type ProgressEvent =
   | { type: 'verify'; done: number; total: number }
   | { type: 'transfer'; direction: 'upload' | 'download'; done: number; total: number }
   | { type: 'objects'; phase: string; done: number; total: number }
+  /** Counts of files (an entity's add, checkout): `done` and `total` are files, not bytes. */
+  | { type: 'files'; phase: string; done: number; total: number }
 
 export type ProgressHandler = (event: ProgressEvent) => void
 

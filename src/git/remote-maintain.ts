@@ -41,6 +41,8 @@ export interface RemoteGcRequest {
   dryRun?: boolean | undefined
   /** Nothing written in this period is removed. @default 1 h */
   graceMs?: number | undefined
+  /** Files kept besides what Git references (those of dataset, labels and model versions). */
+  extraRoots?: Iterable<string> | undefined
 }
 
 /** What gc of a remote did (or would do), with the number of files it kept. */
@@ -59,6 +61,7 @@ export async function gcRemoteRefs(
 ): Promise<RemoteGcResult> {
   const remote = await session.openRemote(request.remote)
   const roots = await remoteGcRoots(session.workTree, { remote: remote.name, keep: request.keep })
+  for (const id of request.extraRoots ?? []) roots.push(id)
   const report = await gcRemote(await session.store(), remote, {
     roots,
     dryRun: request.dryRun === true,

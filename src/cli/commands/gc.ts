@@ -1,4 +1,5 @@
 import { MlvcError } from '../../core/index.ts'
+import { entityRoots } from '../../entities/index.ts'
 import { gcRemoteRefs, gitRoots, type RemoteGcResult } from '../../git/index.ts'
 import { gcStore } from '../../store/index.ts'
 import { repoContext, withRepoStore } from '../context.ts'
@@ -6,6 +7,7 @@ import { parseDuration } from '../duration.ts'
 import { type CommandResult, formatBytes, type Io } from '../io.ts'
 import { requireGit } from '../repo.ts'
 import { withSession } from '../session.ts'
+import { entityRepo, withEntities } from './entity.ts'
 
 export interface GcCommandOptions {
   dryRun?: boolean | undefined
@@ -51,7 +53,9 @@ export async function gc(io: Io, _operands: [], options: GcCommandOptions): Prom
     const graceMs =
       options.grace === undefined ? undefined : parseDuration(options.grace, '--grace')
     const ctx = requireGit(await repoContext(io.cwd))
-    const request = { remote, keep: options.keep, dryRun, graceMs }
+    // Entity versions keep their files on the remote too (their manifests are not stubs).
+    const extraRoots = await withEntities(io, entityRoots)
+    const request = { remote, keep: options.keep, dryRun, graceMs, extraRoots }
     return remoteOutput(await withSession(ctx, io, (session) => gcRemoteRefs(session, request)))
   }
   if (options.keep !== undefined || options.grace !== undefined)
@@ -61,7 +65,11 @@ export async function gc(io: Io, _operands: [], options: GcCommandOptions): Prom
   const ctx = await repoContext(io.cwd)
   const workTree = ctx.git?.workTree
   const roots = workTree ? await gitRoots(workTree) : []
-  const report = await withRepoStore(ctx, (store) => gcStore(store, { dryRun, roots }))
+  const report = await withRepoStore(ctx, async (store) => {
+    if (ctx.git?.workTree)
+      for (const id of await entityRoots(entityRepo(requireGit(ctx), store))) roots.push(id)
+    return gcStore(store, { dryRun, roots })
+  })
   for (const id of report.missingRoots) io.warn(`warning: ${id} is referenced but not in the store`)
   const verb = dryRun ? 'would free' : 'freed'
   const text = `${verb} ${formatBytes(report.bytesFreed)}: ${report.objectsRemoved} objects removed, ${report.packsRemoved} packs deleted, ${report.packsRewritten} rewritten; ${report.live} live objects`
