@@ -4,6 +4,7 @@ import { Command } from '@commander-js/extra-typings'
 import { checkpointCommands } from './groups/checkpoint.ts'
 import { experimentCommands } from './groups/exp.ts'
 import { gitEntryCommands } from './groups/git-entry.ts'
+import { hubCommands } from './groups/hub.ts'
 import { mergeCommands } from './groups/merge.ts'
 import { remoteCommands } from './groups/remotes.ts'
 import { repositoryCommands } from './groups/repository.ts'
@@ -34,5 +35,6 @@ gitEntryCommands(program)
 mergeCommands(program)
 checkpointCommands(program)
 experimentCommands(program)
+hubCommands(program)
 
 await program.parseAsync(process.argv)
