@@ -122,6 +122,12 @@ export async function startHub(config: HubConfig, options: StartOptions): Promis
       maxHeaderSize: config.limits.headerBytes,
       headersTimeout: config.limits.headersTimeoutMs,
       requestTimeout: 0,
+      // How often Node looks for requests past headersTimeout (its default, 30 s, would let a
+      // stalled client hold a connection for up to 40 s).
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.min(5000, config.limits.headersTimeoutMs / 4),
+      ),
     },
     (req, res) => {
       const id = randomUUID().slice(0, 8)
