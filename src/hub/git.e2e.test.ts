@@ -21,6 +21,7 @@ beforeAll(async () => {
   }
   await hubAdmin(data, 'repo', 'create', 'ada/models')
   await hubAdmin(data, 'repo', 'create', 'ada/gated')
+  await hubAdmin(data, 'repo', 'create', 'ada/auto')
   await hubAdmin(data, 'repo', 'grant', 'ada/models', 'bob', 'read')
   hub = await startHubProcess(data)
   for (const [user, sandbox] of [
@@ -105,6 +106,23 @@ describe('git and mlvc through the hub', () => {
     expect(upload.code, upload.stderr).toBe(0)
     const again = await ada.gitResult(repo, 'push', '--no-verify', 'origin', 'HEAD:main')
     expect(again.code, again.stderr).toBe(0)
+  })
+
+  test("with no mlvc remote configured, Git's origin on a hub is the mlvc remote", async () => {
+    const repo = join(root, 'ada-auto')
+    await ada.git(root, 'clone', '-q', `${hub.url}/ada/auto`, repo)
+    expect((await ada.mlvc(repo, 'init')).code).toBe(0)
+    expect((await ada.mlvc(repo, 'track', '*.bin')).code).toBe(0)
+    const model = pseudoRandomBytes(2 * MiB, 21)
+    writeFileSync(join(repo, 'auto.bin'), model)
+    await ada.git(repo, 'add', '.')
+    await ada.git(repo, 'commit', '-qm', 'auto')
+    // The push gate would refuse the commit if pre-push had not uploaded to the hub.
+    const push = await ada.gitResult(repo, 'push', 'origin', 'HEAD:main')
+    expect(push.code, push.stderr).toBe(0)
+    const clone = join(root, 'bob-auto')
+    await ada.git(root, 'clone', '-q', `${hub.url}/ada/auto`, clone)
+    expect(readFileSync(join(clone, 'auto.bin')).equals(model)).toBe(true)
   })
 
   test('a pack whose objects do not match its index is refused whole', async () => {
