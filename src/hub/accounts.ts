@@ -173,6 +173,11 @@ export async function findRepo(db: Db, owner: string, name: string): Promise<Rep
   return row ? toRepo(row) : undefined
 }
 
+export async function repoById(db: Db, id: string): Promise<Repo | undefined> {
+  const row = await db.get<RepoRow>(`${REPO_SELECT} WHERE r.id = ?`, [id])
+  return row ? toRepo(row) : undefined
+}
+
 export async function listRepos(db: Db): Promise<Repo[]> {
   return (await db.all<RepoRow>(`${REPO_SELECT} ORDER BY a.name, r.name`)).map(toRepo)
 }

@@ -12,6 +12,7 @@ import {
 import { authorize, requireCaller, roleOf } from './auth.ts'
 import { booleanField, HubHttpError, readJson, sendJson, stringField } from './http.ts'
 import { addRepo, type Hub } from './hub.ts'
+import { mirrorStatus, setMirror, syncMirror } from './mirror.ts'
 import { parseRole, type Role, rank } from './names.ts'
 import { SCHEMA_VERSION } from './schema.ts'
 import { type Caller, createToken, listTokens, revokeToken, type TokenInfo } from './tokens.ts'
@@ -134,6 +135,9 @@ const ROUTES = [
   'POST repos',
   'GET repos/:/:',
   'PUT repos/:/:/collaborators/:',
+  'PUT repos/:/:/mirror',
+  'GET repos/:/:/mirror',
+  'POST repos/:/:/mirror/sync',
   'GET tokens',
   'POST tokens',
   'DELETE tokens/:',
@@ -239,6 +243,31 @@ export async function handleApi(
         user: user.name,
         role: role ?? null,
       })
+    }
+    case 'PUT repos/:/:/mirror': {
+      const { repo } = await authorize(hub, caller, path[1] ?? '', path[2] ?? '', 'admin')
+      const interval = seconds(body, 'intervalSeconds')
+      const { webhookSecret } = await setMirror(hub, repo, {
+        url: stringField(body, 'url', true),
+        username: stringField(body, 'username'),
+        secret: stringField(body, 'password'),
+        intervalMs: interval === undefined ? undefined : interval * 1000,
+      })
+      return sendJson(res, 200, { ...(await mirrorStatus(hub, repo)), webhookSecret })
+    }
+    case 'GET repos/:/:/mirror': {
+      const { repo } = await authorize(hub, caller, path[1] ?? '', path[2] ?? '', 'read')
+      const status = await mirrorStatus(hub, repo)
+      if (!status)
+        throw new HubHttpError(404, 'NOT_FOUND', `${repo.owner}/${repo.name} has no mirror`)
+      return sendJson(res, 200, status)
+    }
+    case 'POST repos/:/:/mirror/sync': {
+      const { repo } = await authorize(hub, caller, path[1] ?? '', path[2] ?? '', 'write')
+      const status = await syncMirror(hub, repo)
+      if (!status)
+        throw new HubHttpError(404, 'NOT_FOUND', `${repo.owner}/${repo.name} has no mirror`)
+      return sendJson(res, 200, status)
     }
     case 'GET tokens': {
       const me = requireCaller(caller)

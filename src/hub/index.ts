@@ -8,6 +8,7 @@ export {
   listAccounts,
   listRepos,
   type Repo,
+  repoById,
   repoRole,
   requireAccount,
   setMember,
@@ -26,6 +27,7 @@ export { checkPushedStubs, type GateResult, pushedCommits } from './gate.ts'
 export { preReceive } from './hook.ts'
 export { addRepo, type Hub, openHub } from './hub.ts'
 export { type HubLog, jsonLog, redact, silentLog } from './log.ts'
+export { type MirrorStatus, mirrorStatus, setMirror, syncMirror } from './mirror.ts'
 export { checkName, parseRole, type Role } from './names.ts'
 export { type RunningHub, type StartOptions, startHub } from './server.ts'
 export { type Caller, createToken, listTokens, revokeToken, type TokenInfo } from './tokens.ts'

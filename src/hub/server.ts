@@ -3,14 +3,16 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { findRepo, type Repo, repoById } from './accounts.ts'
 import { handleApi } from './api.ts'
 import { authorize, callerOf } from './auth.ts'
 import type { HubConfig } from './config.ts'
 import { gitService, serveGit } from './git-http.ts'
 import { writeAllTracked } from './hook.ts'
-import { HubHttpError, sendError, statusOf } from './http.ts'
+import { HubHttpError, sendError, sendJson, statusOf } from './http.ts'
 import { type Hub, openHub } from './hub.ts'
 import type { HubLog } from './log.ts'
+import { dueMirrors, mirrorOf, syncMirror, webhookMatches } from './mirror.ts'
 import { isValidName } from './names.ts'
 import { handleObjects, neededRole } from './objects-http.ts'
 
@@ -29,8 +31,6 @@ export interface StartOptions {
    * for every push to check the pushed stubs.
    */
   hookCommand: readonly string[]
-  /** Called after a push was accepted (mirror push-through). */
-  onPush?: ((hub: Hub, repoId: string) => void) | undefined
 }
 
 function shellWord(word: string): string {
@@ -46,6 +46,45 @@ async function writeHooks(config: HubConfig, command: readonly string[]): Promis
   await writeFile(path, script)
   await chmod(path, 0o755)
   await writeAllTracked(dir)
+}
+
+/** Every accepted push goes on to the repository's mirror, if it has one (in the background). */
+function pushThrough(hub: Hub, repo: Repo): void {
+  mirrorOf(hub, repo)
+    .then((row) => (row ? syncMirror(hub, repo) : undefined))
+    .catch((err: unknown) =>
+      hub.log.error('mirror push-through failed', { repo: repo.id, error: String(err) }),
+    )
+}
+
+/**
+ * The mirror's webhook: POST /OWNER/REPO/mirror/webhook with the secret given when the mirror was
+ * set (header X-Mlvc-Webhook-Secret, or ?secret=). A wrong secret or repository answers 404.
+ */
+async function mirrorWebhook(
+  hub: Hub,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: { owner: string; name: string },
+): Promise<void> {
+  req.resume()
+  const url = new URL(req.url ?? '/', 'http://hub')
+  const header = req.headers['x-mlvc-webhook-secret']
+  const secret = typeof header === 'string' ? header : (url.searchParams.get('secret') ?? '')
+  const repo = await findRepo(hub.db, target.owner, target.name)
+  const row = repo ? await mirrorOf(hub, repo) : undefined
+  if (!repo || !row || !webhookMatches(row, secret))
+    throw new HubHttpError(404, 'NOT_FOUND', 'not found')
+  const status = await syncMirror(hub, repo)
+  sendJson(res, 200, status)
+}
+
+/** Pulls the mirrors whose interval has passed; errors are logged, never thrown. */
+async function pullDueMirrors(hub: Hub): Promise<void> {
+  for (const id of await dueMirrors(hub)) {
+    const repo = await repoById(hub.db, id)
+    if (repo) await syncMirror(hub, repo)
+  }
 }
 
 /** Splits /OWNER/REPO[.git]/REST; undefined when the path is not a repository's. */
@@ -89,8 +128,11 @@ async function route(
       req,
       res,
     )
-    if (git.service === 'receive-pack' && code === 0) options.onPush?.(hub, repo.id)
+    if (git.service === 'receive-pack' && code === 0) pushThrough(hub, repo)
     return
+  }
+  if (target.rest === 'mirror/webhook' && req.method === 'POST') {
+    return mirrorWebhook(hub, req, res, target)
   }
   if (target.rest.startsWith('mlvc/')) {
     const rest = target.rest.slice('mlvc/'.length)
@@ -163,11 +205,31 @@ export async function startHub(config: HubConfig, options: StartOptions): Promis
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`
   hub.log.info('hub listening', { url, data: config.data, database: hub.db.kind })
+  let pulling = false
+  const schedule =
+    config.mirrorIntervalMs > 0
+      ? setInterval(
+          () => {
+            if (pulling) return
+            pulling = true
+            pullDueMirrors(hub)
+              .catch((err: unknown) =>
+                hub.log.error('mirror schedule failed', { error: String(err) }),
+              )
+              .finally(() => {
+                pulling = false
+              })
+          },
+          Math.min(config.mirrorIntervalMs, 60_000),
+        )
+      : undefined
+  schedule?.unref()
   return {
     hub,
     server,
     url,
     close: async () => {
+      if (schedule) clearInterval(schedule)
       const closed = new Promise<void>((done) => server.close(() => done()))
       server.closeAllConnections()
       await closed

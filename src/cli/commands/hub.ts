@@ -11,14 +11,19 @@ import {
   listRepos,
   listTokens,
   loadHubConfig,
+  type MirrorStatus,
+  mirrorStatus,
   openHub,
   parseRole,
   preReceive,
+  type Repo,
   repoJson,
   requireAccount,
   revokeToken,
   setMember,
+  setMirror,
   startHub,
+  syncMirror,
   tokenJson,
 } from '../../hub/index.ts'
 import { parseDuration } from '../duration.ts'
@@ -216,6 +221,72 @@ export async function hubTokenRevoke(
     revokeToken(hub.db, await requireAccount(hub.db, userName), id),
   )
   return { data: { revoked: id }, text: `revoked ${id}` }
+}
+
+async function repoNamed(hub: Hub, spec: string): Promise<Repo> {
+  const { owner, name } = splitRepo(spec)
+  const repo = await findRepo(hub.db, owner, name)
+  if (!repo) throw new MlvcError('NOT_FOUND', `no repository ${spec} on this hub`)
+  return repo
+}
+
+function mirrorText(spec: string, status: MirrorStatus | undefined): string {
+  if (!status) return `${spec} has no mirror`
+  const lines = [
+    `${spec} ↔ ${status.url}`,
+    `last sync: ${status.lastSync ?? 'never'}`,
+    ...(status.lastError ? [`last error: ${status.lastError}`] : []),
+    ...status.conflicts.map(
+      (c) =>
+        `DIVERGED ${c.ref}: hub ${c.hub.slice(0, 12)}, mirror ${c.mirror.slice(0, 12)} (under refs/mirror/heads/); merge and push to resolve`,
+    ),
+  ]
+  return lines.join('\n')
+}
+
+export async function hubMirrorSet(
+  _io: Io,
+  [spec, url]: [string, string],
+  options: DataOptions & { user?: string; passwordStdin?: true; interval?: string },
+): Promise<CommandResult> {
+  const secret = options.passwordStdin ? (await text(process.stdin)).trim() : undefined
+  const intervalMs =
+    options.interval === undefined ? undefined : parseDuration(options.interval, '--interval')
+  const result = await withHub(options, async (hub) =>
+    setMirror(hub, await repoNamed(hub, spec), { url, username: options.user, secret, intervalMs }),
+  )
+  return {
+    data: { repo: spec, url, webhookSecret: result.webhookSecret },
+    text: `${spec} mirrors ${url}\nwebhook: POST /${spec}/mirror/webhook with header X-Mlvc-Webhook-Secret: ${result.webhookSecret}`,
+  }
+}
+
+export async function hubMirrorStatus(
+  _io: Io,
+  [spec]: [string],
+  options: DataOptions,
+): Promise<CommandResult> {
+  const status = await withHub(options, async (hub) =>
+    mirrorStatus(hub, await repoNamed(hub, spec)),
+  )
+  return {
+    data: status ?? null,
+    text: mirrorText(spec, status),
+    exitCode: status && status.conflicts.length > 0 ? 1 : 0,
+  }
+}
+
+export async function hubMirrorSync(
+  _io: Io,
+  [spec]: [string],
+  options: DataOptions,
+): Promise<CommandResult> {
+  const status = await withHub(options, async (hub) => syncMirror(hub, await repoNamed(hub, spec)))
+  return {
+    data: status ?? null,
+    text: mirrorText(spec, status),
+    exitCode: status && status.conflicts.length > 0 ? 1 : 0,
+  }
 }
 
 export async function hubHook(_io: Io, [name]: [string]): Promise<CommandResult> {

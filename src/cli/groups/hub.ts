@@ -90,6 +90,34 @@ export function hubCommands(program: Command): void {
     .argument('<id>')
     .option(DATA_FLAG, DATA_HELP)
     .action(runs(async () => (await import('../commands/hub.ts')).hubTokenRevoke))
+  const mirror = hub
+    .command('mirror')
+    .description('sync a repository both ways with another Git server')
+  mirror
+    .command('set')
+    .description('mirror OWNER/NAME with a Git URL; prints the webhook secret (once)')
+    .argument('<owner/name>')
+    .argument('<url>', 'the other server: https://github.com/…, another hub, …')
+    .option('--user <name>', 'user name on the mirror')
+    .option('--password-stdin', 'read the password or token for the mirror from standard input')
+    .option(
+      '--interval <duration>',
+      'pull it this often (default 5m; 0: on pushes and webhook calls only)',
+    )
+    .option(DATA_FLAG, DATA_HELP)
+    .action(runs(async () => (await import('../commands/hub.ts')).hubMirrorSet))
+  mirror
+    .command('status', { isDefault: true })
+    .description('last sync, last error, and branches that moved on both sides')
+    .argument('<owner/name>')
+    .option(DATA_FLAG, DATA_HELP)
+    .action(runs(async () => (await import('../commands/hub.ts')).hubMirrorStatus))
+  mirror
+    .command('sync')
+    .description('sync now: fetch the mirror, push what the hub has that it lacks')
+    .argument('<owner/name>')
+    .option(DATA_FLAG, DATA_HELP)
+    .action(runs(async () => (await import('../commands/hub.ts')).hubMirrorSync))
   hub
     .command('hook', { hidden: true })
     .description('the hooks git runs inside the hub')
