@@ -1,5 +1,12 @@
 import { MlvcError } from '../core/index.ts'
-import { findStubs, historyBlobs, MAX_STUB_BYTES, objectInfo, type PathBlob } from '../git/index.ts'
+import {
+  findStubs,
+  historyBlobs,
+  MAX_STUB_BYTES,
+  objectInfo,
+  type PathBlob,
+  type RevSelection,
+} from '../git/index.ts'
 import { MARKER_KEY, type Remote } from '../remote/index.ts'
 import { objectIndex } from './pack-check.ts'
 
@@ -58,11 +65,19 @@ export async function checkPushedStubs(
   input: string,
   remote: Remote,
 ): Promise<GateResult> {
-  const revs = pushedCommits(input)
+  return checkStubs(gitDir, { revs: pushedCommits(input), options: ['--not', '--all'] }, remote)
+}
+
+/** Checks the stubs in the history of `selection` (the hub's fsck: every ref's). */
+export async function checkStubs(
+  gitDir: string,
+  selection: RevSelection,
+  remote: Remote,
+): Promise<GateResult> {
   const result: GateResult = { stubs: 0, missing: [], encrypted: false }
-  if (revs.length === 0) return result
+  if ((selection.revs ?? []).length === 0 && (selection.options ?? []).length === 0) return result
   if (await remote.head(MARKER_KEY)) return { ...result, encrypted: true }
-  const blobs = await historyBlobs(gitDir, { revs, options: ['--not', '--all'] })
+  const blobs = await historyBlobs(gitDir, selection)
   const held = await objectIndex()(remote)
   for (const batch of await candidateBatches(gitDir, blobs)) {
     if (batch.length === 0) continue

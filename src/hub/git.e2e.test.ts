@@ -1,8 +1,16 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type GitSandbox, gitSandbox } from '../test-helpers/git.ts'
-import { CLI, pseudoRandomBytes, runCommand, tempDir } from '../test-helpers/index.ts'
+import {
+  CLI,
+  damageFile,
+  pseudoRandomBytes,
+  runCli,
+  runCommand,
+  tempDir,
+} from '../test-helpers/index.ts'
+import { findRepo, loadHubConfig, openHub } from './index.ts'
 import { basic, type HubProcess, hubAdmin, startHubProcess } from './test-helpers/index.ts'
 
 // One hub for the file; ada and bob are users of it and of real git, each with their own HOME.
@@ -176,6 +184,41 @@ describe('git and mlvc through the hub', () => {
     expect(ranged.status).toBe(206)
     expect(ranged.headers.get('content-range')).toBe(`bytes 10-19/${pack?.size}`)
     expect((await ranged.arrayBuffer()).byteLength).toBe(10)
+  })
+
+  test('mlvc hub fsck finds a damaged pack and a stub whose data is gone; mlvc hub gc removes what interrupted uploads left', async () => {
+    const clean = await runCli(['hub', 'fsck', '--data', data])
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0)
+    expect(clean.stdout).toMatch(/3 repositories, \d+ packs, 3 stubs checked: clean/)
+
+    const hubOpen = await openHub(await loadHubConfig({ data }))
+    const models = (await findRepo(hubOpen.db, 'ada', 'models'))?.id as string
+    const auto = (await findRepo(hubOpen.db, 'ada', 'auto'))?.id as string
+    await hubOpen.close()
+    const packsOf = (id: string) => join(data, 'objects', id, 'packs')
+    const modelPack = readdirSync(packsOf(models)).find((f) => f.endsWith('.pack')) as string
+    const original = damageFile(join(packsOf(models), modelPack), -200)
+    const autoIdx = readdirSync(packsOf(auto)).find((f) => f.endsWith('.idx')) as string
+    rmSync(join(packsOf(auto), autoIdx))
+    const stale = join(data, 'tmp', 'upload-stale')
+    writeFileSync(stale, 'half an upload')
+    utimesSync(stale, new Date(0), new Date(0))
+
+    const damaged = await runCli(['hub', 'fsck', '--data', data])
+    expect(damaged.code).toBe(1)
+    expect(damaged.stdout).toMatch(
+      new RegExp(`ERROR ada/models: packs/${modelPack}: object \\S+ at offset \\d+`),
+    )
+    expect(damaged.stdout).toContain('ERROR ada/auto: auto.bin: the hub lacks its data')
+    expect(damaged.stdout).toContain(
+      `warning ada/auto: packs/${autoIdx.replace('.idx', '.pack')} has no index`,
+    )
+
+    const gc = await runCli(['hub', 'gc', '--grace', '0', '--data', data])
+    expect(gc.code, gc.stderr).toBe(0)
+    expect(gc.stdout).toContain('removed 1 unfinished upload(s), 1 pack(s) without index')
+    expect(readdirSync(join(data, 'tmp'))).not.toContain('upload-stale')
+    writeFileSync(join(packsOf(models), modelPack), original)
   })
 
   test('the log is JSON lines and holds no token', () => {

@@ -13,6 +13,18 @@ export async function writeAllTracked(dir: string): Promise<string> {
 }
 
 /**
+ * Makes the git commands this process runs count every path as tracked (a bare repository has no
+ * work tree whose attributes would say): the stub scan then reads every blob small enough to be
+ * a stub.
+ */
+export function trackEverything(data: string): void {
+  const count = Number(process.env.GIT_CONFIG_COUNT ?? 0) || 0
+  process.env.GIT_CONFIG_COUNT = String(count + 1)
+  process.env[`GIT_CONFIG_KEY_${count}`] = 'core.attributesFile'
+  process.env[`GIT_CONFIG_VALUE_${count}`] = join(data, 'hooks', 'all-tracked.gitattributes')
+}
+
+/**
  * `mlvc hub hook pre-receive`, run by Git in a repository's bare folder with the hub's environment
  * (git-http.ts: MLVC_HUB_DATA, MLVC_HUB_REPO, MLVC_HUB_OBJECTS). Throws the refusal when objects
  * are missing; git then rejects the whole push.
@@ -40,11 +52,7 @@ export async function preReceive(
     mirrorIntervalMs: 0,
     limits: DEFAULT_LIMITS,
   }
-  // The bare repository has no work tree: every path counts as tracked while looking for stubs.
-  const count = Number(env.GIT_CONFIG_COUNT ?? 0) || 0
-  process.env.GIT_CONFIG_COUNT = String(count + 1)
-  process.env[`GIT_CONFIG_KEY_${count}`] = 'core.attributesFile'
-  process.env[`GIT_CONFIG_VALUE_${count}`] = join(data, 'hooks', 'all-tracked.gitattributes')
+  trackEverything(data)
   const gitDir = env.GIT_DIR ? env.GIT_DIR : process.cwd()
   const result = await checkPushedStubs(gitDir, input, hubStorage(config).remote(repoId))
   if (result.missing.length > 0) throw refusal(result.missing, env.MLVC_HUB_REPO_NAME ?? repoId)

@@ -23,7 +23,9 @@ export {
   parseListen,
 } from './config.ts'
 export type { Db } from './db.ts'
+export { fsckHub, type HubFsckReport, type HubIssue } from './fsck.ts'
 export { checkPushedStubs, type GateResult, pushedCommits } from './gate.ts'
+export { gcHub, type HubGcReport } from './gc.ts'
 export { preReceive } from './hook.ts'
 export { addRepo, type Hub, openHub } from './hub.ts'
 export { type HubLog, jsonLog, redact, silentLog } from './log.ts'

@@ -5,6 +5,8 @@ import {
   addRepo,
   createToken,
   findRepo,
+  fsckHub,
+  gcHub,
   grantRole,
   type Hub,
   jsonLog,
@@ -286,6 +288,41 @@ export async function hubMirrorSync(
     data: status ?? null,
     text: mirrorText(spec, status),
     exitCode: status && status.conflicts.length > 0 ? 1 : 0,
+  }
+}
+
+export async function hubFsck(
+  _io: Io,
+  _operands: [],
+  options: DataOptions & { quick?: true },
+): Promise<CommandResult> {
+  const report = await withHub(options, (hub) => fsckHub(hub, { quick: options.quick === true }))
+  const errors = report.issues.filter((i) => i.severity === 'error')
+  return {
+    data: report,
+    text: [
+      ...report.issues.map(
+        (i) => `${i.severity === 'error' ? 'ERROR' : 'warning'} ${i.repo}: ${i.message}`,
+      ),
+      `${report.repos} repositories, ${report.packs} packs, ${report.stubs} stubs checked: ${errors.length === 0 ? 'clean' : `${errors.length} problem(s)`}`,
+    ].join('\n'),
+    exitCode: errors.length > 0 ? 1 : 0,
+  }
+}
+
+export async function hubGc(
+  _io: Io,
+  _operands: [],
+  options: DataOptions & { grace: string; dryRun?: true },
+): Promise<CommandResult> {
+  const graceMs = parseDuration(options.grace, '--grace')
+  const report = await withHub(options, (hub) =>
+    gcHub(hub, { graceMs, dryRun: options.dryRun === true }),
+  )
+  const verb = report.dryRun ? 'would remove' : 'removed'
+  return {
+    data: report,
+    text: `${verb} ${report.tmpFiles} unfinished upload(s), ${report.unindexedPacks} pack(s) without index, ${report.quarantines} push quarantine(s); git gc in ${report.gitGc} repositories`,
   }
 }
 

@@ -119,6 +119,23 @@ export function hubCommands(program: Command): void {
     .option(DATA_FLAG, DATA_HELP)
     .action(runs(async () => (await import('../commands/hub.ts')).hubMirrorSync))
   hub
+    .command('fsck')
+    .description(
+      "check every repository: git fsck, each pack's objects against their ids, every stub's data present",
+    )
+    .option('--quick', 'do not read every object back')
+    .option(DATA_FLAG, DATA_HELP)
+    .action(runs(async () => (await import('../commands/hub.ts')).hubFsck))
+  hub
+    .command('gc')
+    .description(
+      'remove what interrupted uploads and pushes left behind, and git gc every repository',
+    )
+    .option('--grace <duration>', 'leave what is younger (work in progress)', '1h')
+    .option('--dry-run', 'only count what would go')
+    .option(DATA_FLAG, DATA_HELP)
+    .action(runs(async () => (await import('../commands/hub.ts')).hubGc))
+  hub
     .command('hook', { hidden: true })
     .description('the hooks git runs inside the hub')
     .argument('<name>', 'pre-receive')
