@@ -98,12 +98,7 @@ export function repoPath(
   return { owner, name, rest: rest.join('/') }
 }
 
-async function route(
-  hub: Hub,
-  req: IncomingMessage,
-  res: ServerResponse,
-  options: StartOptions,
-): Promise<void> {
+async function route(hub: Hub, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://hub')
   // Decoded segments are checked by name rules; a raw path with NUL, `..` or odd bytes never matches.
   const pathname = url.pathname
@@ -183,7 +178,7 @@ export async function startHub(config: HubConfig, options: StartOptions): Promis
           ms: Date.now() - started,
         }),
       )
-      route(hub, req, res, options).catch((err: unknown) => {
+      route(hub, req, res).catch((err: unknown) => {
         const status = statusOf(err)
         if (status >= 500)
           hub.log.error('request failed', {
