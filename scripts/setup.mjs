@@ -3,7 +3,7 @@
 // installs the missing ones; otherwise it says in one line what to install. It never fails the
 // run: a test that needs a missing service fails with the same line.
 import { spawnSync } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 
 /** command that proves the package is installed → Debian package */
@@ -14,6 +14,17 @@ const NEEDED = {
   'radosgw-admin': 'ceph-common',
   ceph: 'ceph-common',
   monmaptool: 'ceph-common',
+  // The hub's multi-process tests start a throwaway PostgreSQL server.
+  initdb: 'postgresql',
+  pg_ctl: 'postgresql',
+}
+
+/** Debian keeps PostgreSQL's server programs off the PATH, in /usr/lib/postgresql/VERSION/bin. */
+function inPostgresLib(command) {
+  const base = '/usr/lib/postgresql'
+  return (
+    existsSync(base) && readdirSync(base).some((v) => existsSync(join(base, v, 'bin', command)))
+  )
 }
 
 function onPath(command) {
@@ -31,7 +42,7 @@ function onPath(command) {
 const missing = [
   ...new Set(
     Object.entries(NEEDED)
-      .filter(([cmd]) => !onPath(cmd))
+      .filter(([cmd]) => !onPath(cmd) && !inPostgresLib(cmd))
       .map(([, pkg]) => pkg),
   ),
 ]
@@ -39,7 +50,7 @@ if (missing.length === 0) process.exit(0)
 const install = ['apt-get', 'install', '-y', '--no-install-recommends', ...missing]
 if (process.getuid?.() !== 0) {
   process.stdout.write(
-    `setup: the S3 tests need Debian packages: run \`sudo ${install.join(' ')}\`\n`,
+    `setup: the S3 and hub tests need Debian packages: run \`sudo ${install.join(' ')}\`\n`,
   )
   process.exit(0)
 }
@@ -51,4 +62,4 @@ if (result.status !== 0) {
   result = spawnSync(install[0], install.slice(1), { stdio: 'inherit', env })
 }
 if (result.status !== 0)
-  process.stdout.write(`setup: ${install.join(' ')} failed; the S3 tests will fail\n`)
+  process.stdout.write(`setup: ${install.join(' ')} failed; the S3 and hub tests will fail\n`)

@@ -5,6 +5,7 @@ import { checkpointCommands } from './groups/checkpoint.ts'
 import { entityCommands } from './groups/entities.ts'
 import { experimentCommands } from './groups/exp.ts'
 import { gitEntryCommands } from './groups/git-entry.ts'
+import { hubCommands } from './groups/hub.ts'
 import { mergeCommands } from './groups/merge.ts'
 import { remoteCommands } from './groups/remotes.ts'
 import { repositoryCommands } from './groups/repository.ts'
@@ -36,5 +37,6 @@ mergeCommands(program)
 checkpointCommands(program)
 experimentCommands(program)
 entityCommands(program)
+hubCommands(program)
 
 await program.parseAsync(process.argv)

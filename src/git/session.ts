@@ -7,7 +7,7 @@ import {
   type ProgressOptions,
   parseConfig,
 } from '../core/index.ts'
-import { chooseRemote, openRemote, type Remote } from '../remote/index.ts'
+import { chooseRemote, listRemotes, openRemote, type Remote } from '../remote/index.ts'
 import type { Store } from '../store/index.ts'
 import { runGit } from './exec.ts'
 import type { RepoWarning } from './warnings.ts'
@@ -63,8 +63,17 @@ export interface RepoSessionOptions extends WorkTreeRef {
 export function repoSession(options: RepoSessionOptions): RepoSession {
   const { workTree } = options
   const config = options.config ?? (() => readRepoConfig(workTree))
-  const open = async (name?: string) =>
-    openRemote(chooseRemote((await config()).tree, name), workTree)
+  let detected: Promise<Remote | undefined> | undefined
+  const open = async (name?: string) => {
+    const tree = (await config()).tree
+    // No mlvc remote configured: Git's origin, when it is a hub, is the mlvc remote too.
+    if ((name === undefined || name === 'origin') && listRemotes(tree).length === 0) {
+      detected ??= import('./hub-origin.ts').then((m) => m.hubFromGitOrigin(workTree))
+      const hub = await detected
+      if (hub) return hub
+    }
+    return openRemote(chooseRemote(tree, name), workTree)
+  }
   return {
     workTree,
     gitDir: options.gitDir,

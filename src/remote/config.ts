@@ -8,6 +8,7 @@ import {
 } from '../core/index.ts'
 import { encryptedRemote } from './encrypted.ts'
 import { folderRemote } from './folder.ts'
+import { hubRemote } from './hub.ts'
 import { loadKey } from './keyring.ts'
 import type { Remote } from './remote.ts'
 import { parseS3Url, s3Remote } from './s3.ts'
@@ -145,9 +146,12 @@ function openPlain(spec: RemoteSpec, baseDir: string): Remote {
           concurrency: spec.concurrency,
         },
       )
+    case 'http':
+    case 'https':
+      return hubRemote(spec.name, url, { concurrency: spec.concurrency })
     default:
       throw new MlvcError('REMOTE', `remote ${spec.name}: unsupported URL scheme "${scheme}://"`, {
-        hint: 'use a folder (a path or file:// URL) or s3://BUCKET/PREFIX',
+        hint: 'use a folder (a path or file:// URL), s3://BUCKET/PREFIX or a hub repository http(s)://HOST/OWNER/REPO',
       })
   }
 }

@@ -9,6 +9,8 @@ export {
   type RemoteIssue,
 } from './fsck.ts'
 export { gcRemote, type RemoteGcOptions, type RemoteGcReport } from './gc.ts'
+export { hubRemote, parseHubUrl } from './hub.ts'
+export { hubCredentials, storeHubCredentials } from './hub-credentials.ts'
 export { formatKey, keyDir, loadKey, parseKey, saveKey } from './keyring.ts'
 export { checkKey } from './keys.ts'
 export { probeRemote, type RemoteKind, type RemoteStatus, remoteKind } from './probe.ts'

@@ -196,4 +196,5 @@ export async function pauseWhen(
 }
 
 export { type Fault, type FaultProxy, startFaultProxy } from '../../services/fault-proxy.ts'
+export { type PostgresServer, startPostgres } from '../../services/postgres.ts'
 export { type S3Server, startRgw } from '../../services/rgw.ts'

@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto'
+import { chmod, mkdir, writeFile } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { findRepo, type Repo, repoById } from './accounts.ts'
+import { handleApi } from './api.ts'
+import { authorize, callerOf } from './auth.ts'
+import type { HubConfig } from './config.ts'
+import { gitService, serveGit } from './git-http.ts'
+import { writeAllTracked } from './hook.ts'
+import { HubHttpError, sendError, sendJson, statusOf } from './http.ts'
+import { type Hub, openHub } from './hub.ts'
+import type { HubLog } from './log.ts'
+import { dueMirrors, mirrorOf, syncMirror, webhookMatches } from './mirror.ts'
+import { isValidName } from './names.ts'
+import { handleObjects, neededRole } from './objects-http.ts'
+
+export interface RunningHub {
+  hub: Hub
+  server: Server
+  /** http://HOST:PORT of the listening socket. */
+  url: string
+  close(): Promise<void>
+}
+
+export interface StartOptions {
+  log?: HubLog
+  /**
+   * The command that runs `mlvc hub hook pre-receive` (node and the CLI's main.js): Git runs it
+   * for every push to check the pushed stubs.
+   */
+  hookCommand: readonly string[]
+}
+
+function shellWord(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`
+}
+
+/** The hooks every repository runs (core.hooksPath): the push gate. */
+async function writeHooks(config: HubConfig, command: readonly string[]): Promise<void> {
+  const dir = join(config.data, 'hooks')
+  await mkdir(dir, { recursive: true })
+  const script = `#!/bin/sh\nexec ${command.map(shellWord).join(' ')} hub hook pre-receive\n`
+  const path = join(dir, 'pre-receive')
+  await writeFile(path, script)
+  await chmod(path, 0o755)
+  await writeAllTracked(dir)
+}
+
+/** Every accepted push goes on to the repository's mirror, if it has one (in the background). */
+function pushThrough(hub: Hub, repo: Repo): void {
+  mirrorOf(hub, repo)
+    .then((row) => (row ? syncMirror(hub, repo) : undefined))
+    .catch((err: unknown) =>
+      hub.log.error('mirror push-through failed', { repo: repo.id, error: String(err) }),
+    )
+}
+
+/**
+ * The mirror's webhook: POST /OWNER/REPO/mirror/webhook with the secret given when the mirror was
+ * set (header X-Mlvc-Webhook-Secret, or ?secret=). A wrong secret or repository answers 404.
+ */
+async function mirrorWebhook(
+  hub: Hub,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: { owner: string; name: string },
+): Promise<void> {
+  req.resume()
+  const url = new URL(req.url ?? '/', 'http://hub')
+  const header = req.headers['x-mlvc-webhook-secret']
+  const secret = typeof header === 'string' ? header : (url.searchParams.get('secret') ?? '')
+  const repo = await findRepo(hub.db, target.owner, target.name)
+  const row = repo ? await mirrorOf(hub, repo) : undefined
+  if (!repo || !row || !webhookMatches(row, secret))
+    throw new HubHttpError(404, 'NOT_FOUND', 'not found')
+  const status = await syncMirror(hub, repo)
+  sendJson(res, 200, status)
+}
+
+/** Pulls the mirrors whose interval has passed; errors are logged, never thrown. */
+async function pullDueMirrors(hub: Hub): Promise<void> {
+  for (const id of await dueMirrors(hub)) {
+    const repo = await repoById(hub.db, id)
+    if (repo) await syncMirror(hub, repo)
+  }
+}
+
+/** Splits /OWNER/REPO[.git]/REST; undefined when the path is not a repository's. */
+export function repoPath(
+  pathname: string,
+): { owner: string; name: string; rest: string } | undefined {
+  const parts = pathname.split('/')
+  const [, owner = '', rawName = '', ...rest] = parts
+  const name = rawName.endsWith('.git') ? rawName.slice(0, -4) : rawName
+  if (!isValidName(owner) || !isValidName(name)) return undefined
+  return { owner, name, rest: rest.join('/') }
+}
+
+async function route(hub: Hub, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://hub')
+  // Decoded segments are checked by name rules; a raw path with NUL, `..` or odd bytes never matches.
+  const pathname = url.pathname
+  if (pathname.startsWith('/api/v1/')) {
+    const path = pathname.slice('/api/v1/'.length).split('/').map(decodeURIComponent)
+    return handleApi(hub, req, res, path, await callerOf(hub, req))
+  }
+  const target = repoPath(pathname)
+  if (!target) throw new HubHttpError(404, 'NOT_FOUND', 'not found')
+  const caller = await callerOf(hub, req)
+  const git = gitService(target.rest, url.searchParams)
+  if (git) {
+    const { repo } = await authorize(
+      hub,
+      caller,
+      target.owner,
+      target.name,
+      git.write ? 'write' : 'read',
+    )
+    const code = await serveGit(
+      { hub, repo, caller, rest: target.rest, query: url.search.slice(1) },
+      req,
+      res,
+    )
+    if (git.service === 'receive-pack' && code === 0) pushThrough(hub, repo)
+    return
+  }
+  if (target.rest === 'mirror/webhook' && req.method === 'POST') {
+    return mirrorWebhook(hub, req, res, target)
+  }
+  if (target.rest.startsWith('mlvc/')) {
+    const rest = target.rest.slice('mlvc/'.length)
+    const key = rest.startsWith('objects/') ? rest.slice('objects/'.length) : undefined
+    const need = neededRole(req.method ?? 'GET', rest === 'have' ? undefined : key)
+    const { repo, role } = await authorize(
+      hub,
+      caller,
+      target.owner,
+      target.name,
+      need === 'admin' ? 'write' : need,
+    )
+    return handleObjects({ hub, repo, role, rest, query: url.searchParams }, req, res)
+  }
+  throw new HubHttpError(404, 'NOT_FOUND', 'not found')
+}
+
+/**
+ * Starts the hub's HTTP server. Limits: request headers (size and the time to send them), an idle
+ * timeout per connection (a stalled client is dropped; it holds no lock and blocks nobody: every
+ * request runs on its own), and body sizes per kind of request (config.ts).
+ */
+export async function startHub(config: HubConfig, options: StartOptions): Promise<RunningHub> {
+  const log = options.log
+  const hub = await openHub(config, log)
+  await writeHooks(config, options.hookCommand)
+  const server = createServer(
+    {
+      maxHeaderSize: config.limits.headerBytes,
+      headersTimeout: config.limits.headersTimeoutMs,
+      requestTimeout: 0,
+      // How often Node looks for requests past headersTimeout (its default, 30 s, would let a
+      // stalled client hold a connection for up to 40 s).
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.min(5000, config.limits.headersTimeoutMs / 4),
+      ),
+    },
+    (req, res) => {
+      const id = randomUUID().slice(0, 8)
+      const started = Date.now()
+      res.on('finish', () =>
+        hub.log.info('request', {
+          id,
+          method: req.method,
+          path: (req.url ?? '').split('?')[0],
+          status: res.statusCode,
+          ms: Date.now() - started,
+        }),
+      )
+      route(hub, req, res).catch((err: unknown) => {
+        const status = statusOf(err)
+        if (status >= 500)
+          hub.log.error('request failed', {
+            id,
+            error: err instanceof Error ? err.message : String(err),
+          })
+        sendError(res, err)
+        // Whatever of the body was not read is not worth waiting for.
+        if (!req.complete) req.resume()
+      })
+    },
+  )
+  server.setTimeout(config.limits.idleTimeoutMs, (socket) => socket.destroy())
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail)
+    server.listen(config.port, config.host, () => done())
+  })
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`
+  hub.log.info('hub listening', { url, data: config.data, database: hub.db.kind })
+  let pulling = false
+  const schedule =
+    config.mirrorIntervalMs > 0
+      ? setInterval(
+          () => {
+            if (pulling) return
+            pulling = true
+            pullDueMirrors(hub)
+              .catch((err: unknown) =>
+                hub.log.error('mirror schedule failed', { error: String(err) }),
+              )
+              .finally(() => {
+                pulling = false
+              })
+          },
+          Math.min(config.mirrorIntervalMs, 60_000),
+        )
+      : undefined
+  schedule?.unref()
+  return {
+    hub,
+    server,
+    url,
+    close: async () => {
+      if (schedule) clearInterval(schedule)
+      const closed = new Promise<void>((done) => server.close(() => done()))
+      server.closeAllConnections()
+      await closed
+      await hub.close()
+    },
+  }
+}

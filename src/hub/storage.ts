@@ -1,0 +1,90 @@
+import { mkdir, rename, rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { MlvcError } from '../core/index.ts'
+import { checkKey, folderRemote, parseS3Url, type Remote, s3Remote } from '../remote/index.ts'
+import type { HubConfig } from './config.ts'
+
+/**
+ * Where the hub keeps each repository's mlvc objects: a `Remote` per repository, under its id —
+ * DATA/objects/<id>/ by default, or s3://BUCKET/PREFIX/<id>/ (the S3 remote code). Every hub
+ * process sharing a database must share this storage too.
+ */
+export interface HubStorage {
+  remote(repoId: string): Remote
+  /** A local folder when objects are on local disk (served and written without a copy). */
+  localRoot(repoId: string): string | undefined
+  /**
+   * Moves a received file into place as `key` (atomically: readers see the whole object or none);
+   * with `exclusive`, false (and nothing moved) when the key exists.
+   */
+  commit(repoId: string, key: string, file: string, exclusive: boolean): Promise<boolean>
+  /** Removes a repository's objects (its deletion). */
+  drop(repoId: string): Promise<void>
+}
+
+export function hubStorage(config: HubConfig): HubStorage {
+  const objects = config.objects
+  if (!objects) {
+    const root = (repoId: string) => join(config.data, 'objects', repoId)
+    return {
+      remote: (repoId) => folderRemote(`hub:${repoId}`, root(repoId)),
+      localRoot: root,
+      async commit(repoId, key, file, exclusive) {
+        const target = join(root(repoId), checkKey(key, repoId))
+        await mkdir(dirname(target), { recursive: true })
+        if (!exclusive) {
+          await rename(file, target)
+          return true
+        }
+        // A hard link fails when the target exists: of two concurrent creates one wins.
+        const { link } = await import('node:fs/promises')
+        try {
+          await link(file, target)
+          return true
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+          throw err
+        } finally {
+          await rm(file, { force: true })
+        }
+      },
+      drop: (repoId) => rm(root(repoId), { recursive: true, force: true }),
+    }
+  }
+  const base = parseS3Url(objects.url, 'hub objects')
+  const remote = (repoId: string) =>
+    s3Remote(`hub:${repoId}`, `${objects.url}/${repoId}`, {
+      ...base,
+      prefix: base.prefix ? `${base.prefix}/${repoId}` : repoId,
+      endpoint: objects.endpoint,
+      region: objects.region,
+      pathStyle: objects.pathStyle,
+    })
+  return {
+    remote,
+    localRoot: () => undefined,
+    async commit(repoId, key, file, exclusive) {
+      try {
+        const target = remote(repoId)
+        if (exclusive && (await target.head(key))) return false
+        await target.upload(file, key)
+        return true
+      } finally {
+        await rm(file, { force: true })
+      }
+    },
+    async drop(repoId) {
+      const target = remote(repoId)
+      for await (const info of target.list('')) await target.delete(info.key)
+    },
+  }
+}
+
+export function storageError(err: unknown, key: string): MlvcError {
+  if (err instanceof MlvcError) return err
+  return new MlvcError(
+    'IO',
+    `hub storage: ${key}: ${err instanceof Error ? err.message : String(err)}`,
+    { cause: err },
+  )
+}

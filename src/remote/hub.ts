@@ -1,0 +1,239 @@
+import { createReadStream, createWriteStream } from 'node:fs'
+import { rename, rm, stat } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { MlvcError, uniqueName } from '../core/index.ts'
+
+/** What fetch sends: bytes or a stream of them. */
+type Body = NonNullable<RequestInit['body']>
+
+import { hubCredentials } from './hub-credentials.ts'
+import { checkKey } from './keys.ts'
+import type { Remote, RemoteCallOptions, RemoteObjectInfo } from './remote.ts'
+
+/** http(s)://HOST[:PORT]/OWNER/REPO[.git] → the repository's object API base and its hub. */
+export function parseHubUrl(url: string, remote: string): { hub: URL; base: string } {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch (err) {
+    throw new MlvcError('BAD_CONFIG', `remote ${remote}: "${url}" is not a URL`, { cause: err })
+  }
+  const parts = parsed.pathname.split('/').filter(Boolean)
+  if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parts.length !== 2) {
+    throw new MlvcError('BAD_CONFIG', `remote ${remote}: "${url}" is not a hub repository URL`, {
+      hint: 'use http(s)://HOST[:PORT]/OWNER/REPO',
+    })
+  }
+  const [owner = '', name = ''] = parts
+  const repo = name.endsWith('.git') ? name.slice(0, -4) : name
+  const hub = new URL(parsed.origin)
+  return {
+    hub,
+    base: `${parsed.origin}/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/mlvc`,
+  }
+}
+
+function retryable(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408
+}
+
+/**
+ * A remote on an mlvc hub: the repository's objects through the hub's object API (the same URL
+ * as its Git remote). Authenticates with the token `mlvc login` stored (Git's credential helper),
+ * or MLVC_HUB_TOKEN. The hub checks each pack against its index on receipt.
+ */
+export function hubRemote(
+  name: string,
+  url: string,
+  options: { concurrency?: number | undefined } = {},
+): Remote {
+  const { hub, base } = parseHubUrl(url, name)
+  let auth: Promise<string | undefined> | undefined
+  const authorization = () => {
+    auth ??= hubCredentials(hub).then((c) =>
+      c ? `Basic ${Buffer.from(`${c.user}:${c.token}`).toString('base64')}` : undefined,
+    )
+    return auth
+  }
+  const objectUrl = (key: string) =>
+    `${base}/objects/${checkKey(key, name).split('/').map(encodeURIComponent).join('/')}`
+
+  async function request(
+    method: string,
+    target: string,
+    init: {
+      headers?: Record<string, string>
+      body?: Body
+      signal?: AbortSignal | undefined
+      ok?: number[]
+    } = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { ...init.headers }
+    const token = await authorization()
+    if (token) headers.authorization = token
+    let response: Response
+    try {
+      response = await fetch(target, {
+        method,
+        headers,
+        body: init.body,
+        signal: init.signal,
+        ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+      } as RequestInit)
+    } catch (err) {
+      if (init.signal?.aborted)
+        throw new MlvcError('INTERRUPTED', `remote ${name}: interrupted`, { cause: err })
+      throw new MlvcError(
+        'REMOTE',
+        `remote ${name}: ${method} ${target}: ${(err as Error).message}`,
+        {
+          cause: err,
+          retryable: true,
+          hint: 'check that the hub is running and reachable',
+        },
+      )
+    }
+    if ((init.ok ?? [200]).includes(response.status)) return response
+    const text = await response.text().catch(() => '')
+    let detail = text
+    try {
+      detail = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text
+    } catch {}
+    const status = response.status
+    const code =
+      status === 404
+        ? 'NOT_FOUND'
+        : status === 401 || status === 403
+          ? 'PERMISSION'
+          : status === 422
+            ? 'CORRUPT'
+            : 'REMOTE'
+    const hint =
+      status === 401
+        ? `log in to the hub: mlvc login ${hub.origin} --user NAME`
+        : status === 403
+          ? 'ask an admin of the repository for write access, or use a token with a wider scope'
+          : undefined
+    throw new MlvcError(code, `remote ${name}: ${method} ${target}: ${status} ${detail}`.trim(), {
+      retryable: retryable(status),
+      ...(hint ? { hint } : {}),
+    })
+  }
+
+  async function upload(
+    key: string,
+    body: () => Body,
+    size: number,
+    exclusive: boolean,
+    options?: RemoteCallOptions,
+  ) {
+    const response = await request('PUT', objectUrl(key), {
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(size),
+        ...(exclusive ? { 'if-none-match': '*' } : {}),
+      },
+      body: body(),
+      signal: options?.signal,
+      ok: exclusive ? [201, 412] : [201],
+    })
+    await response.arrayBuffer()
+    options?.onBytes?.(size)
+    return response.status === 201
+  }
+
+  return {
+    name,
+    url,
+    concurrency: options.concurrency,
+    async *list(prefix, options) {
+      const response = await request(
+        'GET',
+        `${base}/objects?prefix=${encodeURIComponent(prefix)}`,
+        {
+          signal: options?.signal,
+        },
+      )
+      const body = (await response.json()) as {
+        objects: Array<{ key: string; size: number; modified?: string }>
+      }
+      for (const o of body.objects) {
+        const info: RemoteObjectInfo = { key: o.key, size: o.size }
+        if (o.modified) info.modified = new Date(o.modified)
+        yield info
+      }
+    },
+    async head(key, options) {
+      const response = await request('HEAD', objectUrl(key), {
+        signal: options?.signal,
+        ok: [200, 404],
+      })
+      if (response.status === 404) return undefined
+      return { key, size: Number(response.headers.get('content-length') ?? 0) }
+    },
+    async get(key, options) {
+      const response = await request('GET', objectUrl(key), { signal: options?.signal })
+      return Buffer.from(await response.arrayBuffer())
+    },
+    async getRange(key, offset, length, options) {
+      if (length === 0) return Buffer.alloc(0)
+      const response = await request('GET', objectUrl(key), {
+        headers: { range: `bytes=${offset}-${offset + length - 1}` },
+        signal: options?.signal,
+        ok: [206, 200],
+      })
+      const data = Buffer.from(await response.arrayBuffer())
+      const part = response.status === 200 ? data.subarray(offset, offset + length) : data
+      if (part.length < length) {
+        throw new MlvcError(
+          'REMOTE',
+          `remote ${name}: ${key} is truncated: bytes ${offset} to ${offset + length} were asked for, ${part.length} came`,
+        )
+      }
+      options?.onBytes?.(part.length)
+      return part
+    },
+    async download(key, path, options) {
+      const response = await request('GET', objectUrl(key), { signal: options?.signal })
+      const tmp = `${path}.${uniqueName('download')}`
+      try {
+        if (!response.body) throw new MlvcError('REMOTE', `remote ${name}: ${key}: empty response`)
+        await pipeline(
+          Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
+          createWriteStream(tmp),
+        )
+        await rename(tmp, path)
+      } catch (err) {
+        await rm(tmp, { force: true })
+        throw err
+      }
+    },
+    async put(key, data, options) {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data
+      await upload(key, () => bytes as Body, bytes.length, false, options)
+    },
+    async create(key, data, options) {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data
+      return upload(key, () => bytes as Body, bytes.length, true, options)
+    },
+    async upload(path, key, options) {
+      const size = (await stat(path)).size
+      await upload(
+        key,
+        () =>
+          Readable.toWeb(createReadStream(path, { highWaterMark: 1024 * 1024 })) as unknown as Body,
+        size,
+        false,
+        options,
+      )
+    },
+    async delete(key, options) {
+      const response = await request('DELETE', objectUrl(key), {
+        signal: options?.signal,
+        ok: [204, 404],
+      })
+      await response.arrayBuffer()
+    },
+  }
+}
