@@ -1,9 +1,8 @@
 import { MlvcError } from '../core/index.ts'
 import { type DType, dtypeSize } from '../formats/index.ts'
-import { decodeInto } from './codec.ts'
 import { formatLowRank, isLowRankDType, type LowRankDType, MAX_RANK } from './lowrank-format.ts'
 import { invert, symmetricEigen } from './lowrank-math.ts'
-import { createResidualWriter, reconstructRow, rowScratch } from './lowrank-rows.ts'
+import { createResidualWriter, decodeRow, reconstructRow, rowScratch } from './lowrank-rows.ts'
 
 export interface LowRankOptions {
   dtype: DType
@@ -39,8 +38,8 @@ interface Problem {
 /** Row i of new − old into `d` (f64, exact for these dtypes); non-finite differences count as 0. */
 function differenceRow(p: Problem, i: number, d: Float64Array): void {
   const from = i * p.rowBytes
-  decodeInto(p.dtype, p.old.subarray(from, from + p.rowBytes), p.a)
-  decodeInto(p.dtype, p.next.subarray(from, from + p.rowBytes), p.b)
+  decodeRow(p.dtype, p.old.subarray(from, from + p.rowBytes), p.a)
+  decodeRow(p.dtype, p.next.subarray(from, from + p.rowBytes), p.b)
   const { a, b } = p
   for (let j = 0; j < p.cols; j++) {
     const v = (b[j] as number) - (a[j] as number)
@@ -181,18 +180,46 @@ export function lowRankDelta(
   const v = Float64Array.from(v32)
   const inverse = invert(gramOfRows(v, rank, cols), rank)
   if (!inverse) return undefined
-  const vt = new Float64Array(cols * rank)
-  for (let k = 0; k < rank; k++)
-    for (let j = 0; j < cols; j++) vt[j * rank + k] = v[k * cols + j] as number
   const u32 = new Float32Array(rows * rank)
-  const residual = solveRows(p, { v, vt, inverse, rank, u32 }, factorBytes, maxBytes)
+  const residual = solveRows(p, { v, inverse, rank, u32 }, factorBytes, maxBytes)
   if (!residual) return undefined
   return formatLowRank({ dtype, rows, cols, rank }, u32, v32, residual)
 }
 
+/** t[k] = V[k]·d for every row k of V, four rows per sweep over d. */
+function projectRow(d: Float64Array, v: Float64Array, rank: number, t: Float64Array): void {
+  const cols = d.length
+  let k = 0
+  for (; k + 4 <= rank; k += 4) {
+    const o0 = k * cols
+    const o1 = o0 + cols
+    const o2 = o1 + cols
+    const o3 = o2 + cols
+    let t0 = 0
+    let t1 = 0
+    let t2 = 0
+    let t3 = 0
+    for (let j = 0; j < cols; j++) {
+      const dj = d[j] as number
+      t0 += dj * (v[o0 + j] as number)
+      t1 += dj * (v[o1 + j] as number)
+      t2 += dj * (v[o2 + j] as number)
+      t3 += dj * (v[o3 + j] as number)
+    }
+    t[k] = t0
+    t[k + 1] = t1
+    t[k + 2] = t2
+    t[k + 3] = t3
+  }
+  for (; k < rank; k++) {
+    let acc = 0
+    for (let j = 0, o = k * cols; j < cols; j++, o++) acc += (d[j] as number) * (v[o] as number)
+    t[k] = acc
+  }
+}
+
 interface Fit {
   v: Float64Array
-  vt: Float64Array
   inverse: Float64Array
   rank: number
   u32: Float32Array
@@ -206,7 +233,7 @@ function solveRows(
   maxBytes: number,
 ): { count: number; bytes: Uint8Array } | undefined {
   const { rows, cols, dtype } = p
-  const { v, vt, inverse, rank, u32 } = fit
+  const { v, inverse, rank, u32 } = fit
   const d = new Float64Array(cols)
   const t = new Float64Array(rank)
   const u = new Float64Array(rank)
@@ -215,11 +242,7 @@ function solveRows(
   const residual = createResidualWriter(cols, dtypeSize(dtype))
   for (let i = 0; i < rows; i++) {
     differenceRow(p, i, d)
-    for (let k = 0; k < rank; k++) {
-      let acc = 0
-      for (let j = 0, o = k * cols; j < cols; j++, o++) acc += (d[j] as number) * (v[o] as number)
-      t[k] = acc
-    }
+    projectRow(d, v, rank, t)
     for (let k = 0; k < rank; k++) {
       let acc = 0
       for (let l = 0; l < rank; l++) acc += (inverse[k * rank + l] as number) * (t[l] as number)
@@ -228,7 +251,7 @@ function solveRows(
     }
     const from = i * p.rowBytes
     reconstructRow(
-      { dtype, cols, rank, vt },
+      { dtype, cols, rank, v },
       u,
       0,
       p.old.subarray(from, from + p.rowBytes),

@@ -45,10 +45,10 @@ export interface LowRankShape {
   rank: number
 }
 
-/** The factors as read back: f32 values widened to f64, V transposed (cols × rank). */
+/** The factors as read back: f32 values widened to f64, both row-major. */
 export interface LowRankFactors extends LowRankShape {
   u: Float64Array
-  vt: Float64Array
+  v: Float64Array
 }
 
 export interface ParsedLowRank {
@@ -110,13 +110,9 @@ export function parseLowRank(patch: Uint8Array): ParsedLowRank {
   const factorBytes = 4 * rank * (rows + cols)
   if (c.pos + factorBytes > patch.length) throw badDelta('it is truncated')
   const u = Float64Array.from(f32s(patch, c.pos, rows * rank))
-  const v = f32s(patch, c.pos + 4 * rows * rank, rank * cols)
-  const vt = new Float64Array(cols * rank)
-  for (let k = 0; k < rank; k++) {
-    for (let j = 0; j < cols; j++) vt[j * rank + k] = v[k * cols + j] as number
-  }
+  const v = Float64Array.from(f32s(patch, c.pos + 4 * rows * rank, rank * cols))
   const residual = patch.subarray(c.pos + factorBytes)
-  return { factors: { dtype, rows, cols, rank, u, vt }, residuals, residual }
+  return { factors: { dtype, rows, cols, rank, u, v }, residuals, residual }
 }
 
 /** Writes a low-rank patch: header, factors (f32 values) and residual records. */

@@ -1,8 +1,14 @@
+import { aligned } from './blocks.ts'
 import { decodeInto } from './codec.ts'
 import { createWriter, putVarint, reserve } from './delta-format.ts'
 import { badDelta } from './delta-parse.ts'
 import { encodeInto } from './encode.ts'
-import { type LowRankFactors, readVarint, type VarintCursor } from './lowrank-format.ts'
+import {
+  type LowRankDType,
+  type LowRankFactors,
+  readVarint,
+  type VarintCursor,
+} from './lowrank-format.ts'
 
 /** Per-row working memory of the reconstruction. */
 export interface RowScratch {
@@ -14,7 +20,49 @@ export function rowScratch(cols: number): RowScratch {
   return { old: new Float64Array(cols), x: new Float64Array(cols) }
 }
 
-type Reconstruction = Pick<LowRankFactors, 'dtype' | 'cols' | 'rank' | 'vt'>
+type Reconstruction = Pick<LowRankFactors, 'dtype' | 'cols' | 'rank' | 'v'>
+
+/**
+ * x[j] = sum over k of u[uAt + k]·v[k][j], added left to right from 0 in k order (the order the
+ * format fixes), four rows of V per sweep over x: contiguous reads, about twice as fast as a dot
+ * product per element, and the same bits.
+ */
+function productRow(
+  u: Float64Array,
+  uAt: number,
+  v: Float64Array,
+  rank: number,
+  x: Float64Array,
+): void {
+  const cols = x.length
+  // 0 + p is p, as the first addition of the format's sum gives.
+  x.fill(0)
+  let k = 0
+  for (; k + 4 <= rank; k += 4) {
+    const u0 = u[uAt + k] as number
+    const u1 = u[uAt + k + 1] as number
+    const u2 = u[uAt + k + 2] as number
+    const u3 = u[uAt + k + 3] as number
+    const o0 = k * cols
+    const o1 = o0 + cols
+    const o2 = o1 + cols
+    const o3 = o2 + cols
+    for (let j = 0; j < cols; j++) {
+      x[j] =
+        (x[j] as number) +
+        u0 * (v[o0 + j] as number) +
+        u1 * (v[o1 + j] as number) +
+        u2 * (v[o2 + j] as number) +
+        u3 * (v[o3 + j] as number)
+    }
+  }
+  for (; k < rank; k++) {
+    const c = u[uAt + k] as number
+    const o = k * cols
+    for (let j = 0; j < cols; j++)
+      x[j] = (k === 0 ? 0 : (x[j] as number)) + c * (v[o + j] as number)
+  }
+}
 
 /**
  * Writes into `out` (cols elements) the reconstruction of one row from its old bytes and its row
@@ -30,17 +78,44 @@ export function reconstructRow(
   out: Uint8Array,
   s: RowScratch,
 ): void {
-  const { cols, rank, vt } = f
+  const { cols, rank } = f
   const { old, x } = s
+  productRow(u, uAt, f.v, rank, x)
+  if (f.dtype === 'F32') {
+    // What decodeInto and encodeInto do for F32 (a typed-array store rounds to nearest, ties to
+    // even), in a loop: TypedArray.set between element types is several times slower here.
+    const from = f32View(oldRow, 0)
+    const to = f32View(out, 1)
+    for (let j = 0; j < cols; j++) {
+      const value = (from[j] as number) + (x[j] as number)
+      // NaN's bits are not fixed by IEEE rounding; 0 is, and the residual restores the element.
+      to[j] = Number.isNaN(value) ? 0 : value
+    }
+    if (to.buffer !== out.buffer) out.set(new Uint8Array(to.buffer, to.byteOffset, out.length))
+    return
+  }
   decodeInto(f.dtype, oldRow, old)
-  for (let j = 0, b = 0; j < cols; j++, b += rank) {
-    let acc = 0
-    for (let k = 0; k < rank; k++) acc += (u[uAt + k] as number) * (vt[b + k] as number)
-    const value = (old[j] as number) + acc
-    // NaN's bits are not fixed by IEEE rounding; 0 is, and the residual restores the element.
+  for (let j = 0; j < cols; j++) {
+    const value = (old[j] as number) + (x[j] as number)
     x[j] = Number.isNaN(value) ? 0 : value
   }
   encodeInto(f.dtype, x, cols, out)
+}
+
+/** The F32 elements of `bytes`, through an aligned copy in scratch `slot` when needed. */
+function f32View(bytes: Uint8Array, slot: 0 | 1): Float32Array {
+  const a = aligned(bytes, 4, slot)
+  return new Float32Array(a.buffer, a.byteOffset, a.length >>> 2)
+}
+
+/** The elements of a row as f64 values (decodeInto, with F32 in a loop: see reconstructRow). */
+export function decodeRow(dtype: LowRankDType, bytes: Uint8Array, out: Float64Array): void {
+  if (dtype !== 'F32') {
+    decodeInto(dtype, bytes, out)
+    return
+  }
+  const from = f32View(bytes, 0)
+  for (let j = 0; j < from.length; j++) out[j] = from[j] as number
 }
 
 function bitsAt(bytes: Uint8Array, at: number, size: number): number {
