@@ -3,6 +3,7 @@ import {
   fsError,
   isMlvcError,
   MlvcError,
+  matchesDigest,
   openForReading,
   type ProgressOptions,
   readFullSync,
@@ -143,7 +144,7 @@ function readVerified(fd: number, path: string, content: ChunkedContent, i: numb
   const length = content.chunks.length(i)
   const data = Buffer.allocUnsafe(length)
   const done = readFullSync(fd, data, content.chunks.offset(i))
-  if (done < length || !sha256Digest(data).equals(content.chunks.digest(i))) {
+  if (done < length || !matchesDigest(data, content.chunks.digest(i))) {
     throw new MlvcError('IO', `${path} changed while it was being stored`, {
       hint: 'store it again (git add)',
     })
