@@ -3,6 +3,7 @@ import { ckptAdd } from './ckpt-add.ts'
 import { ckptDedup } from './ckpt-dedup.ts'
 import { ckptDiff } from './ckpt-diff.ts'
 import { ckptGrowth } from './ckpt-growth.ts'
+import { ckptLowrank } from './ckpt-lowrank.ts'
 import { ckptMerge } from './ckpt-merge.ts'
 import { ckptRss } from './ckpt-rss.ts'
 import { ckptTensors } from './ckpt-tensors.ts'
@@ -42,6 +43,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ckptMerge,
   ckptTensors,
   compress,
+  ckptLowrank,
   expList,
   expSync,
   s3Transfer,

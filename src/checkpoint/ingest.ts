@@ -3,6 +3,7 @@ import {
   fsError,
   isMlvcError,
   MlvcError,
+  matchesDigest,
   openForReading,
   type ProgressOptions,
   readFullSync,
@@ -10,6 +11,7 @@ import {
 import {
   type CheckpointLayout,
   detectFormat,
+  dtypeSize,
   readLayout,
   type Segment,
   type TensorLayout,
@@ -31,13 +33,20 @@ import {
   formatId,
   type IngestOptions,
   type IngestResult,
+  type Manifest,
   putContentManifest,
   readManifest,
   type Store,
   sha256Digest,
   storeChunksFrom,
 } from '../store/index.ts'
-import { encodeDelta, type TensorStatsJSON } from '../tensors/index.ts'
+import {
+  encodeDelta,
+  isLowRankDType,
+  type LowRankDType,
+  lowRankDelta,
+  type TensorStatsJSON,
+} from '../tensors/index.ts'
 import { tensorDeltas } from './deltas.ts'
 import { placedParts } from './file-parts.ts'
 import { type CheckpointMeta, manifestMeta, readCheckpointMeta, type TensorRecord } from './meta.ts'
@@ -135,7 +144,7 @@ function readVerified(fd: number, path: string, content: ChunkedContent, i: numb
   const length = content.chunks.length(i)
   const data = Buffer.allocUnsafe(length)
   const done = readFullSync(fd, data, content.chunks.offset(i))
-  if (done < length || !sha256Digest(data).equals(content.chunks.digest(i))) {
+  if (done < length || !matchesDigest(data, content.chunks.digest(i))) {
     throw new MlvcError('IO', `${path} changed while it was being stored`, {
       hint: 'store it again (git add)',
     })
@@ -190,34 +199,82 @@ interface SegmentPlan {
   partId: string
 }
 
+/** What a changed segment's delta would be made against, and how small it must be. */
+interface DeltaBase {
+  storage: string
+  manifest: Manifest
+  depth: number
+  /** A delta must take fewer bytes than this to be kept. */
+  maxBytes: number
+}
+
 /**
- * Tries to store a changed segment as an exact byte-level delta against its previous version;
- * returns the delta's id, or undefined when a delta would not be clearly smaller than the new chunks
- * (or the chain is long enough: reading back should not have to replay many deltas).
+ * The previous version of a changed segment, when a delta against it is allowed: same size, still
+ * here, and a chain short enough (reading back should not have to replay many deltas).
  */
-async function storeAsDelta(
+async function deltaBase(
   w: Writer,
   plan: SegmentPlan,
   previous: Previous,
   maxDepth: number,
-): Promise<string | undefined> {
+): Promise<DeltaBase | undefined> {
   const before = previous.segments.get(segmentKey(plan.segment))
   const size = plan.segment.end - plan.segment.start
   if (!before || before.size !== size || !(await w.store.has(before.storage))) return undefined
-  const baseManifest = await readManifest(w.store, before.storage)
-  const depth = baseManifest.type === 'delta' ? baseManifest.depth : 0
+  const manifest = await readManifest(w.store, before.storage)
+  const depth = manifest.type === 'delta' ? manifest.depth : 0
   if (depth + 1 > maxDepth) return undefined
   let freshBytes = 0
   for (let i = plan.first; i < plan.last; i++)
     if (w.content.fresh[i]) freshBytes += w.content.chunks.length(i)
   const maxBytes = Math.min(MAX_DELTA_BYTES, Math.floor(freshBytes * DELTA_GAIN))
   if (maxBytes <= 0) return undefined
-  const base = blocks(
-    contentSource(w.store, baseManifest, { deltas: tensorDeltas(), verifyChunks: true }),
+  return { storage: before.storage, manifest, depth, maxBytes }
+}
+
+function baseBlocks(w: Writer, base: DeltaBase): AsyncIterable<Uint8Array> {
+  return blocks(
+    contentSource(w.store, base.manifest, { deltas: tensorDeltas(), verifyChunks: true }),
   )
+}
+
+/** Stores a delta's bytes and its manifest; returns the manifest's id. */
+async function putDelta(
+  w: Writer,
+  plan: SegmentPlan,
+  base: DeltaBase,
+  delta: { patch: Buffer; dtype: string },
+): Promise<string> {
+  const stored = await chunkSource(w.store, bufferSource(delta.patch), { path: w.path })
+  const manifest = encodeManifest({
+    type: 'delta',
+    size: plan.segment.end - plan.segment.start,
+    content: plan.partId,
+    base: base.storage,
+    dtype: delta.dtype,
+    depth: base.depth + 1,
+    patch: chunkRefs(stored.chunks),
+  })
+  return w.store.putObject('manifest', manifest)
+}
+
+/**
+ * Tries to store a changed segment as an exact byte-level delta against its previous version;
+ * returns the delta's id, or undefined when a delta would not be clearly smaller than the new chunks.
+ */
+async function storeAsDelta(
+  w: Writer,
+  plan: SegmentPlan,
+  base: DeltaBase,
+): Promise<string | undefined> {
+  const size = plan.segment.end - plan.segment.start
   const next = verifiedRange(w.fd, w.path, w.content, plan.first, plan.last)
   const pieces: Uint8Array[] = []
-  const encoder = encodeDelta(base, next, { dtype: 'U8', elements: size, maxBytes })
+  const encoder = encodeDelta(baseBlocks(w, base), next, {
+    dtype: 'U8',
+    elements: size,
+    maxBytes: base.maxBytes,
+  })
   for (let step = await encoder.next(); ; step = await encoder.next()) {
     if (step.done) {
       if (!step.value) return undefined
@@ -225,17 +282,92 @@ async function storeAsDelta(
     }
     pieces.push(step.value)
   }
-  const stored = await chunkSource(w.store, bufferSource(Buffer.concat(pieces)), { path: w.path })
-  const manifest = encodeManifest({
-    type: 'delta',
-    size,
-    content: plan.partId,
-    base: before.storage,
-    dtype: 'U8',
-    depth: depth + 1,
-    patch: chunkRefs(stored.chunks),
+  return putDelta(w, plan, base, { patch: Buffer.concat(pieces), dtype: 'U8' })
+}
+
+/**
+ * Both versions of a tensor are held in memory to find low-rank factors: tensors above this size
+ * are not tried (a 4096 × 4096 F32 matrix is 64 MiB).
+ */
+const LOW_RANK_MAX_BYTES = 64 * 1024 * 1024
+/** Below this share of changed elements, a sparse delta is the better bet. */
+const LOW_RANK_MIN_CHANGED = 0.5
+
+/** The segment's tensor when it may be stored as a low-rank delta: one 2-D float matrix. */
+function lowRankCandidate(
+  tensors: ReadonlyMap<string, TensorLayout>,
+  segment: Segment,
+): (TensorLayout & { dtype: LowRankDType }) | undefined {
+  const [name, ...others] = segment.tensors
+  const tensor = name === undefined || others.length > 0 ? undefined : tensors.get(name)
+  if (tensor?.shape.length !== 2 || !isLowRankDType(tensor.dtype)) return undefined
+  const [rows = 0, cols = 0] = tensor.shape
+  const size = segment.end - segment.start
+  if (tensor.encoding.kind !== 'dense' || tensor.compression || tensor.nbytes !== size)
+    return undefined
+  if (rows < 16 || cols < 16 || size > LOW_RANK_MAX_BYTES) return undefined
+  return tensor as TensorLayout & { dtype: LowRankDType }
+}
+
+async function readAll(source: AsyncIterable<Uint8Array>, size: number): Promise<Buffer> {
+  const out = Buffer.allocUnsafe(size)
+  let at = 0
+  for await (const block of source) {
+    if (at + block.length > size) throw new MlvcError('INTERNAL', 'a tensor outgrew its size')
+    out.set(block, at)
+    at += block.length
+  }
+  return out.subarray(0, at)
+}
+
+/** The share of elements of `size` bytes that differ between two versions. */
+function changedShare(old: Buffer, next: Buffer, size: number): number {
+  let changed = 0
+  for (let at = 0; at < next.length; at += size) {
+    if (old.compare(next, at, at + size, at, at + size) !== 0) changed++
+  }
+  return changed / (next.length / size)
+}
+
+/**
+ * Tries to store a changed 2-D tensor as an exact low-rank delta (a merged LoRA fine-tune changes
+ * every element by a product of two thin matrices); returns the delta's id, or undefined when the
+ * change is sparse, not close to low rank, or its delta would not be clearly smaller.
+ */
+async function storeAsLowRank(
+  w: Writer,
+  plan: SegmentPlan,
+  base: DeltaBase,
+  tensor: TensorLayout & { dtype: LowRankDType },
+): Promise<string | undefined> {
+  const size = plan.segment.end - plan.segment.start
+  const next = await readAll(verifiedRange(w.fd, w.path, w.content, plan.first, plan.last), size)
+  const old = await readAll(baseBlocks(w, base), size)
+  if (old.length !== size) return undefined
+  if (changedShare(old, next, dtypeSize(tensor.dtype)) < LOW_RANK_MIN_CHANGED) return undefined
+  const [rows = 0, cols = 0] = tensor.shape
+  const patch = lowRankDelta(old, next, {
+    dtype: tensor.dtype,
+    rows,
+    cols,
+    maxBytes: base.maxBytes,
   })
-  return w.store.putObject('manifest', manifest)
+  if (!patch) return undefined
+  const bytes = Buffer.from(patch.buffer, patch.byteOffset, patch.length)
+  return putDelta(w, plan, base, { patch: bytes, dtype: tensor.dtype })
+}
+
+/** Stores a changed segment as a low-rank or a sparse delta when one is clearly smaller. */
+async function storeChanged(
+  w: Writer,
+  plan: SegmentPlan,
+  previous: Previous,
+  options: { maxDepth: number; tensors: ReadonlyMap<string, TensorLayout> },
+): Promise<string | undefined> {
+  const base = await deltaBase(w, plan, previous, options.maxDepth)
+  if (!base) return undefined
+  const tensor = lowRankCandidate(options.tensors, plan.segment)
+  return (tensor && (await storeAsLowRank(w, plan, base, tensor))) ?? storeAsDelta(w, plan, base)
 }
 
 /** How a tensor's bytes are encoded in the store: floats by byte planes, the rest as bytes. */
@@ -300,6 +432,7 @@ async function assemble(
   const contentOf = new Map<string, string>()
   let deltas = 0
   let offset = 0
+  const tensors = new Map(layout.tensors.map((t) => [t.name, t]))
   const gap = async (end: number) => {
     if (end <= offset) return
     const [first, last] = chunkRange(w.content, offset, end)
@@ -320,7 +453,10 @@ async function assemble(
       // The in-memory table only: a part another process wrote meanwhile costs at most a delta.
       if (!w.store.lookup(partDigest)) {
         const plan = { segment, first, last, partBytes, partId }
-        storage = await storeAsDelta(w, plan, previous, options.maxDeltaDepth ?? 4)
+        storage = await storeChanged(w, plan, previous, {
+          maxDepth: options.maxDeltaDepth ?? 4,
+          tensors,
+        })
         if (storage) deltas++
       }
     }

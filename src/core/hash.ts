@@ -42,6 +42,11 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex')
 }
 
+/** Whether `data`'s sha-256 is `digest` (32 bytes). */
+export function matchesDigest(data: Uint8Array, digest: Uint8Array): boolean {
+  return createHash('sha256').update(data).digest().equals(digest)
+}
+
 /** The sha-256 and size of a file as read now (to its end, if it grew since it was opened). */
 export async function hashFile(path: string): Promise<FileHash> {
   const handle = await open(path, 'r').catch((err: unknown) => {

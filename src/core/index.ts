@@ -38,7 +38,7 @@ export {
   writevAllSync,
 } from './fs.ts'
 export { globToRegExp } from './glob.ts'
-export { type FileHash, hashFile, hashFileSync, sha256Hex } from './hash.ts'
+export { type FileHash, hashFile, hashFileSync, matchesDigest, sha256Hex } from './hash.ts'
 export { acquireLock, type Lock, type LockOptions } from './lock.ts'
 export { at, must } from './must.ts'
 export { mapConcurrent } from './pool.ts'

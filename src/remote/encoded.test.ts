@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
 import { fsckStore, ingestFile, materialize, openStore, type Store } from '../store/index.ts'
-import { tempDir } from '../test-helpers/index.ts'
+import { pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
 import { folderRemote } from './folder.ts'
 import { fsckRemote } from './fsck.ts'
 import { gcRemote } from './gc.ts'
@@ -97,5 +97,19 @@ test('a compressed object damaged on the remote: fsck names it, fetch refuses it
   )
   const other = await openStore(join(dir, `store-${n++}`), { create: true })
   await expect(fetchObjects(other, remote, ids)).rejects.toThrow(/is corrupt/)
+  await Promise.all([store.close(), other.close()])
+})
+
+test('a file of many chunks, whose manifest is stored compressed, is pushed and fetched', async () => {
+  // 12 MiB of random bytes: about 190 chunks, a manifest of about 14 KB that deflate shrinks.
+  const data = pseudoRandomBytes(12 * 1024 * 1024, 7)
+  const { store, ids } = await storeWith([data])
+  const [id = ''] = ids
+  const remote = folderRemote('origin', join(dir, `remote-${n++}`))
+  const pushed = await pushObjects(store, remote, ids)
+  expect(pushed.uploadedObjects).toBeGreaterThan(100)
+  const other = await openStore(join(dir, `store-${n++}`), { create: true })
+  expect((await fetchObjects(other, remote, ids)).missing).toEqual([])
+  await expectContent(other, id, data)
   await Promise.all([store.close(), other.close()])
 })

@@ -1,7 +1,14 @@
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { fsError, isErrno, MlvcError, uniqueName, writeFileAtomic } from '../core/index.ts'
+import {
+  fsError,
+  isErrno,
+  MlvcError,
+  readFull,
+  uniqueName,
+  writeFileAtomic,
+} from '../core/index.ts'
 import { checkKey } from './keys.ts'
 import type { Remote, RemoteObjectInfo } from './remote.ts'
 
@@ -93,13 +100,7 @@ export function folderRemote(
         const into = options?.into
         const data =
           into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length)
-        let done = 0
-        while (done < length) {
-          const { bytesRead } = await handle.read(data, done, length - done, offset + done)
-          if (bytesRead === 0) break
-          done += bytesRead
-        }
-        if (done < length) {
+        if ((await readFull(handle, data, offset)) < length) {
           const { size } = await handle.stat()
           throw new MlvcError(
             'REMOTE',

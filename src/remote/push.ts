@@ -43,7 +43,8 @@ export interface PushReport {
 type Wanted = ObjectRef & { location: Location }
 
 /** Chunks first, then manifests from the leaves up (read here synchronously: 10,000 files are
- * 10,000 manifests, and a read through the thread pool each costs more than the read). */
+ * 10,000 manifests, and a read through the thread pool each costs more than the read). A manifest
+ * may be stored compressed: it is read decoded. */
 function uploadRank(store: Store, want: Wanted): number {
   if (parseId(want.id).kind === 'chunk') return 0
   const manifest = decodeManifest(store.readAt(want.id, want.location), want.id)

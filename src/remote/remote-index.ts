@@ -1,7 +1,13 @@
-import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ensureDir, fsError, isErrno, isMlvcError, writeFileAtomic } from '../core/index.ts'
+import {
+  ensureDir,
+  fsError,
+  isErrno,
+  isMlvcError,
+  sha256Hex,
+  writeFileAtomic,
+} from '../core/index.ts'
 import {
   createObjectTable,
   decodeIdx,
@@ -42,7 +48,7 @@ export function remoteIdxKey(name: string): string {
 
 /** This store's folder for what it knows of `remote` (its pack indexes, packs waiting to go). */
 export function remoteCacheDir(store: Store, remote: Remote): string {
-  const hash = createHash('sha256').update(remote.url).digest('hex').slice(0, 16)
+  const hash = sha256Hex(remote.url).slice(0, 16)
   return join(store.layout.root, 'remotes', hash)
 }
 

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto'
-import { open } from 'node:fs/promises'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { base32Decode, base32Encode, base32Value, fsError, MlvcError } from '../core/index.ts'
+import { base32Decode, base32Encode, base32Value, MlvcError } from '../core/index.ts'
 
 /** What an object holds; the CID's codec says it (raw bytes, or a JSON manifest). */
 export type ObjectKind = 'chunk' | 'manifest'
@@ -110,25 +109,4 @@ export function idOf(kind: ObjectKind, data: Uint8Array): string {
 
 export function hex(digest: Uint8Array): string {
   return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('hex')
-}
-
-/** The hex sha-256 of a file, read in 4 MiB blocks (a 64 KiB stream would be 4x slower). */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256')
-  const block = Buffer.allocUnsafe(4 * 1024 * 1024)
-  try {
-    const handle = await open(path, 'r')
-    try {
-      for (;;) {
-        const { bytesRead } = await handle.read(block, 0, block.length, null)
-        if (bytesRead === 0) break
-        hash.update(block.subarray(0, bytesRead))
-      }
-    } finally {
-      await handle.close()
-    }
-  } catch (err) {
-    throw fsError(err, 'reading', path)
-  }
-  return hash.digest('hex')
 }

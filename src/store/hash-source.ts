@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { sha256Hex } from '../core/index.ts'
 import { SLOT_DATA, SLOT_HEAD, SLOTS, withIngestPool } from './ingest-pool.ts'
 import type { IngestReply } from './ingest-worker.ts'
 import type { ByteSource } from './source.ts'
@@ -10,8 +10,7 @@ import type { ByteSource } from './source.ts'
 export async function hashSource(source: ByteSource): Promise<{ sha256: string; size: number }> {
   const first = Buffer.allocUnsafe(SLOT_DATA)
   const n = await source.read(first)
-  if (n < SLOT_DATA)
-    return { sha256: createHash('sha256').update(first.subarray(0, n)).digest('hex'), size: n }
+  if (n < SLOT_DATA) return { sha256: sha256Hex(first.subarray(0, n)), size: n }
   return withIngestPool(async (pool) => {
     pool.sha.tell({ type: 'sha-start' })
     const hashing: Array<Promise<unknown>> = []

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { MlvcError } from '../core/index.ts'
+import { MlvcError, matchesDigest } from '../core/index.ts'
 import type { ObjectKind } from './cid.ts'
 import { createDigestList, type DigestList } from './digest-list.ts'
 import { RAW } from './encoding.ts'
@@ -103,8 +103,7 @@ function checkIdx(data: Buffer, where: string, verify: boolean): number {
     throw new MlvcError('CORRUPT', `${where}: truncated pack index (${count} entries announced)`)
   }
   if (verify) {
-    const sum = createHash('sha256').update(data.subarray(0, end)).digest()
-    if (!sum.equals(data.subarray(end))) {
+    if (!matchesDigest(data.subarray(0, end), data.subarray(end))) {
       throw new MlvcError('CORRUPT', `${where}: pack index checksum mismatch`)
     }
   }

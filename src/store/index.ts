@@ -7,7 +7,6 @@ export {
   type ObjectKind,
   parseId,
   sha256Digest,
-  sha256File,
 } from './cid.ts'
 export {
   type Closure,
@@ -63,7 +62,6 @@ export {
   type IngestResult,
   ingestFile,
   ingestSource,
-  withFileSource,
 } from './ingest.ts'
 export {
   type BlobManifest,

@@ -1,6 +1,11 @@
-import { createHash } from 'node:crypto'
-import { closeSync, fstatSync, openSync } from 'node:fs'
-import { fsError, MlvcError, type ProgressOptions } from '../core/index.ts'
+import { closeSync } from 'node:fs'
+import {
+  fsError,
+  MlvcError,
+  openForReading,
+  type ProgressOptions,
+  sha256Hex,
+} from '../core/index.ts'
 import { sha256Digest } from './cid.ts'
 import { putContentManifest } from './content-manifest.ts'
 import { createDigestList, type DigestList } from './digest-list.ts'
@@ -122,7 +127,7 @@ function chunkInline(
       appendChunk(store, digest, chunk, encodeObject(chunk, dataKindOf(at.kind), at.phase))
     start = end
   }
-  return createHash('sha256').update(bytes).digest('hex')
+  return sha256Hex(bytes)
 }
 
 /** A new chunk in the ring, waiting to be encoded and stored. */
@@ -373,33 +378,18 @@ export async function ingestSource(
   }
 }
 
-/** Runs `task` with the file open as a source; errors name the file. */
-export async function withFileSource<T>(
-  path: string,
-  task: (source: ByteSource) => Promise<T>,
-): Promise<T> {
-  let fd: number
-  try {
-    fd = openSync(path, 'r')
-  } catch (err) {
-    throw fsError(err, 'reading', path)
-  }
-  try {
-    const stat = fstatSync(fd)
-    if (stat.isDirectory()) throw new MlvcError('USAGE', `${path} is a directory`)
-    return await task(fileSource(fd, stat.size))
-  } catch (err) {
-    throw fsError(err, 'storing', path)
-  } finally {
-    closeSync(fd)
-  }
-}
-
-/** Stores a file (see ingestSource). */
+/** Stores a file (see ingestSource); errors name the file. */
 export async function ingestFile(
   store: Store,
   path: string,
   options: IngestOptions = {},
 ): Promise<IngestResult> {
-  return withFileSource(path, (source) => ingestSource(store, source, { ...options, path }))
+  const { fd, size } = openForReading(path)
+  try {
+    return await ingestSource(store, fileSource(fd, size), { ...options, path })
+  } catch (err) {
+    throw fsError(err, 'storing', path)
+  } finally {
+    closeSync(fd)
+  }
 }

@@ -10,6 +10,7 @@ import {
   type ProgressOptions,
   placeFile,
   type ReplaceRule,
+  sha256Hex,
   uniqueName,
   writeAllSync,
 } from '../core/index.ts'
@@ -87,7 +88,7 @@ async function writeContent(
     const data = Buffer.allocUnsafe(size)
     const n = await source.read(data)
     writeAllSync(fd, data.subarray(0, n))
-    return createHash('sha256').update(data.subarray(0, n)).digest('hex')
+    return sha256Hex(data.subarray(0, n))
   }
   // Large files: the main thread reads content into ring slots in turn; one worker writes a slot
   // to the file while another hashes it, and the slot is reused once both are done. Reading and
@@ -224,7 +225,7 @@ export async function readBlob(
   const manifest = await readManifest(store, id)
   const data = Buffer.allocUnsafe(manifest.size)
   await contentSource(store, manifest, options).read(data)
-  if ('sha256' in manifest && createHash('sha256').update(data).digest('hex') !== manifest.sha256) {
+  if ('sha256' in manifest && sha256Hex(data) !== manifest.sha256) {
     throw new MlvcError(
       'CORRUPT',
       `${id}: reconstructed bytes do not match: ${await findDamage(store, manifest)}`,

@@ -1,4 +1,4 @@
-import { readSync } from 'node:fs'
+import { readFullSync } from '../core/index.ts'
 
 /**
  * Bytes to store, read front to back. `read` fills `target` completely unless the source ends
@@ -15,13 +15,8 @@ export function fileSource(fd: number, size?: number): ByteSource {
   return {
     ...(size === undefined ? {} : { size }),
     read(target) {
-      let done = 0
-      while (done < target.length) {
-        const n = readSync(fd, target, done, target.length - done, position)
-        if (n === 0) break
-        done += n
-        position += n
-      }
+      const done = readFullSync(fd, target, position)
+      position += done
       return done
     },
   }

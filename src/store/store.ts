@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, utimesSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, utimesSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import {
   ensureDir,
@@ -6,6 +6,8 @@ import {
   isErrno,
   isMlvcError,
   MlvcError,
+  matchesDigest,
+  readFullSync,
   writeFileAtomic,
   writeFileAtomicSync,
 } from '../core/index.ts'
@@ -210,18 +212,13 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
 
   function readPack(pack: number, offset: number, target: Uint8Array): void {
     const fd = fdOf(pack)
-    let done = 0
-    while (done < target.length) {
-      const n = readSync(fd, target, done, target.length - done, offset + done)
-      if (n === 0) {
-        const size = fstatSync(fd).size
-        throw new MlvcError(
-          'CORRUPT',
-          `pack ${packs[pack]?.name} is truncated: it has ${size} bytes, bytes ${offset} to ${offset + target.length} were wanted`,
-          { hint: REPAIR_HINT },
-        )
-      }
-      done += n
+    if (readFullSync(fd, target, offset) < target.length) {
+      const size = fstatSync(fd).size
+      throw new MlvcError(
+        'CORRUPT',
+        `pack ${packs[pack]?.name} is truncated: it has ${size} bytes, bytes ${offset} to ${offset + target.length} were wanted`,
+        { hint: REPAIR_HINT },
+      )
     }
   }
 
@@ -247,7 +244,7 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
       if (isMlvcError(err, 'CORRUPT')) throw damaged(id, location, err.message)
       throw err
     }
-    if (!sha256Digest(data).equals(parseId(id).digest))
+    if (!matchesDigest(data, parseId(id).digest))
       throw damaged(id, location, 'its bytes do not match its id')
     return data
   }

@@ -1,5 +1,4 @@
-import { isMlvcError } from '../core/index.ts'
-import { sha256Digest } from './cid.ts'
+import { isMlvcError, matchesDigest } from '../core/index.ts'
 import { decodeObject, type Encoding } from './encoding.ts'
 
 /**
@@ -19,7 +18,7 @@ export function decodeStored(
     if (isMlvcError(err, 'CORRUPT')) return undefined
     throw err
   }
-  return sha256Digest(data).equals(digest) ? data : undefined
+  return matchesDigest(data, digest) ? data : undefined
 }
 
 /** True when an object's stored bytes decode to the bytes its digest names (see decodeStored). */

@@ -14,10 +14,8 @@
  *   copied, to the caller) — empty for a raw chunk of `source`, which stays there; or the first
  *   chunk that changed.
  */
-import { createHash } from 'node:crypto'
-import { readSync } from 'node:fs'
 import { parentPort } from 'node:worker_threads'
-import { isMlvcError } from '../core/index.ts'
+import { isMlvcError, matchesDigest, readFullSync } from '../core/index.ts'
 import { checkEncodedSize, dataKindOf, decodeInto, encodeObject, RAW } from './encoding.ts'
 
 /** Objects stored in packs (or in `source`), as read and check requests list them. */
@@ -86,18 +84,11 @@ function scratch(which: 'stored' | 'decoded', length: number): Buffer {
 
 /** Reads `into.length` bytes at `offset`; false when the file ends first. */
 function readExactly(fd: number, into: Uint8Array, offset: number): boolean {
-  let done = 0
-  while (done < into.length) {
-    const n = readSync(fd, into, done, into.length - done, offset + done)
-    if (n === 0) return false
-    done += n
-  }
-  return true
+  return readFullSync(fd, into, offset) === into.length
 }
 
 function digestMatches(data: Uint8Array, digests: Uint8Array, i: number): boolean {
-  const digest = createHash('sha256').update(data).digest()
-  return digest.equals(digests.subarray(i * 32, i * 32 + 32))
+  return matchesDigest(data, digests.subarray(i * 32, i * 32 + 32))
 }
 
 type Failure = Pick<CheckReply, 'truncated' | 'why'>

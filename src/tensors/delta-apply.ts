@@ -14,7 +14,7 @@ export interface ApplyDeltaOptions {
 }
 
 /** Puts the tensor's name into a BAD_DELTA message. */
-function named(err: unknown, name: string | undefined): unknown {
+export function named(err: unknown, name: string | undefined): unknown {
   if (name === undefined || !isMlvcError(err, 'BAD_DELTA')) return err
   return new MlvcError('BAD_DELTA', `${name}: ${err.message}`, {
     ...(err.hint === undefined ? {} : { hint: err.hint }),

@@ -34,6 +34,9 @@ export {
 } from './diff.ts'
 export { formatDiff } from './diff-format.ts'
 export { encode, encodeInto } from './encode.ts'
+export { type ApplyLowRankOptions, applyLowRank } from './lowrank-apply.ts'
+export { type LowRankOptions, lowRankDelta } from './lowrank-encode.ts'
+export { isLowRankDType, isLowRankPatch, type LowRankDType } from './lowrank-format.ts'
 export {
   type MergeBlocks,
   type MergeSide,
