@@ -1,6 +1,6 @@
 import { lstatSync, type Stats } from 'node:fs'
-import { MlvcError, type ProgressOptions } from '../core/index.ts'
-import { withFileSource } from '../store/index.ts'
+import { MlvcError, type ProgressOptions, withFileForReading } from '../core/index.ts'
+import { fileSource } from '../store/index.ts'
 import { storeContent } from './content.ts'
 import { joinByPath } from './join.ts'
 import { type EntityRef, type EntityRepo, entityPaths, metadataFiles } from './layout.ts'
@@ -37,8 +37,8 @@ export function modeOf(stat: Stats): number {
 
 /** Stores one file; CHANGED-during-add is an IO error naming it (nothing is staged then). */
 async function storeFile(repo: EntityRepo, abs: string, stat: Stats, options: ProgressOptions) {
-  const result = await withFileSource(abs, (source) =>
-    storeContent(repo.store, source, abs, options.signal),
+  const result = await withFileForReading(abs, ({ fd, size }) =>
+    storeContent(repo.store, fileSource(fd, size), abs, options.signal),
   )
   const after = lstatSync(abs, { throwIfNoEntry: false })
   if (!after || stampOf(after) !== stampOf(stat) || result.size !== stat.size)
