@@ -9,6 +9,7 @@ import {
   writeFileAtomic,
 } from '../core/index.ts'
 import {
+  addPackEntries,
   createObjectTable,
   decodeIdx,
   type IdxEntry,
@@ -97,16 +98,7 @@ export async function loadRemoteIndex(store: Store, remote: Remote): Promise<Rem
       await writeFileAtomic(local, data, { fsync: false })
     }
     const number = packs.push(name) - 1
-    for (const entry of entries) {
-      table.add(entry.digest, {
-        pack: number,
-        offset: entry.offset,
-        length: entry.length,
-        kind: entry.kind,
-        codec: entry.codec,
-        size: entry.size,
-      })
-    }
+    addPackEntries(table, number, entries)
   }
   // A remote that looks empty may be an encrypted one opened without its key: say so.
   if (packs.length === 0 && unreadable.length === 0) await refuseIfEncrypted(remote)

@@ -102,4 +102,4 @@ export {
 export { openStore, REPAIR_HINT, type Store, type StoreOptions, storeSize } from './store.ts'
 export { decodeStored, storedMatches } from './stored.ts'
 export { type ChunksFromFile, storeChunksFrom } from './stored-chunks.ts'
-export { createObjectTable, type Location, type ObjectTable } from './table.ts'
+export { addPackEntries, createObjectTable, type Location, type ObjectTable } from './table.ts'

@@ -30,7 +30,7 @@ import {
   storeLayout,
 } from './layout.ts'
 import { createPackWriter, type PackWriter } from './pack-writer.ts'
-import { createObjectTable, type Location, type ObjectTable } from './table.ts'
+import { addPackEntries, createObjectTable, type Location, type ObjectTable } from './table.ts'
 
 export interface StoreOptions {
   /** Create the folders if the store does not exist yet. @default false */
@@ -181,16 +181,7 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
         throw err
       }
       const number = addPack(name, false)
-      for (const entry of entries) {
-        table.add(entry.digest, {
-          pack: number,
-          offset: entry.offset,
-          length: entry.length,
-          kind: entry.kind,
-          codec: entry.codec,
-          size: entry.size,
-        })
-      }
+      addPackEntries(table, number, entries)
     }
   }
 

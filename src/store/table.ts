@@ -1,5 +1,6 @@
 import type { ObjectKind } from './cid.ts'
 import { RAW } from './encoding.ts'
+import type { IdxEntry } from './idx.ts'
 
 /**
  * Where an object's stored bytes are: pack number (in the store's pack list), offset and length;
@@ -25,6 +26,16 @@ export interface ObjectTable {
   add(digest: Uint8Array, location: Location): void
   /** Adds the object, or moves it to this location (a good copy replacing a damaged one). */
   set(digest: Uint8Array, location: Location): void
+}
+
+/** Adds the objects a pack's index lists, as stored in pack number `pack`. */
+export function addPackEntries(
+  table: ObjectTable,
+  pack: number,
+  entries: readonly IdxEntry[],
+): void {
+  for (const { digest, offset, length, kind, codec, size } of entries)
+    table.add(digest, { pack, offset, length, kind, codec, size })
 }
 
 export function createObjectTable(): ObjectTable {

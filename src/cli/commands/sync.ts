@@ -22,14 +22,24 @@ export function pushOutput(result: PushResult): CommandResult {
   return { data: { remote, files, ...report }, text }
 }
 
+/** The repository and what `mlvc push` and `mlvc fetch` were asked to transfer. */
+async function transferArgs(
+  io: Io,
+  remote: string | undefined,
+  revs: string[],
+  options: TransferOptions,
+) {
+  const ctx = requireGit(await repoContext(io.cwd))
+  return { ctx, selection: { revs, all: options.all === true, remote } }
+}
+
 /** Uploads what the given commits (default: HEAD's history) reference and the remote lacks. */
 export async function push(
   io: Io,
   [remoteName, revs]: [string | undefined, string[]],
   options: TransferOptions,
 ): Promise<CommandResult> {
-  const ctx = requireGit(await repoContext(io.cwd))
-  const selection = { revs, all: options.all === true, remote: remoteName }
+  const { ctx, selection } = await transferArgs(io, remoteName, revs, options)
   return pushOutput(await withSession(ctx, io, (session) => pushFiles(session, selection)))
 }
 
@@ -39,8 +49,7 @@ export async function fetch(
   [remoteName, revs]: [string | undefined, string[]],
   options: TransferOptions,
 ): Promise<CommandResult> {
-  const ctx = requireGit(await repoContext(io.cwd))
-  const selection = { revs, all: options.all === true, remote: remoteName }
+  const { ctx, selection } = await transferArgs(io, remoteName, revs, options)
   const { remote, report } = await withSession(ctx, io, (session) => fetchFiles(session, selection))
   for (const id of report.missing) io.warn(`mlvc: ${id} is not on remote ${remote}`)
   const repaired = report.repaired.length > 0 ? `; replaced ${report.repaired.length} damaged` : ''
