@@ -11,7 +11,6 @@ import {
 import {
   type CheckpointLayout,
   detectFormat,
-  dtypeSize,
   readLayout,
   type Segment,
   type TensorLayout,
@@ -176,6 +175,7 @@ interface Writer {
   path: string
   content: ChunkedContent
   regions: readonly DataRegion[]
+  scratch: Scratch
 }
 
 /**
@@ -290,8 +290,6 @@ async function storeAsDelta(
  * are not tried (a 4096 × 4096 F32 matrix is 64 MiB).
  */
 const LOW_RANK_MAX_BYTES = 64 * 1024 * 1024
-/** Below this share of changed elements, a sparse delta is the better bet. */
-const LOW_RANK_MIN_CHANGED = 0.5
 
 /** The segment's tensor when it may be stored as a low-rank delta: one 2-D float matrix. */
 function lowRankCandidate(
@@ -309,8 +307,22 @@ function lowRankCandidate(
   return tensor as TensorLayout & { dtype: LowRankDType }
 }
 
-async function readAll(source: AsyncIterable<Uint8Array>, size: number): Promise<Buffer> {
-  const out = Buffer.allocUnsafe(size)
+/**
+ * Memory for the two versions of the tensors tried as low-rank deltas, reused from one tensor to
+ * the next: touching fresh memory costs more here than reading the tensor into it.
+ */
+interface Scratch {
+  old: Buffer
+  next: Buffer
+}
+
+function scratchOf(scratch: Scratch, which: keyof Scratch, size: number): Buffer {
+  if (scratch[which].length < size) scratch[which] = Buffer.allocUnsafe(size)
+  return scratch[which].subarray(0, size)
+}
+
+async function readAll(source: AsyncIterable<Uint8Array>, out: Buffer): Promise<Buffer> {
+  const size = out.length
   let at = 0
   for await (const block of source) {
     if (at + block.length > size) throw new MlvcError('INTERNAL', 'a tensor outgrew its size')
@@ -318,15 +330,6 @@ async function readAll(source: AsyncIterable<Uint8Array>, size: number): Promise
     at += block.length
   }
   return out.subarray(0, at)
-}
-
-/** The share of elements of `size` bytes that differ between two versions. */
-function changedShare(old: Buffer, next: Buffer, size: number): number {
-  let changed = 0
-  for (let at = 0; at < next.length; at += size) {
-    if (old.compare(next, at, at + size, at, at + size) !== 0) changed++
-  }
-  return changed / (next.length / size)
 }
 
 /**
@@ -341,10 +344,12 @@ async function storeAsLowRank(
   tensor: TensorLayout & { dtype: LowRankDType },
 ): Promise<string | undefined> {
   const size = plan.segment.end - plan.segment.start
-  const next = await readAll(verifiedRange(w.fd, w.path, w.content, plan.first, plan.last), size)
-  const old = await readAll(baseBlocks(w, base), size)
+  const next = await readAll(
+    verifiedRange(w.fd, w.path, w.content, plan.first, plan.last),
+    scratchOf(w.scratch, 'next', size),
+  )
+  const old = await readAll(baseBlocks(w, base), scratchOf(w.scratch, 'old', size))
   if (old.length !== size) return undefined
-  if (changedShare(old, next, dtypeSize(tensor.dtype)) < LOW_RANK_MIN_CHANGED) return undefined
   const [rows = 0, cols = 0] = tensor.shape
   const patch = lowRankDelta(old, next, {
     dtype: tensor.dtype,
@@ -604,7 +609,8 @@ export async function ingestCheckpoint(
       regions,
       dryRun: previous !== undefined,
     })
-    const w: Writer = { store, fd, path, content, regions }
+    const scratch = { old: Buffer.alloc(0), next: Buffer.alloc(0) }
+    const w: Writer = { store, fd, path, content, regions, scratch }
     if (!layout || layout.size !== content.size) return await asBlob(w, note, stored0)
     const { parts, contentOf, deltas } = await assemble(w, layout, previous, options)
     const { format, metadata, tensors } = layout

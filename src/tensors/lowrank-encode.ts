@@ -1,8 +1,10 @@
 import { MlvcError } from '../core/index.ts'
 import { type DType, dtypeSize } from '../formats/index.ts'
+import { wordsOf } from './changes.ts'
 import { formatLowRank, isLowRankDType, type LowRankDType, MAX_RANK } from './lowrank-format.ts'
 import { invert, symmetricEigen } from './lowrank-math.ts'
 import { createResidualWriter, decodeRow, reconstructRow, rowScratch } from './lowrank-rows.ts'
+import { decodeTable, F16 } from './minifloat.ts'
 
 export interface LowRankOptions {
   dtype: DType
@@ -15,6 +17,11 @@ export interface LowRankOptions {
   maxBytes?: number | undefined
   /** The highest rank tried. @default 64 */
   maxRank?: number | undefined
+  /**
+   * Give up when fewer than this share of the elements changed (a sparse delta is then the better
+   * bet). @default 0.5
+   */
+  minChanged?: number | undefined
 }
 
 /** Significand bits and lowest normal exponent of each dtype, for the size of one unit. */
@@ -56,16 +63,20 @@ interface Sample {
 }
 
 /** The difference at `width` evenly spread columns, and the rounding noise expected there. */
-function sampleColumns(p: Problem, width: number, d: Float64Array): Sample {
+function sampleColumns(p: Problem, width: number): Sample {
   const columns = new Float64Array(p.rows * width)
   const { bits, minExponent } = GRID[p.dtype]
+  const at = Array.from({ length: width }, (_, c) => Math.floor(((c + 0.5) * p.cols) / width))
+  const old = elementReader(p.dtype, p.old)
+  const next = elementReader(p.dtype, p.next)
   let energy = 0
   for (let i = 0; i < p.rows; i++) {
-    differenceRow(p, i, d)
     for (let c = 0; c < width; c++) {
-      const j = Math.floor(((c + 0.5) * p.cols) / width)
-      columns[i * width + c] = d[j] as number
-      const w = Math.abs(p.b[j] as number)
+      const index = i * p.cols + (at[c] as number)
+      const now = next(index)
+      const v = now - old(index)
+      columns[i * width + c] = Number.isFinite(v) ? v : 0
+      const w = Math.abs(now)
       const exponent = w > 0 && Number.isFinite(w) ? Math.floor(Math.log2(w)) : minExponent
       energy += 2 ** (2 * (Math.max(exponent, minExponent) - bits)) / 12
     }
@@ -110,19 +121,65 @@ function columnBasis(p: Problem, s: Sample, maxRank: number): Float64Array | und
   return q
 }
 
-/** V = Qᵀ·D (rank × cols), one pass over the rows. */
-function projectRows(p: Problem, q: Float64Array, rank: number, d: Float64Array): Float64Array {
+/**
+ * V = Qᵀ·D (rank × cols), one pass over the rows, four at a time (one load and store of V per
+ * four products).
+ */
+function projectRows(p: Problem, q: Float64Array, rank: number): Float64Array {
   const v = new Float64Array(rank * p.cols)
   const cols = p.cols
-  for (let i = 0; i < p.rows; i++) {
-    differenceRow(p, i, d)
+  const d0 = new Float64Array(cols)
+  const d1 = new Float64Array(cols)
+  const d2 = new Float64Array(cols)
+  const d3 = new Float64Array(cols)
+  const rows = [d0, d1, d2, d3]
+  for (let i = 0; i < p.rows; i += 4) {
+    const n = Math.min(4, p.rows - i)
+    rows.forEach((d, r) => {
+      if (r < n) differenceRow(p, i + r, d)
+      else d.fill(0)
+    })
     for (let k = 0; k < rank; k++) {
-      const c = q[i * rank + k] as number
-      for (let j = 0, o = k * cols; j < cols; j++, o++)
-        v[o] = (v[o] as number) + c * (d[j] as number)
+      const c0 = q[i * rank + k] as number
+      const c1 = n > 1 ? (q[(i + 1) * rank + k] as number) : 0
+      const c2 = n > 2 ? (q[(i + 2) * rank + k] as number) : 0
+      const c3 = n > 3 ? (q[(i + 3) * rank + k] as number) : 0
+      for (let j = 0, o = k * cols; j < cols; j++, o++) {
+        v[o] =
+          (v[o] as number) +
+          (c0 * (d0[j] as number) +
+            c1 * (d1[j] as number) +
+            c2 * (d2[j] as number) +
+            c3 * (d3[j] as number))
+      }
     }
   }
   return v
+}
+
+/** The share of elements whose bits differ between the two versions. */
+function changedShare(p: Problem): number {
+  const size = p.dtype === 'F32' ? 4 : 2
+  const a = wordsOf(p.old, size, 0)
+  const b = wordsOf(p.next, size, 1)
+  let changed = 0
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) changed++
+  return changed / Math.max(1, a.length)
+}
+
+/** Element `index` of `bytes` as a number. */
+function elementReader(dtype: LowRankDType, bytes: Uint8Array): (index: number) => number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length)
+  if (dtype === 'F32') return (i) => view.getFloat32(4 * i, true)
+  const table = dtype === 'BF16' ? undefined : decodeTable(F16)
+  const wide = new Float32Array(1)
+  const bits = new Uint32Array(wide.buffer)
+  return (i) => {
+    const half = view.getUint16(2 * i, true)
+    if (table) return table[half] as number
+    bits[0] = half << 16
+    return wide[0] as number
+  }
 }
 
 function gramOfRows(v: Float64Array, rank: number, cols: number): Float64Array {
@@ -170,13 +227,13 @@ export function lowRankDelta(
     a: new Float64Array(cols),
     b: new Float64Array(cols),
   }
-  const d = new Float64Array(cols)
-  const q = columnBasis(p, sampleColumns(p, width, d), maxRank)
+  if (changedShare(p) < (options.minChanged ?? 0.5)) return undefined
+  const q = columnBasis(p, sampleColumns(p, width), maxRank)
   if (!q) return undefined
   const rank = q.length / rows
   const factorBytes = 4 * rank * (rows + cols)
   if (factorBytes + 32 >= maxBytes) return undefined
-  const v32 = Float32Array.from(projectRows(p, q, rank, d))
+  const v32 = Float32Array.from(projectRows(p, q, rank))
   const v = Float64Array.from(v32)
   const inverse = invert(gramOfRows(v, rank, cols), rank)
   if (!inverse) return undefined
