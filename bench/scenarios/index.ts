@@ -15,6 +15,7 @@ import { gitCheckout } from './git-checkout.ts'
 import { gitClone } from './git-clone.ts'
 import { gitRemoteGrowth } from './git-remote-growth.ts'
 import { gitStatusTouch } from './git-status-touch.ts'
+import { hub } from './hub.ts'
 import { put } from './put.ts'
 import { rss } from './rss.ts'
 import { s3Many } from './s3-many.ts'
@@ -45,6 +46,7 @@ export const SCENARIOS: readonly Scenario[] = [
   expSync,
   s3Transfer,
   s3Many,
+  hub,
 ]
 
 export function findScenarios(names: readonly string[] | undefined): Scenario[] {
