@@ -232,11 +232,13 @@ async function concurrentRows(
   const parent = await ctx.work.tempDir('concurrent')
   try {
     const started = process.hrtime.bigint()
-    await Promise.all(
+    const results = await Promise.allSettled(
       Array.from({ length: CONCURRENT }, (_, i) =>
         exec(sb.git(parent, ['clone', '-q', url, `c${i}`])),
       ),
     )
+    const failed = results.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     for (let i = 0; i < CONCURRENT; i++) {
       for (const f of files) await checkContent(join(parent, `c${i}`, f.name), f, subject)
