@@ -256,6 +256,18 @@ async function concurrentRows(
   }
 }
 
+/** Rows of one file: ratios to the hub's, the folder remote's and git-lfs's throughput judged. */
+function judged(rows: ResultRow[], command: string, detail: string): ResultRow[] {
+  const ratios = addRatios(rows, label(command, 'mlvc', 'hub', detail))
+  const folder = withTarget(
+    ratios,
+    label(command, 'mlvc', 'folder', detail),
+    'throughput',
+    HUB_VS_FOLDER,
+  )
+  return withTarget(folder, label(command, 'git-lfs', 'folder', detail), 'throughput', HUB_VS_LFS)
+}
+
 function withTarget(
   rows: ResultRow[],
   subject: string,
@@ -294,20 +306,7 @@ export const hub: Scenario = {
       pushAll(push, await pushRows(ctx, mlvc, 'hub', hubProcess, file, size))
       pushAll(push, await pushRows(ctx, mlvc, 'folder', undefined, file, size))
       if (lfs) pushAll(push, await pushRows(ctx, lfs, 'folder', undefined, file, size))
-      const pushHub = label('git push', 'mlvc', 'hub', one)
-      let marked = withTarget(
-        addRatios(push, pushHub),
-        label('git push', 'mlvc', 'folder', one),
-        'throughput',
-        HUB_VS_FOLDER,
-      )
-      marked = withTarget(
-        marked,
-        label('git push', 'git-lfs', 'folder', one),
-        'throughput',
-        HUB_VS_LFS,
-      )
-      pushAll(rows, marked)
+      pushAll(rows, judged(push, 'git push', one))
 
       const writeOne = async (dir: string) => {
         await placeFile(file, join(dir, 'data.bin'), 'link')
@@ -318,20 +317,7 @@ export const hub: Scenario = {
       pushAll(clone, (await cloneRows(ctx, mlvc, 'folder', undefined, one, size, writeOne)).rows)
       if (lfs)
         pushAll(clone, (await cloneRows(ctx, lfs, 'folder', undefined, one, size, writeOne)).rows)
-      const cloneHub = label('git clone', 'mlvc', 'hub', one)
-      let cloneMarked = withTarget(
-        addRatios(clone, cloneHub),
-        label('git clone', 'mlvc', 'folder', one),
-        'throughput',
-        HUB_VS_FOLDER,
-      )
-      cloneMarked = withTarget(
-        cloneMarked,
-        label('git clone', 'git-lfs', 'folder', one),
-        'throughput',
-        HUB_VS_LFS,
-      )
-      pushAll(rows, cloneMarked)
+      pushAll(rows, judged(clone, 'git clone', one))
 
       const many = `${count} files of 1 MiB`
       const writeMany = async (dir: string) => writeSmallFiles(file, dir, count)

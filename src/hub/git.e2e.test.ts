@@ -11,7 +11,7 @@ import {
   tempDir,
 } from '../test-helpers/index.ts'
 import { findRepo, loadHubConfig, openHub } from './index.ts'
-import { basic, type HubProcess, hubAdmin, startHubProcess } from './test-helpers/index.ts'
+import { basic, type HubProcess, hubAdmin, loginAs, startHubProcess } from './test-helpers/index.ts'
 
 // One hub for the file; ada and bob are users of it and of real git, each with their own HOME.
 const MiB = 1024 * 1024
@@ -37,24 +37,16 @@ beforeAll(async () => {
     ['bob', bob],
   ] as const) {
     expect((await sandbox.mlvc(root, 'install')).code).toBe(0)
-    const done = await login(sandbox, user, tokens[user] as string)
+    const done = await loginAs(sandbox, hub.url, user, tokens[user] as string)
     expect(done.code, done.stderr).toBe(0)
     expect(done.stdout).toContain(`logged in to ${hub.url} as ${user}`)
   }
 })
 afterAll(() => hub?.stop())
 
-function login(user: GitSandbox, name: string, token: string) {
-  return runCommand(process.execPath, [CLI, 'login', hub.url, '--user', name, '--token-stdin'], {
-    cwd: root,
-    env: user.env,
-    input: `${token}\n`,
-  })
-}
-
 describe('git and mlvc through the hub', () => {
   test('mlvc login checks the token and stores it for git', async () => {
-    const wrong = await login(ada, 'ada', tokens.bob as string)
+    const wrong = await loginAs(ada, hub.url, 'ada', tokens.bob as string)
     expect(wrong.code).not.toBe(0)
     expect(wrong.stderr).toContain('refused the token for ada')
     const credentials = readFileSync(join(ada.home, '.git-credentials'), 'utf8')
