@@ -1,15 +1,8 @@
 import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { type GitSandbox, gitSandbox } from '../test-helpers/git.ts'
-import {
-  CLI,
-  damageFile,
-  pseudoRandomBytes,
-  runCli,
-  runCommand,
-  tempDir,
-} from '../test-helpers/index.ts'
+import { gitSandbox } from '../test-helpers/git.ts'
+import { damageFile, pseudoRandomBytes, runCli, tempDir } from '../test-helpers/index.ts'
 import { findRepo, loadHubConfig, openHub } from './index.ts'
 import { basic, type HubProcess, hubAdmin, loginAs, startHubProcess } from './test-helpers/index.ts'
 
