@@ -17,6 +17,7 @@ import { gitCheckout } from './git-checkout.ts'
 import { gitClone } from './git-clone.ts'
 import { gitRemoteGrowth } from './git-remote-growth.ts'
 import { gitStatusTouch } from './git-status-touch.ts'
+import { hub } from './hub.ts'
 import { put } from './put.ts'
 import { rss } from './rss.ts'
 import { s3Many } from './s3-many.ts'
@@ -49,6 +50,7 @@ export const SCENARIOS: readonly Scenario[] = [
   s3Transfer,
   s3Many,
   entities,
+  hub,
 ]
 
 export function findScenarios(names: readonly string[] | undefined): Scenario[] {

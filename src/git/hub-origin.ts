@@ -10,9 +10,12 @@ const PROBE_MS = 3000
  * (GitHub and other Git hosts are never taken for hubs: they do not answer it).
  */
 export async function hubFromGitOrigin(workTree: string): Promise<Remote | undefined> {
-  const result = await runGit(['config', '--get', 'remote.origin.url'], { cwd: workTree })
-  const url = result.stdout.toString().trim()
-  if (result.code !== 0 || !/^https?:\/\//i.test(url)) return undefined
+  // Never an error of its own: without a hub origin, the caller's "no mlvc remote" is the answer.
+  const result = await runGit(['config', '--get', 'remote.origin.url'], { cwd: workTree }).catch(
+    () => undefined,
+  )
+  const url = result?.stdout.toString().trim() ?? ''
+  if (result?.code !== 0 || !/^https?:\/\//i.test(url)) return undefined
   let hub: URL
   try {
     hub = parseHubUrl(url, 'origin').hub

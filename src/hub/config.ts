@@ -20,7 +20,7 @@ export interface HubLimits {
   objectBytes: number
   /** Bytes of a git request body (a push's pack). @default 8 GiB */
   gitBytes: number
-  /** Time to receive a request's headers. @default 10 s */
+  /** Time to receive a request's headers. @default 30 s (a loaded machine delays honest clients too) */
   headersTimeoutMs: number
   /** Time a connection may send or receive nothing before it is closed. @default 60 s */
   idleTimeoutMs: number
@@ -52,7 +52,7 @@ export const DEFAULT_LIMITS: HubLimits = {
   jsonBytes: 1024 * 1024,
   objectBytes: 1024 * 1024 * 1024,
   gitBytes: 8 * 1024 * 1024 * 1024,
-  headersTimeoutMs: 10_000,
+  headersTimeoutMs: 30_000,
   idleTimeoutMs: 60_000,
 }
 

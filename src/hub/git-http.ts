@@ -30,6 +30,18 @@ function protocolHeader(req: IncomingMessage): string | undefined {
   return typeof value === 'string' && /^[A-Za-z0-9=:._-]{1,200}$/.test(value) ? value : undefined
 }
 
+/**
+ * What git and the hub's hooks inherit from the hub's environment: everything but Git's own
+ * variables (a GIT_DIR or GIT_CONFIG_* of the hub's caller must not steer the repositories' git).
+ * The hooks need the rest: the S3 SDK's credentials (AWS_*) and proxies when objects are in S3.
+ */
+export function hookEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env))
+    if (!key.startsWith('GIT_')) env[key] = value
+  return env
+}
+
 export interface GitRequest {
   hub: Hub
   repo: Repo
@@ -53,8 +65,7 @@ export function serveGit(
 ): Promise<number> {
   const { hub, repo, caller } = request
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+    ...hookEnvironment(),
     LANG: 'C.UTF-8',
     GIT_PROJECT_ROOT: join(hub.config.data, 'repos'),
     GIT_HTTP_EXPORT_ALL: '1',

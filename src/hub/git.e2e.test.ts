@@ -1,17 +1,10 @@
-import { readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { type GitSandbox, gitSandbox } from '../test-helpers/git.ts'
-import {
-  CLI,
-  damageFile,
-  pseudoRandomBytes,
-  runCli,
-  runCommand,
-  tempDir,
-} from '../test-helpers/index.ts'
+import { gitSandbox } from '../test-helpers/git.ts'
+import { damageFile, pseudoRandomBytes, runCli, tempDir } from '../test-helpers/index.ts'
 import { findRepo, loadHubConfig, openHub } from './index.ts'
-import { basic, type HubProcess, hubAdmin, startHubProcess } from './test-helpers/index.ts'
+import { basic, type HubProcess, hubAdmin, loginAs, startHubProcess } from './test-helpers/index.ts'
 
 // One hub for the file; ada and bob are users of it and of real git, each with their own HOME.
 const MiB = 1024 * 1024
@@ -30,6 +23,7 @@ beforeAll(async () => {
   await hubAdmin(data, 'repo', 'create', 'ada/models')
   await hubAdmin(data, 'repo', 'create', 'ada/gated')
   await hubAdmin(data, 'repo', 'create', 'ada/auto')
+  await hubAdmin(data, 'repo', 'create', 'ada/vault')
   await hubAdmin(data, 'repo', 'grant', 'ada/models', 'bob', 'read')
   hub = await startHubProcess(data)
   for (const [user, sandbox] of [
@@ -37,24 +31,16 @@ beforeAll(async () => {
     ['bob', bob],
   ] as const) {
     expect((await sandbox.mlvc(root, 'install')).code).toBe(0)
-    const done = await login(sandbox, user, tokens[user] as string)
+    const done = await loginAs(sandbox, hub.url, user, tokens[user] as string)
     expect(done.code, done.stderr).toBe(0)
     expect(done.stdout).toContain(`logged in to ${hub.url} as ${user}`)
   }
 })
 afterAll(() => hub?.stop())
 
-function login(user: GitSandbox, name: string, token: string) {
-  return runCommand(process.execPath, [CLI, 'login', hub.url, '--user', name, '--token-stdin'], {
-    cwd: root,
-    env: user.env,
-    input: `${token}\n`,
-  })
-}
-
 describe('git and mlvc through the hub', () => {
   test('mlvc login checks the token and stores it for git', async () => {
-    const wrong = await login(ada, 'ada', tokens.bob as string)
+    const wrong = await loginAs(ada, hub.url, 'ada', tokens.bob as string)
     expect(wrong.code).not.toBe(0)
     expect(wrong.stderr).toContain('refused the token for ada')
     const credentials = readFileSync(join(ada.home, '.git-credentials'), 'utf8')
@@ -133,6 +119,35 @@ describe('git and mlvc through the hub', () => {
     expect(readFileSync(join(clone, 'auto.bin')).equals(model)).toBe(true)
   })
 
+  test('an encrypted hub remote: the hub stores only ciphertext, a clone with the key gets every byte', async () => {
+    const repo = join(root, 'ada-vault')
+    await ada.git(root, 'clone', '-q', `${hub.url}/ada/vault`, repo)
+    expect((await ada.mlvc(repo, 'init')).code).toBe(0)
+    expect((await ada.mlvc(repo, 'track', '*.bin')).code).toBe(0)
+    const add = await ada.mlvc(repo, 'remote', 'add', 'origin', `${hub.url}/ada/vault`, '--encrypt')
+    expect(add.code, add.stderr).toBe(0)
+    const secret = pseudoRandomBytes(MiB, 41)
+    writeFileSync(join(repo, 'secret.bin'), secret)
+    await ada.git(repo, 'add', '.')
+    await ada.git(repo, 'commit', '-qm', 'secret')
+    const push = await ada.gitResult(repo, 'push', 'origin', 'HEAD:main')
+    expect(push.code, push.stderr).toBe(0)
+    const hubOpen = await openHub(await loadHubConfig({ data }))
+    const vault = (await findRepo(hubOpen.db, 'ada', 'vault'))?.id as string
+    await hubOpen.close()
+    const stored = readdirSync(join(data, 'objects', vault), { recursive: true }).map(String)
+    expect(stored).toContain('mlvc-encryption.json')
+    expect(stored.some((k) => k.startsWith('packs'))).toBe(false)
+    const sample = secret.subarray(1000, 1032)
+    for (const key of stored) {
+      const path = join(data, 'objects', vault, key)
+      if (statSync(path).isFile()) expect(readFileSync(path).includes(sample)).toBe(false)
+    }
+    const clone = join(root, 'ada-vault-clone')
+    await ada.git(root, 'clone', '-q', `${hub.url}/ada/vault`, clone)
+    expect(readFileSync(join(clone, 'secret.bin')).equals(secret)).toBe(true)
+  })
+
   test('a pack whose objects do not match its index is refused whole', async () => {
     const store = join(root, 'ada-models/.git/mlvc/packs')
     const name = readdirSync(store)
@@ -189,7 +204,7 @@ describe('git and mlvc through the hub', () => {
   test('mlvc hub fsck finds a damaged pack and a stub whose data is gone; mlvc hub gc removes what interrupted uploads left', async () => {
     const clean = await runCli(['hub', 'fsck', '--data', data])
     expect(clean.code, clean.stdout + clean.stderr).toBe(0)
-    expect(clean.stdout).toMatch(/3 repositories, \d+ packs, 3 stubs checked: clean/)
+    expect(clean.stdout).toMatch(/4 repositories, \d+ packs, 3 stubs checked: clean/)
 
     const hubOpen = await openHub(await loadHubConfig({ data }))
     const models = (await findRepo(hubOpen.db, 'ada', 'models'))?.id as string

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { gitSandbox } from '../test-helpers/git.ts'
 import { CLI, pseudoRandomBytes, runCommand, tempDir } from '../test-helpers/index.ts'
-import { type HubProcess, hubAdmin, startHubProcess } from './test-helpers/index.ts'
+import { type HubProcess, hubAdmin, hubUser, startHubProcess } from './test-helpers/index.ts'
 
 // kill -9 of the hub in the middle of a push: afterwards the push landed whole or not at all, and
 // the client's retry completes. A hub of its own: this file kills it.
@@ -20,17 +20,7 @@ beforeAll(async () => {
   token = await hubAdmin(data, 'token', 'create', 'ada')
   await hubAdmin(data, 'repo', 'create', 'ada/big')
   hub = await startHubProcess(data)
-  expect((await ada.mlvc(root, 'install')).code).toBe(0)
-  const login = await runCommand(
-    process.execPath,
-    [CLI, 'login', hub.url, '--user', 'ada', '--token-stdin'],
-    {
-      cwd: root,
-      env: ada.env,
-      input: token,
-    },
-  )
-  expect(login.code, login.stderr).toBe(0)
+  await hubUser(ada, hub.url, 'ada', token)
 })
 afterAll(() => hub?.stop())
 

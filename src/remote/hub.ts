@@ -10,6 +10,7 @@ type Body = NonNullable<RequestInit['body']>
 import { hubCredentials } from './hub-credentials.ts'
 import { checkKey } from './keys.ts'
 import type { Remote, RemoteCallOptions, RemoteObjectInfo } from './remote.ts'
+import { withRetries } from './retry.ts'
 
 /** http(s)://HOST[:PORT]/OWNER/REPO[.git] → the repository's object API base and its hub. */
 export function parseHubUrl(url: string, remote: string): { hub: URL; base: string } {
@@ -121,26 +122,61 @@ export function hubRemote(
     })
   }
 
-  async function upload(
+  /**
+   * One request and the reading of its answer, retried (with backoff, a timeout per attempt) on
+   * resets, timeouts, 408, 429 and 5xx, like the S3 remote's: a loaded hub may drop a connection.
+   */
+  function send<T>(
+    method: string,
+    target: string,
+    init: {
+      headers?: Record<string, string>
+      body?: () => Body
+      signal?: AbortSignal | undefined
+      ok?: number[]
+    },
+    read: (response: Response) => Promise<T>,
+  ): Promise<T> {
+    return withRetries(
+      async ({ signal }) => {
+        const { body, ...rest } = init
+        const response = await request(method, target, {
+          ...rest,
+          ...(body ? { body: body() } : {}),
+          signal,
+        })
+        return read(response)
+      },
+      { signal: init.signal, describe: () => `remote ${name}: ${method} ${target}` },
+    )
+  }
+
+  function upload(
     key: string,
     body: () => Body,
     size: number,
     exclusive: boolean,
     options?: RemoteCallOptions,
-  ) {
-    const response = await request('PUT', objectUrl(key), {
-      headers: {
-        'content-type': 'application/octet-stream',
-        'content-length': String(size),
-        ...(exclusive ? { 'if-none-match': '*' } : {}),
+  ): Promise<boolean> {
+    return send(
+      'PUT',
+      objectUrl(key),
+      {
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': String(size),
+          ...(exclusive ? { 'if-none-match': '*' } : {}),
+        },
+        body,
+        signal: options?.signal,
+        ok: exclusive ? [201, 412] : [201],
       },
-      body: body(),
-      signal: options?.signal,
-      ok: exclusive ? [201, 412] : [201],
-    })
-    await response.arrayBuffer()
-    options?.onBytes?.(size)
-    return response.status === 201
+      async (response) => {
+        await response.arrayBuffer()
+        options?.onBytes?.(size)
+        return response.status === 201
+      },
+    )
   }
 
   return {
@@ -148,43 +184,52 @@ export function hubRemote(
     url,
     concurrency: options.concurrency,
     async *list(prefix, options) {
-      const response = await request(
+      const body = await send(
         'GET',
         `${base}/objects?prefix=${encodeURIComponent(prefix)}`,
-        {
-          signal: options?.signal,
-        },
+        { signal: options?.signal },
+        async (response) =>
+          (await response.json()) as {
+            objects: Array<{ key: string; size: number; modified?: string }>
+          },
       )
-      const body = (await response.json()) as {
-        objects: Array<{ key: string; size: number; modified?: string }>
-      }
       for (const o of body.objects) {
         const info: RemoteObjectInfo = { key: o.key, size: o.size }
         if (o.modified) info.modified = new Date(o.modified)
         yield info
       }
     },
-    async head(key, options) {
-      const response = await request('HEAD', objectUrl(key), {
-        signal: options?.signal,
-        ok: [200, 404],
-      })
-      if (response.status === 404) return undefined
-      return { key, size: Number(response.headers.get('content-length') ?? 0) }
+    head(key, options) {
+      return send(
+        'HEAD',
+        objectUrl(key),
+        { signal: options?.signal, ok: [200, 404] },
+        async (response) =>
+          response.status === 404
+            ? undefined
+            : { key, size: Number(response.headers.get('content-length') ?? 0) },
+      )
     },
-    async get(key, options) {
-      const response = await request('GET', objectUrl(key), { signal: options?.signal })
-      return Buffer.from(await response.arrayBuffer())
+    get(key, options) {
+      return send('GET', objectUrl(key), { signal: options?.signal }, async (response) =>
+        Buffer.from(await response.arrayBuffer()),
+      )
     },
     async getRange(key, offset, length, options) {
       if (length === 0) return Buffer.alloc(0)
-      const response = await request('GET', objectUrl(key), {
-        headers: { range: `bytes=${offset}-${offset + length - 1}` },
-        signal: options?.signal,
-        ok: [206, 200],
-      })
-      const data = Buffer.from(await response.arrayBuffer())
-      const part = response.status === 200 ? data.subarray(offset, offset + length) : data
+      const part = await send(
+        'GET',
+        objectUrl(key),
+        {
+          headers: { range: `bytes=${offset}-${offset + length - 1}` },
+          signal: options?.signal,
+          ok: [206, 200],
+        },
+        async (response) => {
+          const data = Buffer.from(await response.arrayBuffer())
+          return response.status === 200 ? data.subarray(offset, offset + length) : data
+        },
+      )
       if (part.length < length) {
         throw new MlvcError(
           'REMOTE',
@@ -194,20 +239,22 @@ export function hubRemote(
       options?.onBytes?.(part.length)
       return part
     },
-    async download(key, path, options) {
-      const response = await request('GET', objectUrl(key), { signal: options?.signal })
-      const tmp = `${path}.${uniqueName('download')}`
-      try {
-        if (!response.body) throw new MlvcError('REMOTE', `remote ${name}: ${key}: empty response`)
-        await pipeline(
-          Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
-          createWriteStream(tmp),
-        )
-        await rename(tmp, path)
-      } catch (err) {
-        await rm(tmp, { force: true })
-        throw err
-      }
+    download(key, path, options) {
+      return send('GET', objectUrl(key), { signal: options?.signal }, async (response) => {
+        const tmp = `${path}.${uniqueName('download')}`
+        try {
+          if (!response.body)
+            throw new MlvcError('REMOTE', `remote ${name}: ${key}: empty response`)
+          await pipeline(
+            Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
+            createWriteStream(tmp),
+          )
+          await rename(tmp, path)
+        } catch (err) {
+          await rm(tmp, { force: true })
+          throw err
+        }
+      })
     },
     async put(key, data, options) {
       const bytes = typeof data === 'string' ? Buffer.from(data) : data
@@ -228,12 +275,15 @@ export function hubRemote(
         options,
       )
     },
-    async delete(key, options) {
-      const response = await request('DELETE', objectUrl(key), {
-        signal: options?.signal,
-        ok: [204, 404],
-      })
-      await response.arrayBuffer()
+    delete(key, options) {
+      return send(
+        'DELETE',
+        objectUrl(key),
+        { signal: options?.signal, ok: [204, 404] },
+        async (response) => {
+          await response.arrayBuffer()
+        },
+      )
     },
   }
 }

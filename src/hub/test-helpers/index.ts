@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { expect } from 'vitest'
-import { CLI, type CliResult, runCli } from '../../test-helpers/index.ts'
+import type { GitSandbox } from '../../test-helpers/git.ts'
+import { CLI, type CliResult, runCli, runCommand } from '../../test-helpers/index.ts'
 
 /** A hub running as `mlvc hub serve` in a process of its own (so tests can kill -9 it). */
 export interface HubProcess {
@@ -67,4 +68,30 @@ export async function hubAdmin(data: string, ...args: string[]): Promise<string>
 /** HTTP Basic for a user and token. */
 export function basic(user: string, token: string): string {
   return `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`
+}
+
+/** `mlvc login URL --user NAME --token-stdin` as a sandbox user. */
+export function loginAs(
+  user: GitSandbox,
+  url: string,
+  name: string,
+  token: string,
+): Promise<CliResult> {
+  return runCommand(process.execPath, [CLI, 'login', url, '--user', name, '--token-stdin'], {
+    cwd: user.home,
+    env: user.env,
+    input: `${token}\n`,
+  })
+}
+
+/** mlvc installed for a sandbox user, logged in to a hub: what every hub test's users need. */
+export async function hubUser(
+  user: GitSandbox,
+  url: string,
+  name: string,
+  token: string,
+): Promise<void> {
+  expect((await user.mlvc(user.home, 'install')).code).toBe(0)
+  const login = await loginAs(user, url, name, token)
+  expect(login.code, login.stderr).toBe(0)
 }
