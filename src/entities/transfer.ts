@@ -83,14 +83,20 @@ export async function fetchEntity(
     }
   })
   const remote = repo.openRemote(spec.remote)
-  const report =
-    missing.length > 0 ? await fetchObjects(repo.store, remote, missing, options) : undefined
+  let fetchedObjects = 0
+  let fetchedBytes = 0
+  for (let at = 0; at < missing.length; at += TRANSFER_BATCH) {
+    const batch = missing.slice(at, at + TRANSFER_BATCH)
+    const report = await fetchObjects(repo.store, remote, batch, options)
+    fetchedObjects += report.fetchedObjects
+    fetchedBytes += report.fetchedBytes
+  }
   return {
     tag: version.tag,
     remote: remote.name,
     files,
     fetchedFiles: missing.length,
-    fetchedObjects: report?.fetchedObjects ?? 0,
-    fetchedBytes: report?.fetchedBytes ?? 0,
+    fetchedObjects,
+    fetchedBytes,
   }
 }
