@@ -2,13 +2,12 @@ import { lstatSync, type Stats } from 'node:fs'
 import { MlvcError, type ProgressOptions, withFileForReading } from '../core/index.ts'
 import { fileSource } from '../store/index.ts'
 import { storeContent } from './content.ts'
-import { joinByPath } from './join.ts'
 import { type EntityRef, type EntityRepo, entityPaths, metadataFiles } from './layout.ts'
-import { type ManifestEntry, manifestWriter, readManifestFile } from './manifest.ts'
+import { type ManifestEntry, manifestWriter } from './manifest.ts'
 import { dropIfEditedThrough } from './place.ts'
 import { readSpec } from './spec.ts'
-import { readStatCache, type StatRecord, stampOf, statCacheWriter } from './stat-cache.ts'
-import { readHead, stagedFile, withEntityLock } from './state.ts'
+import { type StatRecord, stampOf, statCacheWriter } from './stat-cache.ts'
+import { readHead, stagedAndCommitted, withEntityLock } from './state.ts'
 import { loopTurner } from './turn.ts'
 import { under, walkEntity } from './walk.ts'
 
@@ -78,12 +77,7 @@ export async function addFiles(
     const index = manifestWriter(`${paths.index}`)
     const cache = statCacheWriter(paths.statCache)
     try {
-      const rows = joinByPath(
-        walkEntity(paths.dir, metadataFiles(ref)),
-        readManifestFile(stagedFile(paths), true),
-        readStatCache(paths.statCache),
-        readManifestFile(paths.manifest, true),
-      )
+      const rows = stagedAndCommitted(paths, walkEntity(paths.dir, metadataFiles(ref)))
       const turn = loopTurner()
       for (const [file, staged, cached, committed] of rows) {
         await turn()

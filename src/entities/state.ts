@@ -8,7 +8,10 @@ import {
   MlvcError,
   writeFileAtomic,
 } from '../core/index.ts'
+import { joinByPath } from './join.ts'
 import type { EntityPaths, EntityRef } from './layout.ts'
+import { type ManifestEntry, readManifestFile } from './manifest.ts'
+import { readStatCache, type StatRecord } from './stat-cache.ts'
 
 /** What is checked out in an entity folder (local state). */
 export interface HeadState {
@@ -78,4 +81,33 @@ export async function withEntityLock<T>(
   } finally {
     await lock.release()
   }
+}
+
+/**
+ * The folder's files (`walked`, in manifest order) joined with what is staged, the stat cache and
+ * the committed MANIFEST, path by path. When nothing is staged, the staged manifest is the
+ * committed one, read once for both.
+ */
+export function* stagedAndCommitted<W extends { path: string }>(
+  paths: EntityPaths,
+  walked: Iterable<W>,
+): Generator<
+  [W | undefined, ManifestEntry | undefined, StatRecord | undefined, ManifestEntry | undefined]
+> {
+  const staged = stagedFile(paths)
+  if (staged === paths.manifest) {
+    for (const [file, entry, cached] of joinByPath(
+      walked,
+      readManifestFile(staged, true),
+      readStatCache(paths.statCache),
+    ))
+      yield [file, entry, cached, entry]
+    return
+  }
+  yield* joinByPath(
+    walked,
+    readManifestFile(staged, true),
+    readStatCache(paths.statCache),
+    readManifestFile(paths.manifest, true),
+  )
 }

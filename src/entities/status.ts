@@ -1,11 +1,9 @@
 import { hashFileSync } from '../core/index.ts'
 import { modeOf } from './add.ts'
-import { joinByPath } from './join.ts'
 import { type EntityRef, type EntityRepo, entityPaths, metadataFiles } from './layout.ts'
-import { readManifestFile } from './manifest.ts'
 import { readSpec } from './spec.ts'
-import { readStatCache, stampOf } from './stat-cache.ts'
-import { readHead, stagedFile } from './state.ts'
+import { stampOf } from './stat-cache.ts'
+import { readHead, stagedAndCommitted } from './state.ts'
 import { walkEntity } from './walk.ts'
 
 export interface EntityStatus {
@@ -44,13 +42,10 @@ export function entityStatus(repo: EntityRepo, ref: EntityRef): EntityStatus {
     unstaged: { modified: [], deleted: [], untracked: [] },
     hashed: 0,
   }
-  const rows = joinByPath(
+  for (const [file, staged, cached, committed] of stagedAndCommitted(
+    paths,
     walkEntity(paths.dir, metadataFiles(ref)),
-    readManifestFile(stagedFile(paths), true),
-    readStatCache(paths.statCache),
-    readManifestFile(paths.manifest, true),
-  )
-  for (const [file, staged, cached, committed] of rows) {
+  )) {
     const path = (file ?? staged ?? cached ?? committed)?.path as string
     if (staged && !committed) status.staged.added.push(path)
     else if (!staged && committed) status.staged.deleted.push(path)

@@ -1,6 +1,7 @@
 import type { ProgressOptions } from '../core/index.ts'
 import { fetchObjects, type PushReport, pushObjects } from '../remote/index.ts'
 import { parseId } from '../store/index.ts'
+import { TRANSFER_BATCH } from './checkout.ts'
 import { showFile } from './git-ops.ts'
 import { type EntityKind, type EntityRef, type EntityRepo, entityPaths } from './layout.ts'
 import { readManifestFile } from './manifest.ts'
@@ -33,7 +34,21 @@ export async function pushEntity(
     })
   for (const e of readManifestFile(paths.manifest, true)) ids.add(e.id)
   const remote = repo.openRemote(spec.remote)
-  const report = await pushObjects(repo.store, remote, ids, options)
+  const report: PushReport = {
+    objects: 0,
+    present: 0,
+    uploadedObjects: 0,
+    uploadedBytes: 0,
+    sentBytes: 0,
+    packs: 0,
+    resumed: 0,
+  }
+  // In batches, as fetches are (see TRANSFER_BATCH): memory stays bounded at any file count.
+  const all = [...ids]
+  for (let at = 0; at < all.length || at === 0; at += TRANSFER_BATCH) {
+    const part = await pushObjects(repo.store, remote, all.slice(at, at + TRANSFER_BATCH), options)
+    for (const key of Object.keys(report) as Array<keyof PushReport>) report[key] += part[key]
+  }
   return { ...report, remote: remote.name, versions: tags.map((t) => t.tag), files: ids.size }
 }
 
@@ -68,14 +83,20 @@ export async function fetchEntity(
     }
   })
   const remote = repo.openRemote(spec.remote)
-  const report =
-    missing.length > 0 ? await fetchObjects(repo.store, remote, missing, options) : undefined
+  let fetchedObjects = 0
+  let fetchedBytes = 0
+  for (let at = 0; at < missing.length; at += TRANSFER_BATCH) {
+    const batch = missing.slice(at, at + TRANSFER_BATCH)
+    const report = await fetchObjects(repo.store, remote, batch, options)
+    fetchedObjects += report.fetchedObjects
+    fetchedBytes += report.fetchedBytes
+  }
   return {
     tag: version.tag,
     remote: remote.name,
     files,
     fetchedFiles: missing.length,
-    fetchedObjects: report?.fetchedObjects ?? 0,
-    fetchedBytes: report?.fetchedBytes ?? 0,
+    fetchedObjects,
+    fetchedBytes,
   }
 }

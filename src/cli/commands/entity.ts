@@ -49,6 +49,25 @@ export function entityRepo(ctx: GitContext, store: Store): EntityRepo {
   }
 }
 
+/**
+ * Stands in for the store in commands that only read Git and the work tree (status, list, show,
+ * log, diff, lineage): opening the store loads every pack index, which status at 100,000 files
+ * must not pay for. Any use is a bug.
+ */
+const NO_STORE = new Proxy({} as Store, {
+  get(_target, key) {
+    throw new MlvcError(
+      'INTERNAL',
+      `the store was not opened for this command (store.${String(key)})`,
+    )
+  },
+})
+
+/** Runs `task` with the repository's entities, without opening the store (see NO_STORE). */
+async function withEntityMetadata<T>(io: Io, task: (repo: EntityRepo) => Promise<T>): Promise<T> {
+  return task(entityRepo(requireGit(await repoContext(io.cwd)), NO_STORE))
+}
+
 /** Runs `task` with the repository's entities (the store open meanwhile). */
 export async function withEntities<T>(io: Io, task: (repo: EntityRepo) => Promise<T>): Promise<T> {
   const ctx = requireGit(await repoContext(io.cwd))
@@ -139,7 +158,7 @@ function statusText(status: EntityStatus): string {
 
 export function entityStatusCommand(kind: EntityKind): CommandImpl<[string], object> {
   return async (io, [name]) => {
-    const status = await withEntities(io, async (repo) => entityStatus(repo, { kind, name }))
+    const status = await withEntityMetadata(io, async (repo) => entityStatus(repo, { kind, name }))
     return { data: status, text: statusText(status) }
   }
 }
@@ -245,7 +264,7 @@ export function entityFetch(kind: EntityKind): CommandImpl<[string], object> {
 
 export function entityList(kind: EntityKind): CommandImpl<[], object> {
   return async (io) => {
-    const rows = await withEntities(io, async (repo) => listEntities(repo, kind))
+    const rows = await withEntityMetadata(io, async (repo) => listEntities(repo, kind))
     const text = rows
       .map(
         (r) =>
@@ -258,7 +277,7 @@ export function entityList(kind: EntityKind): CommandImpl<[], object> {
 
 export function entityShow(kind: EntityKind): CommandImpl<[string], object> {
   return async (io, [target]) => {
-    const info = await withEntities(io, (repo) => showVersion(repo, kind, target))
+    const info = await withEntityMetadata(io, (repo) => showVersion(repo, kind, target))
     const lineage = info.spec.lineage
     const lines = [
       `${info.tag}: ${kind} ${info.name} version ${info.version}, ${info.files} files (${formatBytes(info.bytes)})`,
@@ -272,7 +291,7 @@ export function entityShow(kind: EntityKind): CommandImpl<[string], object> {
 
 export function entityLogCommand(kind: EntityKind): CommandImpl<[string], object> {
   return async (io, [name]) => {
-    const log = await withEntities(io, (repo) => entityLog(repo, { kind, name }))
+    const log = await withEntityMetadata(io, (repo) => entityLog(repo, { kind, name }))
     const text = log
       .map(
         (e) =>
@@ -285,14 +304,14 @@ export function entityLogCommand(kind: EntityKind): CommandImpl<[string], object
 
 export function entityTagList(kind: EntityKind): CommandImpl<[string | undefined], object> {
   return async (io, [name]) => {
-    const tags = await withEntities(io, (repo) => entityTags(repo.workTree, kind, name))
+    const tags = await withEntityMetadata(io, (repo) => entityTags(repo.workTree, kind, name))
     return { data: tags, text: tags.map((t) => t.tag).join('\n') }
   }
 }
 
 export function entityDiff(kind: EntityKind): CommandImpl<[string, string], object> {
   return async (io, [from, to]) => {
-    const diff = await withEntities(io, (repo) => diffVersions(repo, kind, from, to))
+    const diff = await withEntityMetadata(io, (repo) => diffVersions(repo, kind, from, to))
     const size = (n: number | null) => (n === null ? '-' : formatBytes(n))
     const lines = [
       ...diff.added.map((c) => `+ ${quote(c.path)} (${size(c.after)})`),
@@ -313,7 +332,7 @@ function lineageLines(node: LineageNode, depth: number): string[] {
 
 export function entityLineage(kind: EntityKind): CommandImpl<[string], object> {
   return async (io, [target]) => {
-    const graph = await withEntities(io, (repo) => lineageOf(repo, kind, target))
+    const graph = await withEntityMetadata(io, (repo) => lineageOf(repo, kind, target))
     return { data: graph, text: lineageLines(graph, 0).join('\n') }
   }
 }
