@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import {
   existsSync,
   lstatSync,
@@ -348,6 +349,10 @@ describe('datasets as versioned entities', () => {
     await ok(ada, repo, 'dataset', 'init', 'big', '--mutability', 'flexible')
     const dir = join(repo, 'dataset/big')
     const files = writeDataset(dir, 200, 5)
+    // One large file keeps add and checkout busy after the first pack (or the cache) appears, so
+    // the signal lands while they run even on an idle machine.
+    const large = randomBytes(96 * 1024 * 1024)
+    writeFileSync(join(dir, 'part-0/large.bin'), large)
     const packs = join(repo, '.git/mlvc/packs')
     const add = await interruptWhen(
       process.execPath,
@@ -359,7 +364,7 @@ describe('datasets as versioned entities', () => {
     expect(add.stderr).toContain('interrupted')
     const after = await json<Status>(ada, repo, 'dataset', 'status', 'big')
     expect(after.staged.added).toEqual([])
-    expect(after.unstaged.untracked).toHaveLength(200)
+    expect(after.unstaged.untracked).toHaveLength(201)
     expect((await ada.mlvc(repo, 'fsck')).code).toBe(0)
     await ok(ada, repo, 'dataset', 'add', 'big')
     await ok(ada, repo, 'dataset', 'commit', 'big')
@@ -378,8 +383,12 @@ describe('datasets as versioned entities', () => {
     const pending = await json<Status>(ada, repo, 'dataset', 'status', 'big')
     expect(pending.pending).toBe('big__1')
     const finished = await json<{ selected: number }>(ada, repo, 'dataset', 'checkout', 'big')
-    expect(finished.selected).toBe(200)
-    expect(readFolder(dir)).toEqual(files)
+    expect(finished.selected).toBe(201)
+    // The large file by its hash: a deep comparison of 96 MiB would take minutes.
+    const got = readFolder(dir)
+    expect(got.get('part-0/large.bin')?.equals(large)).toBe(true)
+    got.delete('part-0/large.bin')
+    expect(got).toEqual(files)
     expect((await json<Status>(ada, repo, 'dataset', 'status', 'big')).pending).toBeNull()
   })
 })
