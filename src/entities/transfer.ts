@@ -1,5 +1,5 @@
 import type { ProgressOptions } from '../core/index.ts'
-import { fetchObjects, type PushReport, pushObjects } from '../remote/index.ts'
+import { emptyPushReport, fetchObjects, type PushReport, pushObjects } from '../remote/index.ts'
 import { parseId } from '../store/index.ts'
 import { TRANSFER_BATCH } from './checkout.ts'
 import { showFile } from './git-ops.ts'
@@ -34,15 +34,7 @@ export async function pushEntity(
     })
   for (const e of readManifestFile(paths.manifest, true)) ids.add(e.id)
   const remote = repo.openRemote(spec.remote)
-  const report: PushReport = {
-    objects: 0,
-    present: 0,
-    uploadedObjects: 0,
-    uploadedBytes: 0,
-    sentBytes: 0,
-    packs: 0,
-    resumed: 0,
-  }
+  const report = emptyPushReport()
   // In batches, as fetches are (see TRANSFER_BATCH): memory stays bounded at any file count.
   const all = [...ids]
   for (let at = 0; at < all.length || at === 0; at += TRANSFER_BATCH) {

@@ -40,6 +40,19 @@ export interface PushReport {
   resumed: number
 }
 
+/** A report of nothing pushed yet (pushes in batches add theirs up into one). */
+export function emptyPushReport(): PushReport {
+  return {
+    objects: 0,
+    present: 0,
+    uploadedObjects: 0,
+    uploadedBytes: 0,
+    sentBytes: 0,
+    packs: 0,
+    resumed: 0,
+  }
+}
+
 type Wanted = ObjectRef & { location: Location }
 
 /** Chunks first, then manifests from the leaves up (read here synchronously: 10,000 files are
@@ -140,15 +153,7 @@ export async function pushObjects(
   options: TransferOptions & { packsInFlight?: number } = {},
 ): Promise<PushReport> {
   const dir = outgoingDir(store, remote)
-  const report: PushReport = {
-    objects: 0,
-    present: 0,
-    uploadedObjects: 0,
-    uploadedBytes: 0,
-    sentBytes: 0,
-    packs: 0,
-    resumed: 0,
-  }
+  const report = emptyPushReport()
   let sent = 0
   let total = 0
   const progress = (bytes: number) => {
