@@ -97,8 +97,8 @@ export async function loadConfig(sources: ConfigSources): Promise<LoadedConfig> 
 
 /**
  * The value at a dotted key (`store.path`), or undefined. configValue, configString and
- * configBoolean check no schema and name no file: settings are read with readSetting
- * (src/core/settings.ts); src/remote/config.ts still reads `remotes` and `remote.default` here.
+ * configBoolean check no schema and name no file: a repository's settings are read with
+ * readSetting (src/core/settings.ts); these serve the hub's own config file (src/hub/config.ts).
  */
 export function configValue(tree: ConfigTree, key: string): unknown {
   let node: unknown = tree

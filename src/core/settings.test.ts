@@ -32,6 +32,7 @@ describe('readSetting', () => {
       'merge.tensors': [],
       'remote.default': undefined,
       remotes: [],
+      'transfer.concurrency': undefined,
       'experiments.roots': {},
     }
     const empty = layeredConfig([])

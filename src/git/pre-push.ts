@@ -66,7 +66,7 @@ export async function prePush(
   // New commits only: a stub nobody could use is refused before others receive it.
   if (bad.length > 0) throw describeBad(bad)
   if (stubs.length === 0) return undefined
-  const named = listRemotes((await session.config()).tree).some((r) => r.name === options.gitRemote)
+  const named = listRemotes(await session.config()).some((r) => r.name === options.gitRemote)
   try {
     return await pushStubs(session, stubs, named ? options.gitRemote : undefined)
   } catch (err) {

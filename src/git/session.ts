@@ -65,14 +65,14 @@ export function repoSession(options: RepoSessionOptions): RepoSession {
   const config = options.config ?? (() => readRepoConfig(workTree))
   let detected: Promise<Remote | undefined> | undefined
   const open = async (name?: string) => {
-    const tree = (await config()).tree
+    const loaded = await config()
     // No mlvc remote configured: Git's origin, when it is a hub, is the mlvc remote too.
-    if ((name === undefined || name === 'origin') && listRemotes(tree).length === 0) {
+    if ((name === undefined || name === 'origin') && listRemotes(loaded).length === 0) {
       detected ??= import('./hub-origin.ts').then((m) => m.hubFromGitOrigin(workTree))
       const hub = await detected
       if (hub) return hub
     }
-    return openRemote(chooseRemote(tree, name), workTree)
+    return openRemote(chooseRemote(loaded, name), workTree)
   }
   return {
     workTree,

@@ -1,8 +1,9 @@
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
+import { type ConfigTree, layeredConfig } from '../core/index.ts'
 import { ingestFile, openStore } from '../store/index.ts'
 import { tempDir, writeRandomFile } from '../test-helpers/index.ts'
-import { chooseRemote, openRemote, transferConcurrency } from './config.ts'
+import { chooseRemote, listRemotes, openRemote } from './config.ts'
 import { pushObjects } from './push.ts'
 import type { Remote } from './remote.ts'
 import { fetchObjects } from './transfer.ts'
@@ -12,13 +13,15 @@ const dir = tempDir('mlvc-remote-config')
 
 describe('transfer.concurrency', () => {
   test('a whole number from 1 to 64, or unset; anything else is BAD_CONFIG naming the key', () => {
-    expect(transferConcurrency({})).toBeUndefined()
-    expect(transferConcurrency({ transfer: { concurrency: 12 } })).toBe(12)
+    const remotes = { origin: { url: '/r' } }
+    const config = (tree: ConfigTree) => layeredConfig([{ file: '/repo/.mlvc/config.yaml', tree }])
+    expect(listRemotes(config({ remotes }))[0]?.concurrency).toBeUndefined()
+    expect(listRemotes(config({ remotes, transfer: { concurrency: 12 } }))[0]?.concurrency).toBe(12)
     for (const bad of [0, 65, 2.5, '8', true]) {
-      expect(() => transferConcurrency({ transfer: { concurrency: bad } })).toThrow(
+      expect(() => listRemotes(config({ remotes, transfer: { concurrency: bad } }))).toThrow(
         expect.objectContaining({
           code: 'BAD_CONFIG',
-          message: expect.stringContaining('transfer.concurrency'),
+          message: expect.stringMatching(/config\.yaml: transfer\.concurrency must be/),
         }),
       )
     }
@@ -26,9 +29,10 @@ describe('transfer.concurrency', () => {
 
   test('every remote carries it, and a fetch keeps that many range requests in flight', async () => {
     const tree = { transfer: { concurrency: 3 }, remotes: { origin: { url: join(dir, 'remote') } } }
-    const folder = openRemote(chooseRemote(tree, 'origin'), dir)
+    const config = layeredConfig([{ file: 'config.yaml', tree }])
+    const folder = openRemote(chooseRemote(config, 'origin'), dir)
     expect(folder.concurrency).toBe(3)
-    const s3 = openRemote({ ...chooseRemote(tree), url: 's3://bucket/prefix' }, dir)
+    const s3 = openRemote({ ...chooseRemote(config), url: 's3://bucket/prefix' }, dir)
     expect(s3.concurrency).toBe(3)
 
     const store = await openStore(join(dir, 'store-a'), { create: true })

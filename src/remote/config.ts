@@ -1,11 +1,5 @@
 import { isAbsolute, resolve } from 'node:path'
-import {
-  type ConfigTree,
-  configBoolean,
-  configString,
-  configValue,
-  MlvcError,
-} from '../core/index.ts'
+import { type LoadedConfig, MlvcError, readSetting } from '../core/index.ts'
 import { encryptedRemote } from './encrypted.ts'
 import { folderRemote } from './folder.ts'
 import { hubRemote } from './hub.ts'
@@ -44,57 +38,22 @@ export interface RemoteSpec {
 }
 
 /**
- * `transfer.concurrency`: requests in flight per transfer (range reads of a fetch; parts of the two
- * packs a push uploads at once), an integer from 1 to 64; undefined when not set: the engine's
- * default, 8, chosen by measurement (ranges.ts; a push of 1 GiB took 26.4 s with 8 and with 16,
- * which only used more memory).
+ * The configured remotes, sorted by name, each carrying `transfer.concurrency` (requests in flight
+ * per transfer: range reads of a fetch, parts of the two packs a push uploads at once; undefined
+ * when not set: the engine's default, 8, chosen by measurement in ranges.ts). A bad value is
+ * BAD_CONFIG naming the key and the file that set it (core/settings.ts).
  */
-export function transferConcurrency(tree: ConfigTree): number | undefined {
-  const value = configValue(tree, 'transfer.concurrency')
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 64) {
-    throw new MlvcError(
-      'BAD_CONFIG',
-      `config key transfer.concurrency must be a whole number from 1 to 64, got ${JSON.stringify(value)}`,
-      { hint: 'requests in flight per transfer; 8 when not set' },
-    )
-  }
-  return value
-}
-
-export function listRemotes(tree: ConfigTree): RemoteSpec[] {
-  const remotes = configValue(tree, 'remotes')
-  if (remotes === undefined || remotes === null) return []
-  if (typeof remotes !== 'object' || Array.isArray(remotes)) {
-    throw new MlvcError('BAD_CONFIG', 'config key remotes must be a mapping of name to { url }')
-  }
-  const concurrency = transferConcurrency(tree)
-  return Object.keys(remotes as object)
-    .sort()
-    .map((name) => {
-      const key = `remotes.${name}`
-      const url = configString(tree, `${key}.url`)
-      if (!url) throw new MlvcError('BAD_CONFIG', `remote ${name} has no url in config`)
-      return {
-        name,
-        url,
-        endpoint: configString(tree, `${key}.endpoint`),
-        region: configString(tree, `${key}.region`),
-        profile: configString(tree, `${key}.profile`),
-        pathStyle: configBoolean(tree, `${key}.pathStyle`),
-        encryption: configString(tree, `${key}.encryption`),
-        keyFile: configString(tree, `${key}.keyFile`),
-        concurrency,
-      }
-    })
+export function listRemotes(config: LoadedConfig): RemoteSpec[] {
+  const concurrency = readSetting(config, 'transfer.concurrency')
+  return readSetting(config, 'remotes').map((remote) => ({ ...remote, concurrency }))
 }
 
 /** The named remote, or the default one: remote.default, else the only one configured. */
-export function chooseRemote(tree: ConfigTree, name?: string): RemoteSpec {
-  const remotes = listRemotes(tree)
+export function chooseRemote(config: LoadedConfig, name?: string): RemoteSpec {
+  const remotes = listRemotes(config)
   const wanted =
     name ??
-    configString(tree, 'remote.default') ??
+    readSetting(config, 'remote.default') ??
     (remotes.length === 1 ? remotes[0]?.name : undefined)
   if (!wanted) {
     throw new MlvcError(

@@ -45,7 +45,7 @@ export function entityRepo(ctx: GitContext, store: Store): EntityRepo {
     // Per work tree (a linked worktree has its own folders, index and checkout); same file system.
     stateRoot: join(ctx.git.gitDir, 'mlvc-entities'),
     store,
-    openRemote: (name) => openRemote(chooseRemote(ctx.config.tree, name), ctx.workTree),
+    openRemote: (name) => openRemote(chooseRemote(ctx.config, name), ctx.workTree),
   }
 }
 

@@ -19,7 +19,7 @@ export interface FsckCommandOptions {
 async function repairRemote(ctx: RepoContext, name: string | undefined): Promise<Remote> {
   const workTree = ctx.git?.workTree
   const config = workTree ? await readRepoConfig(workTree) : ctx.config
-  return openRemote(chooseRemote(config.tree, name), ctx.root ?? ctx.cwd)
+  return openRemote(chooseRemote(config, name), ctx.root ?? ctx.cwd)
 }
 
 function summary(issues: readonly RepoIssue[]): string {

@@ -22,7 +22,7 @@ export async function keyList(io: Io): Promise<CommandResult> {
   } catch (err) {
     if (!isErrno(err, 'ENOENT')) throw fsError(err, 'listing', keyDir())
   }
-  const remotes = ctx.root ? listRemotes(ctx.config.tree) : []
+  const remotes = ctx.root ? listRemotes(ctx.config) : []
   const rows = files.sort().map((f) => {
     const id = f.slice(0, -4)
     return { id, remotes: remotes.filter((r) => r.encryption === id).map((r) => r.name) }
@@ -47,7 +47,7 @@ export async function keyExport(io: Io, [which]: [string | undefined]): Promise<
   if (which?.startsWith('k-')) id = which
   else {
     const ctx = await repoContext(io.cwd)
-    const spec = chooseRemote(ctx.config.tree, which)
+    const spec = chooseRemote(ctx.config, which)
     remote = spec.name
     if (!spec.encryption) throw new MlvcError('USAGE', `remote ${spec.name} is not encrypted`)
     id = spec.encryption

@@ -69,7 +69,7 @@ export async function remoteAdd(
   let keyId = options.key
   if (keyId) await loadKey(keyId, name)
   openRemote({ name, url }, configRoot(ctx))
-  if (listRemotes(ctx.config.tree).some((r) => r.name === name)) {
+  if (listRemotes(ctx.config).some((r) => r.name === name)) {
     throw new MlvcError('USAGE', `remote ${name} exists already`, {
       hint: `mlvc remote remove ${name} first`,
     })
@@ -80,7 +80,7 @@ export async function remoteAdd(
     keyPath = await saveKey(key)
     keyId = key.id
   }
-  const makeDefault = options.default === true || listRemotes(ctx.config.tree).length === 0
+  const makeDefault = options.default === true || listRemotes(ctx.config).length === 0
   const shared: Record<string, string | boolean | undefined> = {
     url,
     endpoint: options.endpoint,
@@ -143,7 +143,7 @@ export async function remoteRemove(io: Io, [name]: [string]): Promise<CommandRes
 
 export async function remoteDefault(io: Io, [name]: [string]): Promise<CommandResult> {
   const ctx = await repoContext(io.cwd)
-  chooseRemote(ctx.config.tree, name)
+  chooseRemote(ctx.config, name)
   await updateConfigFile(await configFile(ctx, false), (doc) => {
     doc.setIn(['remote', 'default'], name)
     return true
@@ -157,10 +157,10 @@ export async function remoteList(
   options: { check?: boolean | undefined },
 ): Promise<CommandResult> {
   const ctx = await repoContext(io.cwd)
-  const remotes = listRemotes(ctx.config.tree)
+  const remotes = listRemotes(ctx.config)
   let fallback: string | undefined
   try {
-    fallback = chooseRemote(ctx.config.tree).name
+    fallback = chooseRemote(ctx.config).name
   } catch {
     fallback = undefined
   }
