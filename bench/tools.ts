@@ -14,7 +14,7 @@ type External = keyof typeof PACKAGES
 
 export interface Tools {
   node: string
-  /** The built CLI: dist/src/cli/main.js. */
+  /** The built CLI: dist/bundle/cli/main.js (scripts/bundle.mjs). */
   mlvcCli: string
   /** The built limit probe: dist/bench/probe.js. */
   probe: string
@@ -103,7 +103,7 @@ export function findTools(root: string, log: (message: string) => void): Tools {
   }
   const found = {
     node: process.execPath,
-    mlvcCli: join(root, 'dist', 'src', 'cli', 'main.js'),
+    mlvcCli: join(root, 'dist', 'bundle', 'cli', 'main.js'),
     probe: join(root, 'dist', 'bench', 'probe.js'),
     git: findExternal('git'),
     gitLfs: findExternal('git-lfs'),

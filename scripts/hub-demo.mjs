@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const cli = resolve(fileURLToPath(import.meta.url), '../../dist/src/cli/main.js')
+const cli = resolve(fileURLToPath(import.meta.url), '../../dist/bundle/cli/main.js')
 const work = mkdtempSync(join(tmpdir(), 'mlvc-hub-demo-'))
 const data = join(work, 'hub')
 const env = {

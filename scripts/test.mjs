@@ -22,7 +22,7 @@ function step(name, cmd, args) {
 spawnSync(process.execPath, ['scripts/setup.mjs'], { stdio: 'inherit' })
 step('lint', 'npx', ['biome', 'check', '.'])
 step('types', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'])
-const built = step('build', 'npx', ['tsc', '-p', 'tsconfig.build.json'])
+const built = step('build', 'npm', ['run', 'build'])
 if (built) {
   rmSync(report, { force: true })
   spawnSync(

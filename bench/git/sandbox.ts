@@ -16,7 +16,7 @@ export interface Sandbox {
   home: string
   env: NodeJS.ProcessEnv
   git(cwd: string, args: string[]): Command
-  /** The built CLI, as `node dist/src/cli/main.js ARGS`. */
+  /** The built CLI, as `node dist/bundle/cli/main.js ARGS`. */
   mlvc(cwd: string, args: string[]): Command
 }
 

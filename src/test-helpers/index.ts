@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll } from 'vitest'
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
-export const CLI = join(ROOT, 'dist/src/cli/main.js')
+export const CLI = join(ROOT, 'dist/bundle/cli/main.js')
 
 /** A fresh folder removed after the test file's tests. */
 export function tempDir(prefix = 'mlvc-test'): string {
@@ -75,7 +75,7 @@ export interface CliOptions extends SpawnOptions {
   input?: string
 }
 
-/** Runs the built CLI (node dist/src/cli/main.js) and collects its output. */
+/** Runs the built CLI (node dist/bundle/cli/main.js) and collects its output. */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return runCommand(process.execPath, [CLI, ...args], options)
 }
