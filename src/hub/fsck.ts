@@ -95,7 +95,7 @@ export async function fsckHub(hub: Hub, options: { quick?: boolean } = {}): Prom
       report.packs++
       if (options.quick) continue
       try {
-        await checkPack(remote, packName, await remote.get(key))
+        await checkPack(remote, packName, await remote.get(key), hub.storage.localRoot(repo.id))
       } catch (err) {
         if (!(err instanceof MlvcError)) throw err
         issue('corrupt-pack', err.message)

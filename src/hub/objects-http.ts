@@ -165,7 +165,7 @@ async function receiveObject(
     // Encrypted repositories seal their keys: an index under its plain name means plaintext packs.
     if (name !== undefined && !(await remote.head(MARKER_KEY))) {
       try {
-        await checkPack(remote, name, await readFile(file.path))
+        await checkPack(remote, name, await readFile(file.path), hub.storage.localRoot(repo.id))
       } catch (err) {
         if (err instanceof MlvcError && err.code === 'CORRUPT') {
           // Refused whole: the pack goes too, so nothing of this upload stays.
