@@ -2,7 +2,7 @@ import { expect, test } from 'vitest'
 import { readLayout } from '../formats/index.ts'
 import { checkpointFixtures, fixture } from '../formats/test-helpers/fixtures.ts'
 import type { TensorRecord } from './meta.ts'
-import { decodeTableLine, encodeTableLine } from './table-line.ts'
+import { decodeTableLine, decodeTableLines, encodeTableLine } from './table-line.ts'
 
 test('every fixture tensor (all formats and encodings) reads back from its table line', async () => {
   let extras = 0
@@ -61,6 +61,15 @@ test('malformed lines are refused', () => {
     good.slice(0, -1),
   ])
     expect(decodeTableLine(bad), bad).toBeUndefined()
+})
+
+test('many lines decode at once like one by one; a line that is two values or none is refused', () => {
+  const line = (name: string) => `["${name}","F32",[2],8,16,8,null,null]`
+  const lines = ['a', 'b', 'c'].map(line)
+  expect(decodeTableLines(lines)).toEqual(lines.map(decodeTableLine))
+  // Joined into one array, these would parse: each must still be exactly one record.
+  for (const bad of [`${line('a')},${line('b')}`, '', `${line('a')}]`, `1],[${line('b')}`])
+    expect(decodeTableLines([line('x'), bad]), bad).toBeUndefined()
 })
 
 test('statistics whose counts are not counts are refused (a null count read as a number before)', () => {

@@ -80,6 +80,31 @@ export function decodeTableLine(text: string): TensorRecord | undefined {
   } catch {
     return undefined
   }
+  return recordOf(raw)
+}
+
+/**
+ * Many lines at once: one JSON.parse of them all as one array (20,000 separate parses cost
+ * several times more). The records in order; undefined when any line is malformed.
+ */
+export function decodeTableLines(lines: readonly string[]): TensorRecord[] | undefined {
+  let raw: unknown
+  try {
+    raw = JSON.parse(`[${lines.join(',')}]`)
+  } catch {
+    return undefined
+  }
+  if (!Array.isArray(raw) || raw.length !== lines.length) return undefined
+  const records: TensorRecord[] = []
+  for (const line of raw) {
+    const record = recordOf(line)
+    if (!record) return undefined
+    records.push(record)
+  }
+  return records
+}
+
+function recordOf(raw: unknown): TensorRecord | undefined {
   if (!Array.isArray(raw) || raw.length < 8 || raw.length > 9) return undefined
   const [name, dtype, shape, start, end, nbytes, content, rawStats, extra] = raw as unknown[]
   const stats = decodeStats(rawStats)

@@ -1,4 +1,4 @@
-import { MlvcError } from '../core/index.ts'
+import { MlvcError, pushAll } from '../core/index.ts'
 import {
   blocks,
   contentSource,
@@ -8,7 +8,7 @@ import {
   type Store,
 } from '../store/index.ts'
 import type { TensorRecord } from './meta.ts'
-import { decodeTableLine, encodeTableLine } from './table-line.ts'
+import { decodeTableLines, encodeTableLine } from './table-line.ts'
 
 /** Lines are gathered into pieces of about this size before they go to the chunker. */
 const PIECE = 1 << 20
@@ -48,12 +48,6 @@ function badTable(id: string, why: string): MlvcError {
   return new MlvcError('CORRUPT', `tensor table ${id}: ${why}`, { hint: 'run mlvc fsck' })
 }
 
-function parseRecord(id: string, line: string): TensorRecord {
-  const record = decodeTableLine(line)
-  if (!record) throw badTable(id, 'a line is not a tensor record')
-  return record
-}
-
 /**
  * Reads a tensor table back, streaming (chunks checked against their ids as they are read); it
  * must hold `count` records. MISSING_OBJECT when the store lacks it or a chunk of it.
@@ -66,9 +60,13 @@ export async function readTable(store: Store, id: string, count: number): Promis
   for await (const block of blocks(source, 4 * 1024 * 1024)) {
     const bytes = rest.length > 0 ? Buffer.concat([rest, block]) : Buffer.from(block)
     const end = bytes.lastIndexOf(0x0a) + 1
-    for (const line of bytes.toString('utf8', 0, end).split('\n')) {
-      if (line !== '') records.push(parseRecord(id, line))
-    }
+    const lines = bytes.toString('utf8', 0, end).split('\n')
+    lines.pop() // after the last newline: empty
+    // A blank line or a line that is not one JSON value would merge with its neighbours: refused.
+    if (lines.some((line) => line === '')) throw badTable(id, 'a line is empty')
+    const decoded = decodeTableLines(lines)
+    if (!decoded) throw badTable(id, 'a line is not a tensor record')
+    pushAll(records, decoded)
     rest = bytes.subarray(end)
   }
   if (rest.length > 0) throw badTable(id, 'the last line is cut off')
