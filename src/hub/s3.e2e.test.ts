@@ -12,7 +12,7 @@ import {
   tempDir,
 } from '../test-helpers/index.ts'
 import { s3Client } from '../test-helpers/s3.ts'
-import { type HubProcess, hubAdmin, hubUser, startHubProcess } from './test-helpers/index.ts'
+import { basic, type HubProcess, hubAdmin, hubUser, startHubProcess } from './test-helpers/index.ts'
 
 // The hub with its objects in S3 (Ceph RGW): the production part that the S3 remote code serves.
 const MiB = 1024 * 1024
@@ -21,12 +21,13 @@ const data = join(root, 'hub')
 const ada = gitSandbox(root, 'ada')
 let server: S3Server
 let hub: HubProcess
+let token: string
 
 beforeAll(async () => {
   server = await startRgw()
   await s3Client(server).send(new CreateBucketCommand({ Bucket: 'hub-objects' }))
   await hubAdmin(data, 'user', 'add', 'ada')
-  const token = await hubAdmin(data, 'token', 'create', 'ada')
+  token = await hubAdmin(data, 'token', 'create', 'ada')
   await hubAdmin(data, 'repo', 'create', 'ada/models')
   writeFileSync(
     join(data, 'hub.yaml'),
@@ -73,5 +74,25 @@ describe('a hub with its objects in S3', () => {
     })
     expect(fsck.code, fsck.stdout + fsck.stderr).toBe(0)
     expect(fsck.stdout).toContain('1 repositories, 1 packs, 1 stubs checked: clean')
+  })
+
+  test('racing exclusive creates of one key (If-None-Match: *): exactly one wins, the others get 412', async () => {
+    const url = `${hub.url}/ada/models/mlvc/objects/locks/race.json`
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        fetch(url, {
+          method: 'PUT',
+          headers: { authorization: basic('ada', token), 'if-none-match': '*' },
+          body: JSON.stringify({ holder: i }),
+        }).then(async (response) => {
+          await response.arrayBuffer()
+          return response.status
+        }),
+      ),
+    )
+    expect(answers.filter((status) => status === 201)).toHaveLength(1)
+    expect(answers.filter((status) => status === 412)).toHaveLength(7)
+    const held = await fetch(url, { headers: { authorization: basic('ada', token) } })
+    expect(Object.keys(JSON.parse(await held.text()) as object)).toEqual(['holder'])
   })
 })

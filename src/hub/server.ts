@@ -179,12 +179,15 @@ export async function startHub(config: HubConfig, options: StartOptions): Promis
         }),
       )
       route(hub, req, res).catch((err: unknown) => {
-        const status = statusOf(err)
-        if (status >= 500)
-          hub.log.error('request failed', {
-            id,
-            error: err instanceof Error ? err.message : String(err),
-          })
+        const error = err instanceof Error ? err.message : String(err)
+        // (Not req.destroyed: a request whose body was read to its end is destroyed too.)
+        if (res.destroyed || req.socket.destroyed) {
+          // The connection closed under the request (the client went away, or stayed idle past
+          // limits.idleTimeoutMs): nothing to answer, and not the hub's failure.
+          hub.log.warn('connection closed during the request', { id, error })
+          return
+        }
+        if (statusOf(err) >= 500) hub.log.error('request failed', { id, error })
         sendError(res, err)
         // Whatever of the body was not read is not worth waiting for.
         if (!req.complete) req.resume()

@@ -1,8 +1,12 @@
-import { mkdir, rename, rm } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { MlvcError } from '../core/index.ts'
 import { checkKey, folderRemote, parseS3Url, type Remote, s3Remote } from '../remote/index.ts'
 import type { HubConfig } from './config.ts'
+import { HubHttpError } from './http.ts'
+
+/** The largest exclusive create the S3 storage reads into memory for its one conditional PUT. */
+const EXCLUSIVE_BYTES = 1024 * 1024
 
 /**
  * Where the hub keeps each repository's mlvc objects: a `Remote` per repository, under its id —
@@ -66,9 +70,21 @@ export function hubStorage(config: HubConfig): HubStorage {
     async commit(repoId, key, file, exclusive) {
       try {
         const target = remote(repoId)
-        if (exclusive && (await target.head(key))) return false
-        await target.upload(file, key)
-        return true
+        if (!exclusive) {
+          await target.upload(file, key)
+          return true
+        }
+        // One conditional PUT (If-None-Match: *): of two racing creates exactly one wins, which a
+        // HEAD then PUT could not promise. Exclusive keys are locks and markers, a few bytes.
+        const size = (await stat(file)).size
+        if (size > EXCLUSIVE_BYTES) {
+          throw new HubHttpError(
+            413,
+            'USAGE',
+            `an exclusive create (If-None-Match: *) takes at most ${EXCLUSIVE_BYTES} bytes, not ${size}`,
+          )
+        }
+        return await target.create(key, await readFile(file))
       } finally {
         await rm(file, { force: true })
       }
