@@ -2,7 +2,7 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { MlvcError, type ProgressOptions, writeFileAtomic } from '../core/index.ts'
-import { commitAndTag, tagExists } from './git-ops.ts'
+import { commitPaths, tagCommit, tagExists } from './git-ops.ts'
 import { gitignoreText } from './init.ts'
 import { joinByPath } from './join.ts'
 import { type EntityRef, type EntityRepo, entityPaths } from './layout.ts'
@@ -95,8 +95,9 @@ async function nextVersion(
 /**
  * Commits what is staged: writes MANIFEST, bumps the spec's version, commits the spec, the
  * manifest and the .gitignore (and nothing else) to Git and tags the commit
- * CATEGORIES__NAME__VERSION. Under the entity's lock, so two commits never interleave; if Git
- * fails, the spec and MANIFEST are put back as they were.
+ * CATEGORIES__NAME__VERSION. Under the entity's lock, so two commits never interleave; if the
+ * Git commit fails, the spec and MANIFEST are put back as they were; if only the tag fails, the
+ * commit stands (work tree and HEAD agree) and the error says how to tag it.
  */
 export async function commitEntity(
   repo: EntityRepo,
@@ -127,6 +128,7 @@ export async function commitEntity(
     const hadManifest = existsSync(paths.manifest)
     let files = 0
     let bytes = 0
+    let commit: string | undefined
     try {
       if (staged !== paths.manifest) {
         if (hadManifest) renameSync(paths.manifest, backup)
@@ -153,12 +155,22 @@ export async function commitEntity(
       const rel = [paths.spec, paths.manifest, paths.gitignore].map((p) =>
         relative(repo.workTree, p),
       )
-      const commit = await commitAndTag(repo.workTree, rel, message, tag)
+      commit = await commitPaths(repo.workTree, rel, message)
       rmSync(paths.index, { force: true })
       rmSync(backup, { force: true })
       await writeHead(paths, { tag, partial: readHead(paths).partial })
+      await tagCommit(repo.workTree, tag, commit)
       return { tag, version, commit, files, bytes, ...changes, lineage: lineage ?? null }
     } catch (err) {
+      if (commit !== undefined) {
+        // Git has the new version: the work tree keeps it too. Only the tag is missing.
+        const why = err instanceof Error ? err.message : String(err)
+        throw new MlvcError(
+          'GIT',
+          `${ref.kind} ${ref.name} version ${version} is committed (${commit.slice(0, 12)}) but its tag ${tag} could not be made: ${why}`,
+          { cause: err, hint: `once the cause is fixed: git tag ${tag} ${commit}` },
+        )
+      }
       await writeFileAtomic(paths.spec, specBefore)
       if (existsSync(backup)) renameSync(backup, paths.manifest)
       else if (!hadManifest) rmSync(paths.manifest, { force: true })

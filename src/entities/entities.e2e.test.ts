@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import {
+  appendFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -12,7 +13,7 @@ import {
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { type GitSandbox, gitSandbox } from '../test-helpers/git.ts'
-import { CLI, interruptWhen, pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
+import { CLI, interruptWhen, pauseWhen, pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
 
 const root = tempDir('mlvc-entities')
 const ada = gitSandbox(root, 'ada')
@@ -390,5 +391,64 @@ describe('datasets as versioned entities', () => {
     got.delete('part-0/large.bin')
     expect(got).toEqual(files)
     expect((await json<Status>(ada, repo, 'dataset', 'status', 'big')).pending).toBeNull()
+  })
+
+  test('a file that changes while add reads it is refused by name; nothing is staged', async () => {
+    const repo = await newRepo(ada, 'changing')
+    await ok(ada, repo, 'dataset', 'init', 'moving')
+    const dir = join(repo, 'dataset/moving')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'small.txt'), 'steady\n')
+    // Large enough that add is still reading it when its first pack appears.
+    writeFileSync(join(dir, 'growing.bin'), randomBytes(96 * 1024 * 1024))
+    const packs = join(repo, '.git/mlvc/packs')
+    const add = await pauseWhen(
+      process.execPath,
+      [CLI, 'dataset', 'add', 'moving'],
+      { cwd: repo, env: ada.env },
+      () => existsSync(packs) && readdirSync(packs).some((f) => f.endsWith('.pack')),
+      // Another program appends to the file while add is stopped halfway through it.
+      () => appendFileSync(join(dir, 'growing.bin'), 'more rows\n'),
+    )
+    expect(add.paused).toBe(true)
+    expect(add.stderr).toContain('growing.bin changed while it was being added')
+    const status = await json<Status>(ada, repo, 'dataset', 'status', 'moving')
+    expect(status.staged.added).toEqual([])
+    expect((await ada.mlvc(repo, 'fsck')).code).toBe(0)
+    // Once the writer is done, add stages both files.
+    await ok(ada, repo, 'dataset', 'add', 'moving')
+    const staged = await json<Status>(ada, repo, 'dataset', 'status', 'moving')
+    expect(staged.staged.added.toSorted()).toEqual(['growing.bin', 'small.txt'])
+  })
+
+  test('a tag that cannot be made after the commit: the commit stands, work tree and HEAD agree, the error says how to tag', async () => {
+    const repo = await newRepo(ada, 'untagged')
+    await ok(ada, repo, 'dataset', 'init', 'notes')
+    const dir = join(repo, 'dataset/notes')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'a.txt'), 'a\n')
+    await ok(ada, repo, 'dataset', 'add', 'notes')
+    // Another git process holds the tag's ref lock: `git tag` fails after the commit succeeded.
+    const lock = join(repo, '.git/refs/tags/notes__1.lock')
+    mkdirSync(join(repo, '.git/refs/tags'), { recursive: true })
+    writeFileSync(lock, '')
+    const failed = await ada.mlvc(repo, 'dataset', 'commit', 'notes')
+    expect(failed.code).toBe(1)
+    expect(failed.stderr).toMatch(
+      /dataset notes version 1 is committed \([0-9a-f]{12}\) but its tag notes__1 could not be made/,
+    )
+    const head = (await ada.git(repo, 'rev-parse', 'HEAD')).trim()
+    expect(failed.stderr).toContain(`git tag notes__1 ${head}`)
+    // The work tree is the commit: nothing modified, the spec at version 1.
+    expect(await ada.git(repo, 'status', '--porcelain')).toBe('')
+    expect(readFileSync(join(dir, 'notes.spec'), 'utf8')).toContain('version: 1')
+    rmSync(lock)
+    await ada.git(repo, 'tag', 'notes__1', head)
+    expect((await json<Status>(ada, repo, 'dataset', 'status', 'notes')).staged.added).toEqual([])
+    writeFileSync(join(dir, 'b.txt'), 'b\n')
+    await ok(ada, repo, 'dataset', 'add', 'notes')
+    expect((await json<{ tag: string }>(ada, repo, 'dataset', 'commit', 'notes')).tag).toBe(
+      'notes__2',
+    )
   })
 })

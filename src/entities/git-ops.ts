@@ -92,18 +92,19 @@ export async function blobToFile(
 }
 
 /**
- * Commits exactly `paths` (whatever else is staged stays staged and uncommitted) and tags the
- * commit; returns the commit's id.
+ * Commits exactly `paths` (whatever else is staged stays staged and uncommitted); returns the
+ * commit's id.
  */
-export async function commitAndTag(
+export async function commitPaths(
   workTree: string,
   paths: readonly string[],
   message: string,
-  tag: string,
 ): Promise<string> {
   await git(['add', '--', ...paths], { cwd: workTree })
   await git(['commit', '--quiet', '-m', message, '--only', '--', ...paths], { cwd: workTree })
-  const commit = (await git(['rev-parse', 'HEAD'], { cwd: workTree })).trim()
+  return (await git(['rev-parse', 'HEAD'], { cwd: workTree })).trim()
+}
+
+export async function tagCommit(workTree: string, tag: string, commit: string): Promise<void> {
   await git(['tag', tag, commit], { cwd: workTree })
-  return commit
 }
