@@ -101,7 +101,8 @@ export async function fetchRanges(
     const pack = index.packs[range.pack]
     if (pack === undefined) throw new Error(`fetch: no remote pack number ${range.pack}`)
     const key = remotePackKey(pack)
-    const into = spare.pop() ?? Buffer.allocUnsafeSlow(MAX_RANGE)
+    // Shared memory: the verify workers read the range where it landed, without a copy.
+    const into = spare.pop() ?? Buffer.from(new SharedArrayBuffer(MAX_RANGE))
     try {
       const data = await remote.getRange(key, range.start, range.end - range.start, {
         signal: options.signal,

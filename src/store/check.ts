@@ -31,8 +31,15 @@ async function checkPart(
     const base = source ? (part[0]?.offset ?? 0) : 0
     let end = base
     for (const o of part) end = Math.max(end, o.offset + o.length)
-    // A copy (Buffer's slice is a view): its memory moves to the worker.
-    const bytes = source ? new Uint8Array(source.subarray(base, end)) : undefined
+    // Shared memory is sent as a view (the worker reads it in place: no copy, and the caller
+    // waits for the answer before it reuses the buffer); any other buffer is copied, and the copy
+    // moves to the worker (Buffer's slice is a view of a pool or of the whole buffer).
+    const shared = source?.buffer instanceof SharedArrayBuffer
+    const bytes = source
+      ? shared
+        ? source.subarray(base, end)
+        : new Uint8Array(source.subarray(base, end))
+      : undefined
     const request = {
       type: 'check',
       fds: Int32Array.from(part, (o) => o.fd ?? -1),
@@ -43,7 +50,7 @@ async function checkPart(
       digests: concatDigests(part),
       source: bytes,
     } as const
-    const reply = await readInPool(request, bytes ? [bytes.buffer] : [])
+    const reply = await readInPool(request, bytes && !shared ? [bytes.buffer as ArrayBuffer] : [])
     if (reply.error !== undefined) throw new Error(reply.error)
     if (reply.bad < 0) return
     const why = reply.truncated
