@@ -44,6 +44,11 @@ export interface TensorDiff {
   basis: DiffBasis
   exact?: ExactFigures
   bounds?: StatsBounds
+  /**
+   * How the new version's bytes are stored when the store was read (`low-rank, rank 16`,
+   * `sparse delta`, `3 chunks`: storage.ts); only for changed tensors.
+   */
+  storage?: string
 }
 
 export interface DiffSummary {

@@ -31,6 +31,12 @@ export {
   type TensorDecision,
 } from './merge-plan.ts'
 export { type CheckpointMeta, readCheckpointMeta, type TensorRecord } from './meta.ts'
+export {
+  checkpointStorage,
+  checkpointsStorage,
+  describeStorage,
+  type TensorStorage,
+} from './storage.ts'
 export { addedBytes, newTensorBytes } from './stored-bytes.ts'
 export { openStoredFile, type StoredFile } from './stored-source.ts'
 export {

@@ -17,6 +17,8 @@ export interface TensorRow {
   stats: TensorStatsJSON | null
   /** True when the statistics are a stub's rounded figures. */
   rounded: boolean
+  /** With `mlvc inspect --storage`: how its bytes are stored (storage.ts) and what they take. */
+  storage?: { kind: string; stored: number }
 }
 
 /**

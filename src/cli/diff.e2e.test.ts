@@ -1,4 +1,12 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { diffFigures } from '../checkpoint/test-helpers/index.ts'
@@ -47,7 +55,6 @@ function row(name: string, shape: string, f: Figures): RegExp {
   const pct = `${((f.changed / f.count) * 100).toFixed(2)}%`
   const counts = `(${f.changed.toLocaleString('en-US')}/${f.count.toLocaleString('en-US')})`
   const cells = [
-    'changed',
     name,
     'F32',
     shape,
@@ -58,7 +65,8 @@ function row(name: string, shape: string, f: Figures): RegExp {
     fmt(f.cosine),
   ]
   const escaped = cells.map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-  return new RegExp(`^ {2}${escaped.join(' +')}$`, 'm')
+  // How the new bytes are stored follows a delta's status: `changed (sparse delta)`.
+  return new RegExp(`^ {2}changed(?: \\([a-z ,0-9-]+\\))? +${escaped.join(' +')}$`, 'm')
 }
 
 function expectClose(actual: number, expected: number): void {
@@ -358,5 +366,57 @@ describe('--no-data on a 1,000-tensor model', () => {
     expect(fromData).toHaveLength(100)
     for (const t of fromStubs) expect(t).toMatchObject({ basis: 'content' })
     for (const t of fromData) expect(t).toMatchObject({ basis: 'data' })
+  })
+
+  test('a merged LoRA fine-tune: diff names the low-rank deltas, inspect --storage shows how each tensor is stored', async () => {
+    const dir = await newRepo()
+    // Written by torch (scripts/gen-lowrank-fixtures.py): 128 × 160 matrices, rank-4 updates.
+    const lora = (name: string, version: string) =>
+      readFileSync(join(ROOT, `src/tensors/fixtures/lowrank-${name}-${version}.bin`))
+    const model = (version: string) =>
+      buildSafetensors([
+        { name: 'attn.q.weight', dtype: 'F32', shape: [128, 160], data: lora('f32', version) },
+        { name: 'attn.q.bias', dtype: 'F32', shape: [160], data: Buffer.from(f32(160, 9).buffer) },
+        {
+          name: 'mlp.up.weight',
+          dtype: 'BF16',
+          shape: [128, 160],
+          data: lora('bf16-upcast', version),
+        },
+      ])
+    writeFileSync(join(dir, 'model.safetensors'), model('base'))
+    await ada.git(dir, 'add', '.')
+    await ada.git(dir, 'commit', '-qm', 'base')
+    writeFileSync(join(dir, 'model.safetensors'), model('merged'))
+    await ada.git(dir, 'commit', '-qam', 'merged LoRA')
+
+    const diff = await ada.mlvc(dir, 'diff', 'HEAD~1', 'HEAD')
+    expect(diff.code, diff.stderr).toBe(0)
+    expect(diff.stdout).toMatch(/changed \(low-rank, rank 4\) +attn\.q\.weight/)
+    expect(diff.stdout).toMatch(/changed \(low-rank, rank 4\) +mlp\.up\.weight/)
+    const json = await mlvcJson(dir, 'diff', 'HEAD~1', 'HEAD')
+    const storage = Object.fromEntries(
+      json.files[0].tensors.map((t: { name: string; storage?: string }) => [t.name, t.storage]),
+    )
+    expect(storage).toEqual({
+      'attn.q.weight': 'low-rank, rank 4',
+      'attn.q.bias': undefined,
+      'mlp.up.weight': 'low-rank, rank 4',
+    })
+
+    const inspect = await ada.mlvc(dir, 'inspect', '--storage', 'HEAD:model.safetensors')
+    expect(inspect.code, inspect.stderr).toBe(0)
+    expect(inspect.stdout).toMatch(/stored as +in store/)
+    expect(inspect.stdout).toMatch(
+      /attn\.q\.weight +F32 +\[128,160\] +80\.0 KiB +low-rank, rank 4 +[\d.]+ KiB/,
+    )
+    expect(inspect.stdout).toMatch(/attn\.q\.bias +F32 +\[160\] +640 B +1 chunk +[\d.]+ (B|KiB)/)
+    const before = await ada.mlvc(dir, 'inspect', '--storage', 'HEAD~1:model.safetensors')
+    expect(before.stdout).toMatch(/attn\.q\.weight +F32 +\[128,160\] +80\.0 KiB +\d+ chunks? /)
+    // A file that is not in the store has no storage to show.
+    writeFileSync(join(root, 'loose.safetensors'), model('base'))
+    const loose = await ada.mlvc(root, 'inspect', '--storage', join(root, 'loose.safetensors'))
+    expect(loose.code).toBe(2)
+    expect(loose.stderr).toContain('not in the store')
   })
 })

@@ -2,8 +2,10 @@ import { stat } from 'node:fs/promises'
 import {
   addedBytes,
   type CheckpointVersion,
+  checkpointsStorage,
   combineVersions,
   type DiffSummary,
+  describeStorage,
   diffCheckpoints,
   newTensorBytes,
   openVersion,
@@ -123,6 +125,24 @@ function statusOf(unit: DiffUnit): FileReport['status'] {
 }
 
 /** Compares the two sides of a unit: tensor by tensor for checkpoints, by size otherwise. */
+/** Says how each changed tensor's new bytes are stored (a low-rank delta, a sparse one, chunks). */
+async function nameStorage(
+  store: Store,
+  tensors: TensorDiff[],
+  b: CheckpointVersion,
+  unit: DiffUnit,
+) {
+  const ids = unit.new.flatMap((v) => (v.stub ? [v.stub.id] : []))
+  if (ids.length === 0 || !tensors.some((d) => d.status === 'changed')) return
+  const storage = await checkpointsStorage(store, ids)
+  const content = new Map(b.tensors.map((t) => [t.name, t.content]))
+  for (const d of tensors) {
+    const id = d.status === 'changed' ? content.get(d.name) : undefined
+    const how = id ? storage.get(id) : undefined
+    if (how) d.storage = describeStorage(how)
+  }
+}
+
 export async function reportUnit(unit: DiffUnit, options: ReportOptions): Promise<FileReport> {
   let olds: Array<CheckpointVersion | undefined> | undefined
   let news: Array<CheckpointVersion | undefined>
@@ -158,6 +178,7 @@ export async function reportUnit(unit: DiffUnit, options: ReportOptions): Promis
     const a = combine(olds)
     const b = combine(news)
     const diff = await diffCheckpoints(a, b, options)
+    if (options.store && b) await nameStorage(options.store, diff.tensors, b, unit)
     return {
       ...base,
       kind: unit.sharded ? 'sharded' : 'checkpoint',

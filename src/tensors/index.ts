@@ -36,7 +36,12 @@ export { formatDiff } from './diff-format.ts'
 export { encode, encodeInto } from './encode.ts'
 export { type ApplyLowRankOptions, applyLowRank } from './lowrank-apply.ts'
 export { type LowRankOptions, lowRankDelta } from './lowrank-encode.ts'
-export { isLowRankDType, isLowRankPatch, type LowRankDType } from './lowrank-format.ts'
+export {
+  isLowRankDType,
+  isLowRankPatch,
+  type LowRankDType,
+  lowRankHeader,
+} from './lowrank-format.ts'
 export {
   type MergeBlocks,
   type MergeSide,

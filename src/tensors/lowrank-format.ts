@@ -92,6 +92,26 @@ function f32s(bytes: Uint8Array, at: number, count: number): Float32Array {
   return new Float32Array(copy.buffer)
 }
 
+/**
+ * A low-rank patch's header (dtype, rows, cols, rank, residual count) from its first bytes (48
+ * are always enough); undefined when they are not one.
+ */
+export function lowRankHeader(
+  patch: Uint8Array,
+): (LowRankShape & { residuals: number }) | undefined {
+  if (!isLowRankPatch(patch) || patch[4] !== LOWRANK_VERSION) return undefined
+  try {
+    const dtype = dtypeOfCode(patch[5])
+    const c: VarintCursor = { bytes: patch, pos: 6 }
+    const rows = readVarint(c)
+    const cols = readVarint(c)
+    const rank = readVarint(c)
+    return { dtype, rows, cols, rank, residuals: readVarint(c) }
+  } catch {
+    return undefined
+  }
+}
+
 /** Reads and checks a low-rank patch's header and factors. */
 export function parseLowRank(patch: Uint8Array): ParsedLowRank {
   if (!isLowRankPatch(patch)) throw badDelta('it does not start with "mlvr"')

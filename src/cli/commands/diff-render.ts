@@ -31,6 +31,11 @@ function percent(fraction: number): string {
   return `${(fraction * 100).toFixed(2)}%`
 }
 
+/** A delta names how it is stored (`changed (low-rank, rank 16)`); own chunks go unsaid. */
+function statusText(d: TensorDiff): string {
+  return d.storage && !/chunks?$/.test(d.storage) ? `${d.status} (${d.storage})` : d.status
+}
+
 function statusCell(d: TensorDiff, c: Colors): string {
   switch (d.status) {
     case 'added':
@@ -38,7 +43,7 @@ function statusCell(d: TensorDiff, c: Colors): string {
     case 'removed':
       return c.red('removed')
     case 'changed':
-      return c.yellow('changed')
+      return c.yellow(statusText(d))
     case 'unchanged':
       return 'unchanged'
     case 'unknown':
@@ -132,7 +137,12 @@ export function renderReport(r: FileReport, c: Colors): string[] {
   }
   const shown = (r.tensors ?? []).filter((d) => d.status !== 'unchanged')
   if (shown.length > 0) {
-    const plain = shown.map((d) => [d.status, quote(d.name), ...layoutCells(d), ...figureCells(d)])
+    const plain = shown.map((d) => [
+      statusText(d),
+      quote(d.name),
+      ...layoutCells(d),
+      ...figureCells(d),
+    ])
     const colored = shown.map((d, i) => [statusCell(d, c), ...(plain[i] ?? []).slice(1)])
     pushAll(lines, table(colored, plain, c))
   }

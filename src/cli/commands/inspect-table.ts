@@ -32,12 +32,25 @@ function rowCells(r: TensorRow): string[] {
 }
 
 const HEADER = ['tensor', 'dtype', 'shape', 'size', 'mean', 'std', 'min', 'max', 'l2', '']
+const STORAGE_HEADER = ['stored as', 'in store']
 
-/** `mlvc inspect`'s table: a dim header, then one line per tensor, figures right-aligned. */
+/**
+ * `mlvc inspect`'s table: a dim header, then one line per tensor, figures right-aligned; with
+ * storage known (--storage), two more columns after the size: how and what it takes.
+ */
 export function renderTensorTable(rows: readonly TensorRow[], c: Colors): string[] {
-  const cells = rows.map(rowCells)
-  const widths = columnWidths(HEADER, cells)
-  const right = new Set([3, 4, 5, 6, 7, 8])
+  const withStorage = rows.some((r) => r.storage)
+  const header = withStorage
+    ? [...HEADER.slice(0, 4), ...STORAGE_HEADER, ...HEADER.slice(4)]
+    : HEADER
+  const cells = rows.map((r) => {
+    const base = rowCells(r)
+    if (!withStorage) return base
+    const how = r.storage ? [r.storage.kind, formatBytes(r.storage.stored)] : ['', '']
+    return [...base.slice(0, 4), ...how, ...base.slice(4)]
+  })
+  const widths = columnWidths(header, cells)
+  const right = withStorage ? new Set([3, 5, 6, 7, 8, 9, 10]) : new Set([3, 4, 5, 6, 7, 8])
   const line = (r: readonly string[]) =>
     `  ${r
       .map((cell, i) =>
@@ -45,5 +58,5 @@ export function renderTensorTable(rows: readonly TensorRow[], c: Colors): string
       )
       .join('  ')
       .trimEnd()}`
-  return [c.dim(line(HEADER)), ...cells.map(line)]
+  return [c.dim(line(header)), ...cells.map(line)]
 }

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { checkpointsStorage, describeStorage } from '../../checkpoint/index.ts'
 import { MlvcError } from '../../core/index.ts'
 import { isShardIndexPath } from '../../formats/index.ts'
 import {
@@ -15,24 +16,46 @@ import { quote } from '../text.ts'
 import { group, terminalColors } from './diff-render.ts'
 import { renderTensorTable } from './inspect-table.ts'
 
-/** The versions' tensors, reading stubs' data from the store when there is one. */
-async function inspectAll(ctx: RepoContext, files: FileVersion[], target: string, io: Io) {
+/**
+ * The versions' tensors, reading stubs' data from the store when there is one; with `storage`,
+ * also how each tensor's bytes are stored.
+ */
+async function inspectAll(
+  ctx: RepoContext,
+  files: FileVersion[],
+  target: string,
+  io: Io,
+  storage: boolean,
+) {
   const needsStore = files.some((f) => f.stub) && ctx.storeDir !== undefined
   const store = needsStore ? await openRepoStore(ctx) : undefined
   try {
-    return await inspectVersions(files, {
+    const inspected = await inspectVersions(files, {
       store,
       sharded: isShardIndexPath(target),
       signal: io.signal,
       onProgress: io.onProgress,
     })
+    const ids = files.flatMap((f) => (f.stub ? [f.stub.id] : []))
+    if (storage && store && ids.length > 0) {
+      const stored = await checkpointsStorage(store, ids)
+      for (const row of inspected.rows) {
+        const how = row.content ? stored.get(row.content) : undefined
+        if (how) row.storage = { kind: describeStorage(how), stored: how.stored }
+      }
+    }
+    return inspected
   } finally {
     await store?.close()
   }
 }
 
 /** `mlvc inspect FILE|REV:PATH`: a checkpoint's tensors with their statistics. */
-export async function inspect(io: Io, [target]: [string]): Promise<CommandResult> {
+export async function inspect(
+  io: Io,
+  [target]: [string],
+  options: { storage?: boolean } = {},
+): Promise<CommandResult> {
   const ctx = await repoContext(io.cwd)
   const abs = resolve(io.cwd, target)
   const isFile = statSync(abs, { throwIfNoEntry: false })?.isFile() === true
@@ -47,7 +70,16 @@ export async function inspect(io: Io, [target]: [string]): Promise<CommandResult
         ctx.git?.workTree ? { workTree: ctx.git.workTree, gitDir: ctx.git.gitDir } : undefined,
       )
     : await revisionVersions(requireGit(ctx), target)
-  const { format, rows } = await inspectAll(ctx, files, target, io)
+  const { format, rows } = await inspectAll(ctx, files, target, io, options.storage === true)
+  if (options.storage && !rows.some((r) => r.storage)) {
+    throw new MlvcError(
+      'USAGE',
+      `${quote(target)}: not in the store, so there is no storage to show`,
+      {
+        hint: 'inspect a file mlvc stores (git add it, or REV:PATH of a committed one)',
+      },
+    )
+  }
   const parameters = rows.reduce((sum, r) => sum + r.elements, 0)
   const bytes = rows.reduce((sum, r) => sum + (r.bytes ?? 0), 0)
   const shards = files.length > 1 || isShardIndexPath(target) ? files.map((f) => f.path) : undefined

@@ -10,6 +10,10 @@ export function checkpointCommands(program: Command): void {
       '<target>',
       'a file (a *.safetensors.index.json: all its shards), or REV:PATH of a file stored by mlvc',
     )
+    .option(
+      '--storage',
+      'also how each tensor is stored (own chunks, a sparse or low-rank delta) and its bytes in the store',
+    )
     .action(runs(async () => (await import('../commands/inspect.ts')).inspect))
 
   program
