@@ -216,7 +216,8 @@ export async function startHub(config: HubConfig, options: StartOptions): Promis
             id,
             error: err instanceof Error ? err.message : String(err),
           })
-        sendError(res, err)
+        // The web app marks its requests (X-Requested-With): they get no Basic challenge.
+        sendError(res, err, req.headers['x-requested-with'] === undefined)
         // Whatever of the body was not read is not worth waiting for.
         if (!req.complete) req.resume()
       })

@@ -16,7 +16,8 @@ export class ApiError extends Error {
 }
 
 export async function api(path, { method = 'GET', body } = {}) {
-  const headers = { accept: 'application/json' }
+  // X-Requested-With: the hub then answers 401 without a Basic challenge (no browser login dialog).
+  const headers = { accept: 'application/json', 'x-requested-with': 'mlvc-web' }
   if (method !== 'GET') headers['x-csrf-token'] = csrf
   if (body !== undefined) headers['content-type'] = 'application/json'
   const res = await fetch(`/api/v1/${path}`, {
