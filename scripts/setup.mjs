@@ -64,4 +64,6 @@ if (result.status !== 0) {
   result = spawnSync(install[0], install.slice(1), { stdio: 'inherit', env })
 }
 if (result.status !== 0)
-  process.stdout.write(`setup: ${install.join(' ')} failed; the S3, hub and browser tests will fail\n`)
+  process.stdout.write(
+    `setup: ${install.join(' ')} failed; the S3, hub and browser tests will fail\n`,
+  )

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { readObjects } from '../git/index.ts'
 import type { Repo } from './accounts.ts'
 import { authorize } from './auth.ts'
+import { entityDiff, listEntityVersions } from './browse-data.ts'
 import { listRuns, runCurves } from './browse-exp.ts'
 import {
   type BlobFacts,
@@ -45,6 +46,8 @@ const VIEWS = [
   'compare',
   'runs',
   'curves',
+  'entities',
+  'entity-diff',
 ] as const
 type View = (typeof VIEWS)[number]
 
@@ -281,6 +284,14 @@ async function answer(ctx: Ctx, view: View, req: IncomingMessage): Promise<unkno
       const points = intParam(ctx.query, 'points', 1000, 20_000)
       return { rev, commit, ...(await runCurves(ctx.gitDir, commit, { ids, key, points })) }
     }
+    case 'entities':
+      return { entities: await listEntityVersions(ctx.hub, ctx.repo) }
+    case 'entity-diff':
+      return entityDiff(ctx.hub, ctx.repo, {
+        kind: ctx.query.get('kind') ?? 'dataset',
+        from: ctx.query.get('from') ?? '',
+        to: ctx.query.get('to') ?? '',
+      })
   }
 }
 

@@ -279,6 +279,24 @@ describe('the hub web app in chromium', () => {
     await context.close()
   })
 
+  test('datasets: versions with file counts and sizes, and what changed between two versions', async () => {
+    const { context, page } = await signedIn()
+    await page.goto(`${hub.url}/#/r/ada/models/datasets`)
+    const versions = page.locator('table.versions tbody tr')
+    await versions.first().waitFor()
+    expect(await versions.allTextContents()).toEqual([
+      expect.stringMatching(/^1cv__faces__faces__120/),
+      expect.stringMatching(/^2cv__faces__faces__221/),
+    ])
+    await expect(page.locator('.entity-diff .summary').textContent()).resolves.toContain(
+      '2 added · 1 removed · 3 changed',
+    )
+    const changed = await page.locator('.entity-diff details', { hasText: 'Changed' }).textContent()
+    expect(changed).toContain('img-1.bin')
+    await shot(page, 'datasets')
+    await context.close()
+  })
+
   test('tokens: created (shown once), listed, revoked', async () => {
     const { context, page } = await signedIn()
     await page.goto(`${hub.url}/#/tokens`)

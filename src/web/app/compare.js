@@ -48,7 +48,7 @@ function LayerChart({ tensors }) {
   }
   const rows = [...layers].sort((a, b) => b[1] - a[1]).slice(0, 24)
   if (rows.length === 0) return null
-  const max = Math.max(...rows.map((r) => r[1])) || 1
+  const max = rows.reduce((m, r) => Math.max(m, r[1]), 0) || 1
   const barH = 18
   const width = 560
   const labelW = 220
@@ -107,9 +107,14 @@ function TensorDiffTable({ diff }) {
   const s = diff.summary
   return html`<div class="tensor-diff">
     <p class="summary" role="status">
-      <strong>${s.changed}</strong> changed · <strong>${s.added}</strong> added · <strong>${s.removed}</strong> removed ·
-      ${s.unchanged} unchanged${s.unknown ? ` · ${s.unknown} unknown` : ''} of ${s.tensors} tensors;
-      ${s.parametersChanged.toLocaleString('en')} of ${s.parameters.toLocaleString('en')} parameters changed${s.parametersExact ? '' : ' (at most)'}
+      ${[
+        `${s.changed} changed`,
+        `${s.added} added`,
+        `${s.removed} removed`,
+        `${s.unchanged} unchanged${s.unknown ? `, ${s.unknown} unknown` : ''} of ${s.tensors} tensors`,
+      ].join(
+        ' · ',
+      )}${'; '}${s.parametersChanged.toLocaleString('en')} of ${s.parameters.toLocaleString('en')} parameters changed${s.parametersExact ? '' : ' (at most)'}
     </p>
     <${LayerChart} tensors=${diff.tensors} />
     <label class="check"><input type="checkbox" checked=${all} onChange=${(e) => setAll(e.currentTarget.checked)} /> Show unchanged tensors</label>

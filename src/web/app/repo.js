@@ -1,5 +1,6 @@
 import { api, rawUrl, repoApi } from './api.js'
 import { CompareView } from './compare.js'
+import { DatasetsView } from './datasets.js'
 import { RunsView } from './runs.js'
 import { TensorTable } from './tensors.js'
 import { bytes, html, link, loadState, short, useLoad, when } from './ui.js'
@@ -9,6 +10,7 @@ const TABS = [
   ['commits', 'Commits'],
   ['compare', 'Compare'],
   ['runs', 'Experiments'],
+  ['datasets', 'Datasets'],
   ['mirror', 'Mirror'],
   ['deployments', 'Deployments'],
 ]
@@ -222,6 +224,7 @@ export function RepoPage({ route, session }) {
     body = html`<${RevPicker} repo=${repo} rev=${rev} branches=${branches} view="runs" />
       <${RunsView} repo=${repo} rev=${rev} />`
   else if (tab === 'mirror') body = html`<${Mirror} repo=${repo} />`
+  else if (tab === 'datasets') body = html`<${DatasetsView} repo=${repo} />`
   else if (tab === 'deployments')
     body = html`<section aria-labelledby="deploy-title">
       <h2 id="deploy-title">Deployments and registry</h2>

@@ -57,7 +57,7 @@ function Curves({ repo, rev, ids, metric }) {
   return html`<figure class="curves">
     ${shown}
     <div ref=${box} class="uplot-box" role="img" aria-label=${`${metric} per step for ${ids.length || 'all'} run(s)`}></div>
-    ${state.data ? html`<figcaption class="muted">${state.data.runs.length} run(s), ${state.data.x.length} points per curve shown of ${Math.max(0, ...state.data.runs.map((r) => r.total))} logged</figcaption>` : null}
+    ${state.data ? html`<figcaption class="muted">${state.data.runs.length} run(s), ${state.data.x.length} points per curve shown of ${state.data.runs.reduce((m, r) => Math.max(m, r.total), 0)} logged</figcaption>` : null}
   </figure>`
 }
 

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'vitest'
 import { createExperiment, initExpRepo } from '../../experiments/index.ts'
@@ -49,6 +49,40 @@ async function logRuns(dir: string, steps: number): Promise<string[]> {
   return ids
 }
 
+async function mlvcOk(user: GitSandbox, dir: string, ...args: string[]): Promise<void> {
+  const result = await user.mlvc(dir, ...args)
+  expect(result.code, `mlvc ${args.join(' ')}\n${result.stderr}`).toBe(0)
+}
+
+/**
+ * A dataset `faces` in two versions: 20 files, then 3 changed, 2 added and 1 removed; its data
+ * pushed to the hub (the version tags go with the next git push --tags).
+ */
+async function commitDataset(user: GitSandbox, dir: string): Promise<void> {
+  await mlvcOk(
+    user,
+    dir,
+    'dataset',
+    'init',
+    'faces',
+    '--category',
+    'cv/faces',
+    '--mutability',
+    'flexible',
+  )
+  const folder = join(dir, 'dataset', 'faces')
+  for (let i = 0; i < 20; i++)
+    writeFileSync(join(folder, `img-${i}.bin`), `face ${i}\n`.repeat(50 + i))
+  await mlvcOk(user, dir, 'dataset', 'add', 'faces')
+  await mlvcOk(user, dir, 'dataset', 'commit', 'faces', '-m', 'faces v1')
+  for (const i of [1, 2, 3]) writeFileSync(join(folder, `img-${i}.bin`), `changed ${i}\n`)
+  for (const i of [20, 21]) writeFileSync(join(folder, `img-${i}.bin`), `new ${i}\n`)
+  rmSync(join(folder, 'img-0.bin'))
+  await mlvcOk(user, dir, 'dataset', 'add', 'faces')
+  await mlvcOk(user, dir, 'dataset', 'commit', 'faces', '-m', 'faces v2')
+  await mlvcOk(user, dir, 'dataset', 'push', 'faces')
+}
+
 export interface DemoRepo {
   dir: string
   /** Commit ids on main: the base model, then the fine-tune. */
@@ -83,11 +117,12 @@ export async function pushDemoRepo(
   const push = await user.gitResult(dir, 'push', 'origin', 'HEAD:main')
   expect(push.code, push.stderr).toBe(0)
   const base = (await user.git(dir, 'rev-parse', 'HEAD')).trim()
+  await commitDataset(user, dir)
   copyFileSync(join(FIXTURES, 'ours.safetensors'), join(dir, 'model.safetensors'))
   writeFileSync(join(dir, 'train.py'), 'lr = 0.003\nepochs = 5\nprint("fine-tuning")\n')
   await user.git(dir, 'commit', '-qam', 'Fine-tune the model at a lower learning rate')
   const tuned = (await user.git(dir, 'rev-parse', 'HEAD')).trim()
-  const again = await user.gitResult(dir, 'push', 'origin', 'HEAD:main')
+  const again = await user.gitResult(dir, 'push', '--tags', 'origin', 'HEAD:main')
   expect(again.code, again.stderr).toBe(0)
   await user.git(dir, 'checkout', '-qb', 'experiment', base)
   copyFileSync(join(FIXTURES, 'theirs.safetensors'), join(dir, 'model.safetensors'))
