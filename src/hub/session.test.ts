@@ -52,6 +52,8 @@ async function call(
   return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined }
 }
 
+const signIn2 = () => signIn({ user: 'ada', password: PASSWORD })
+
 async function signIn(body: Record<string, string>) {
   const res = await call('POST', '/api/v1/session', { body })
   const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
@@ -100,6 +102,37 @@ describe('web sessions', () => {
     // Signing out is a state change too.
     const out = await call('DELETE', '/api/v1/session', { headers: { cookie: session.cookie } })
     expect(out.status).toBe(403)
+  })
+
+  test('another site’s page can neither sign a visitor in nor act with the cookie, even knowing the CSRF token', async () => {
+    const elsewhere = { origin: 'http://evil.example' }
+    const signIn = await call('POST', '/api/v1/session', {
+      headers: elsewhere,
+      body: { user: 'ada', password: PASSWORD },
+    })
+    expect(signIn.status).toBe(403)
+    expect(signIn.headers.get('set-cookie')).toBeNull()
+    const session = await signIn2()
+    const forged = await call('POST', '/api/v1/tokens', {
+      headers: { ...elsewhere, cookie: session.cookie, 'x-csrf-token': session.csrf },
+      body: { name: 'forged' },
+    })
+    expect(forged.status).toBe(403)
+    expect(forged.json.error.message).toBe('a page of http://evil.example may not do this')
+    const own = await call('POST', '/api/v1/tokens', {
+      headers: { origin: url, cookie: session.cookie, 'x-csrf-token': session.csrf },
+      body: { name: 'own' },
+    })
+    expect(own.status).toBe(201)
+  })
+
+  test('behind a TLS proxy (X-Forwarded-Proto: https) the cookie is Secure', async () => {
+    const res = await call('POST', '/api/v1/session', {
+      headers: { 'x-forwarded-proto': 'https' },
+      body: { user: 'ada', password: PASSWORD },
+    })
+    expect(res.headers.get('set-cookie')).toMatch(/; Secure$/)
+    expect((await signIn2()).headers.get('set-cookie')).not.toContain('Secure')
   })
 
   test('signing out revokes the session: the old cookie no longer authenticates', async () => {

@@ -123,6 +123,7 @@ export async function startSession(
     repoId: grant.repoId,
     ttlMs: expires - now,
   })
+  await hub.db.run('DELETE FROM sessions WHERE expires <= ?', [now])
   const secret = newSecret()
   const session: Session = {
     id: newId('s'),
@@ -158,6 +159,27 @@ export async function sessionOf(hub: Hub, req: IncomingMessage): Promise<Session
   return caller ? { id: row.id, caller, csrf: row.csrf, expires: Number(row.expires) } : undefined
 }
 
+/**
+ * A request a page of another site made: its Origin names another host than the one it was sent
+ * to. Browsers send Origin with every POST, PUT and DELETE; tools such as curl send none.
+ */
+export function crossSite(req: IncomingMessage): boolean {
+  const origin = req.headers.origin
+  if (origin === undefined) return false
+  try {
+    return new URL(origin).host !== req.headers.host
+  } catch {
+    return true
+  }
+}
+
+function refuseCrossSite(req: IncomingMessage): void {
+  if (crossSite(req))
+    throw new HubHttpError(403, 'PERMISSION', `a page of ${req.headers.origin} may not do this`, {
+      hint: "sign in and act from the hub's own pages",
+    })
+}
+
 function csrfMatches(req: IncomingMessage, session: Session): boolean {
   const sent = req.headers['x-csrf-token']
   if (typeof sent !== 'string') return false
@@ -173,7 +195,9 @@ function csrfMatches(req: IncomingMessage, session: Session): boolean {
 export async function sessionCaller(hub: Hub, req: IncomingMessage): Promise<Caller | undefined> {
   const session = await sessionOf(hub, req)
   if (!session) return undefined
-  if (!SAFE_METHODS.has(req.method ?? 'GET') && !csrfMatches(req, session)) {
+  if (SAFE_METHODS.has(req.method ?? 'GET')) return session.caller
+  refuseCrossSite(req)
+  if (!csrfMatches(req, session)) {
     throw new HubHttpError(403, 'PERMISSION', 'missing or wrong CSRF token for this session', {
       hint: 'send the csrf value of GET /api/v1/session in the X-CSRF-Token header',
     })
@@ -181,10 +205,25 @@ export async function sessionCaller(hub: Hub, req: IncomingMessage): Promise<Cal
   return session.caller
 }
 
-function setCookie(res: ServerResponse, value: string, maxAgeSeconds: number): void {
+/** True when the browser reached the hub over HTTPS (directly, or through a proxy that says so). */
+function overTls(req: IncomingMessage): boolean {
+  const forwarded = req.headers['x-forwarded-proto']
+  return (
+    (req.socket as { encrypted?: boolean }).encrypted === true ||
+    (typeof forwarded === 'string' && forwarded.split(',')[0]?.trim() === 'https')
+  )
+}
+
+function setCookie(
+  req: IncomingMessage,
+  res: ServerResponse,
+  value: string,
+  maxAgeSeconds: number,
+): void {
+  const secure = overTls(req) ? '; Secure' : ''
   res.setHeader(
     'set-cookie',
-    `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}`,
+    `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`,
   )
 }
 
@@ -229,9 +268,11 @@ export async function handleSession(
     return sendJson(res, 200, { user: me.user.name, password: 'set' })
   }
   if (method === 'POST') {
+    // Another site's page must not sign a visitor in (into an account of its choosing).
+    refuseCrossSite(req)
     const body = await readJson(req, hub.config.limits.jsonBytes)
     const { session, secret } = await startSession(hub, await signInGrant(hub, body))
-    setCookie(res, secret, Math.floor((session.expires - Date.now()) / 1000))
+    setCookie(req, res, secret, Math.floor((session.expires - Date.now()) / 1000))
     hub.log.info('signed in', { user: session.caller.user.name, session: session.id })
     return sendJson(res, 201, sessionJson(session))
   }
@@ -244,7 +285,7 @@ export async function handleSession(
       await revokeToken(hub.db, session.caller.user, session.caller.token.id)
       await hub.db.run('DELETE FROM sessions WHERE id = ?', [session.id])
     }
-    setCookie(res, '', 0)
+    setCookie(req, res, '', 0)
     return sendJson(res, 200, { user: null })
   }
   throw new HubHttpError(404, 'NOT_FOUND', `no API route ${method} /api/v1/session`)
