@@ -182,7 +182,24 @@ function Mirror({ repo }) {
   if (!m) return html`<p>This repository has no mirror.</p>`
   return html`<section aria-labelledby="mirror-title">
     <h2 id="mirror-title">Mirror</h2>
-    <pre class="code">${JSON.stringify(m, null, 2)}</pre>
+    <dl class="facts">
+      <dt>Mirrors</dt><dd><code>${m.url}</code></dd>
+      <dt>Last sync</dt><dd>${when(m.lastSync)}</dd>
+      <dt>Last error</dt><dd>${m.lastError ?? 'none'}</dd>
+    </dl>
+    <h3>Conflicts</h3>
+    ${
+      m.conflicts.length === 0
+        ? html`<p>None: every branch follows one side.</p>`
+        : html`<div class="scroll"><table class="grid">
+            <thead><tr><th scope="col">Branch</th><th scope="col">Hub</th><th scope="col">Mirror</th><th scope="col">Found</th></tr></thead>
+            <tbody>${m.conflicts.map(
+              (c) =>
+                html`<tr><td>${c.ref}</td><td><code>${short(c.hub)}</code></td><td><code>${short(c.mirror)}</code></td><td>${when(c.found)}</td></tr>`,
+            )}</tbody>
+          </table></div>
+          <p class="muted">Both sides moved: merge the mirror's head (<code>git fetch origin refs/mirror/heads/BRANCH && git merge FETCH_HEAD</code>) and push to the hub.</p>`
+    }
   </section>`
 }
 
