@@ -28,7 +28,7 @@ const env = {
 }
 mkdirSync(env.HOME)
 const run = (cwd, cmd, args) => execFileSync(cmd, args, { cwd, env, encoding: 'utf8' }).trim()
-const mlvc = (args) => run(work, process.execPath, [cli, ...args, '--data', data])
+const mlvc = (args) => run(work, process.execPath, [cli, 'hub', ...args, '--data', data])
 const ms = (started) => `${Math.round(performance.now() - started)} ms`
 
 let hub

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { promisify } from 'node:util'
+import { gzip } from 'node:zlib'
 import { readObjects } from '../git/index.ts'
 import type { Repo } from './accounts.ts'
 import { authorize } from './auth.ts'
@@ -295,6 +297,57 @@ async function answer(ctx: Ctx, view: View, req: IncomingMessage): Promise<unkno
   }
 }
 
+/**
+ * Answers that depend only on commits (which never change) are kept, a few at a time: the
+ * experiments page asks for the runs and their curves, each of which parses every log.
+ */
+const MEMO_VIEWS = new Set<View>(['runs', 'curves', 'tensors', 'compare'])
+const MEMO_SIZE = 16
+const memo = new Map<string, unknown>()
+
+async function remembered(key: string, compute: () => Promise<unknown>): Promise<unknown> {
+  const known = memo.get(key)
+  if (known !== undefined) {
+    memo.delete(key)
+    memo.set(key, known)
+    return known
+  }
+  const value = await compute()
+  memo.set(key, value)
+  if (memo.size > MEMO_SIZE) memo.delete(memo.keys().next().value as string)
+  return value
+}
+
+/** The commits a request's revisions name, resolved: the part of a memo key that names content. */
+async function commitsOf(ctx: Ctx): Promise<string> {
+  const out = []
+  for (const key of ['rev', 'base', 'head']) {
+    const rev = ctx.query.get(key)
+    if (rev !== null) out.push(`${key}=${await resolveCommit(ctx.gitDir, rev)}`)
+  }
+  if (ctx.query.get('rev') === null && ctx.query.get('head') === null)
+    out.push(`default=${(await revOf(ctx)).commit}`)
+  return out.join('&')
+}
+
+const gzipAsync = promisify(gzip)
+
+/** JSON, gzip-compressed when the client accepts it and it is large (a 10,000-tensor table). */
+async function sendBig(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  const text = `${JSON.stringify(body)}\n`
+  if (text.length < 32 * 1024 || !/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')))
+    return sendJson(res, 200, body)
+  const packed = await gzipAsync(text)
+  res.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-encoding': 'gzip',
+    'content-length': packed.length,
+    'cache-control': 'no-store',
+    vary: 'accept-encoding',
+  })
+  res.end(packed)
+}
+
 /** GET /api/v1/repos/OWNER/NAME/VIEW?… (see VIEWS). */
 export async function handleBrowse(
   hub: Hub,
@@ -308,6 +361,12 @@ export async function handleBrowse(
   const query = new URL(req.url ?? '/', 'http://hub').searchParams
   const ctx: Ctx = { hub, repo, gitDir: hub.gitDir(repo.id), query, res }
   const view = path[3] as View
-  const body = await answer(ctx, view, req)
-  if (view !== 'raw') sendJson(res, 200, body)
+  if (view === 'raw') return rawView(ctx, req)
+  const body = MEMO_VIEWS.has(view)
+    ? await remembered(
+        `${repo.id} ${view} ${await commitsOf(ctx)} ${[...query].sort().join('&')}`,
+        () => answer(ctx, view, req),
+      )
+    : await answer(ctx, view, req)
+  return sendBig(req, res, body)
 }
