@@ -4,7 +4,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type HubProcess, hubAdmin, hubUser, startHubProcess } from '../hub/test-helpers/index.ts'
 import { gitSandbox } from '../test-helpers/git.ts'
-import { ROOT, tempDir } from '../test-helpers/index.ts'
+import { ROOT, runCli, tempDir } from '../test-helpers/index.ts'
 import { type DemoRepo, pushDemoRepo } from './test-helpers/demo-repo.ts'
 
 // One hub on loopback with a repository pushed by real git and mlvc (a checkpoint in two versions,
@@ -32,15 +32,13 @@ beforeAll(async () => {
   }
   await hubAdmin(data, 'repo', 'create', 'ada/models')
   await hubAdmin(data, 'repo', 'create', 'ada/notes')
+  const set = await runCli(['hub', 'user', 'password', 'ada', '--data', data], {
+    input: `${PASSWORD}\n`,
+  })
+  expect(set.code, set.stderr).toBe(0)
   hub = await startHubProcess(data)
   await hubUser(ada, hub.url, 'ada', tokens.ada as string)
   demo = await pushDemoRepo(ada, { url: `${hub.url}/ada/models`, dir: join(root, 'models') })
-  const set = await fetch(`${hub.url}/api/v1/user/password`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${tokens.ada}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ password: PASSWORD }),
-  })
-  expect(set.status).toBe(200)
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
 }, 120_000)
 
