@@ -21,12 +21,13 @@ const data = join(root, 'hub')
 const ada = gitSandbox(root, 'ada')
 let server: S3Server
 let hub: HubProcess
+let token: string
 
 beforeAll(async () => {
   server = await startRgw()
   await s3Client(server).send(new CreateBucketCommand({ Bucket: 'hub-objects' }))
   await hubAdmin(data, 'user', 'add', 'ada')
-  const token = await hubAdmin(data, 'token', 'create', 'ada')
+  token = await hubAdmin(data, 'token', 'create', 'ada')
   await hubAdmin(data, 'repo', 'create', 'ada/models')
   writeFileSync(
     join(data, 'hub.yaml'),
@@ -73,5 +74,11 @@ describe('a hub with its objects in S3', () => {
     })
     expect(fsck.code, fsck.stdout + fsck.stderr).toBe(0)
     expect(fsck.stdout).toContain('1 repositories, 1 packs, 1 stubs checked: clean')
+    // The web app's download streams the content from the bucket (through the hub's cache store).
+    const raw = await fetch(`${hub.url}/api/v1/repos/ada/models/raw?path=model.bin`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+    expect(raw.status).toBe(200)
+    expect(Buffer.from(await raw.arrayBuffer()).equals(model)).toBe(true)
   })
 })
