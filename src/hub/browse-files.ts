@@ -140,19 +140,27 @@ export async function tensorTable(
   }
 }
 
+/**
+ * Both versions' bytes together up to which a diff reads the data (exact changed fraction,
+ * ‖Δ‖/‖A‖, cosine); above it the diff comes from the stubs' statistics (bounds), so that opening a
+ * comparison of two large checkpoints does not copy them into the cache.
+ */
+export const EXACT_DIFF_BYTES = 512 * 1024 * 1024
+
 /** The tensor-level diff of two versions of a checkpoint (either may be absent: added, removed). */
 export async function checkpointDiff(
   hub: Hub,
   repo: Repo,
   sides: { old?: Stub | undefined; new?: Stub | undefined; path: string },
 ): Promise<CheckpointDiff | undefined> {
+  const data = (sides.old?.size ?? 0) + (sides.new?.size ?? 0) <= EXACT_DIFF_BYTES
   const open = (stub: Stub | undefined) =>
-    stub ? checkpointOf(hub, repo, stub, { path: sides.path, data: true }) : undefined
+    stub ? checkpointOf(hub, repo, stub, { path: sides.path, data }) : undefined
   const a = await open(sides.old)
   const b = await open(sides.new)
   try {
     if (!a && !b) return undefined
-    return await diffCheckpoints(a, b, { data: true })
+    return await diffCheckpoints(a, b, { data })
   } finally {
     await a?.close()
     await b?.close()

@@ -78,7 +78,14 @@ const DIFF_COLUMNS = [
     key: (t) => t.exact?.changedFraction ?? null,
     show: (v) => (v === null ? '—' : `${(v * 100).toFixed(v < 0.01 && v > 0 ? 3 : 1)}%`),
   },
-  { id: 'rel', label: '‖Δ‖/‖A‖', numeric: true, key: rel, show: num },
+  {
+    id: 'rel',
+    label: '‖Δ‖/‖A‖',
+    numeric: true,
+    key: rel,
+    // Without the data (large checkpoints) the statistics bound the figure.
+    show: (v, t) => (v !== null && !t.exact ? `≤ ${num(v)}` : num(v)),
+  },
   {
     id: 'cos',
     label: 'Cosine',
@@ -91,7 +98,7 @@ const DIFF_COLUMNS = [
     label: 'max |Δ|',
     numeric: true,
     key: (t) => t.exact?.maxAbsDelta ?? null,
-    show: num,
+    show: (v) => num(v),
   },
 ]
 
@@ -125,7 +132,7 @@ function TensorDiffTable({ diff }) {
           (t) => html`<tr class=${`st-${t.status}`}>
             ${DIFF_COLUMNS.map((c) => {
               const v = c.key(t)
-              return html`<td class=${c.numeric ? 'n' : c.id === 'name' ? 'name' : ''}>${c.show ? c.show(v) : v}</td>`
+              return html`<td class=${c.numeric ? 'n' : c.id === 'name' ? 'name' : ''}>${c.show ? c.show(v, t) : v}</td>`
             })}
           </tr>`,
         )}
