@@ -94,7 +94,7 @@ function Tree({ repo, rev, path }) {
                 : 'tracked file'
               : 'file'
         return html`<tr>
-          <td><a href=${link('r', repo.owner, repo.name, view, rev, ...e.path.split('/'))}>${e.type === 'tree' ? '📁 ' : ''}${e.name}</a></td>
+          <td><a href=${link('r', repo.owner, repo.name, view, rev, ...e.path.split('/'))}>${e.name}${e.type === 'tree' ? '/' : ''}</a></td>
           <td>${e.tracked ? html`<span class="badge">mlvc</span> ` : null}${what}</td>
           <td class="n">${e.type === 'tree' ? '' : bytes(e.size)}</td>
         </tr>`
