@@ -1,16 +1,25 @@
 #!/usr/bin/env node
 // The hub demo: starts an mlvc hub on loopback (embedded defaults: SQLite and objects in a
 // temporary folder), creates a user, a token and a repository, logs in, pushes a repository with a
-// model to it with git push, clones it back and checks every byte. Run with `npm run hub-demo`
-// (which builds first). A temporary HOME keeps your own git config and credentials untouched.
+// model to it with git push, clones it back and checks every byte; then fine-tunes the model,
+// commits two experiment runs and shows what the web app sees. Run with `npm run hub-demo`
+// (which builds first); `npm run hub-demo -- --serve` keeps the hub running afterwards so that
+// you can open the web app (Ctrl-C ends it). A temporary HOME keeps your own git config and
+// credentials untouched.
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash, randomFillSync } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const cli = resolve(fileURLToPath(import.meta.url), '../../dist/bundle/cli/main.js')
+const lib = resolve(fileURLToPath(import.meta.url), '../../dist/src/index.js')
+const fixtures = resolve(
+  fileURLToPath(import.meta.url),
+  '../../src/checkpoint/fixtures/merge/safetensors',
+)
+const serve = process.argv.includes('--serve')
 const work = mkdtempSync(join(tmpdir(), 'mlvc-hub-demo-'))
 const data = join(work, 'hub')
 const env = {
@@ -97,9 +106,61 @@ try {
   const same = sha256(model) === sha256(join(clone, 'model.bin'))
   process.stdout.write(`\nmodel.bin in the clone is ${same ? 'byte-identical' : 'DIFFERENT'}\n`)
 
+  say('a checkpoint in two versions and two experiment runs, for the web app to show')
+  mlvc(repo, ['track', '*.safetensors'])
+  copyFileSync(join(fixtures, 'base.safetensors'), join(repo, 'model.safetensors'))
+  const { createExperiment, initExpRepo } = await import(lib)
+  const runs = await initExpRepo(join(repo, 'runs'))
+  for (const lr of [0.01, 0.003]) {
+    const exp = await createExperiment(runs, {
+      name: 'finetune',
+      kind: 'train',
+      params: { lr, batch: 32 },
+      git: false,
+      cmd: ['train.py', `--lr=${lr}`],
+    })
+    for (let step = 1; step <= 500; step++)
+      exp
+        .sub(`train/step/${step}`)
+        .log('end', { loss: 2 / (1 + step * lr * 10), acc: 1 - 1 / (1 + step * lr) })
+    exp.close()
+  }
+  git(repo, 'add', '.')
+  git(repo, 'commit', '-qm', 'a safetensors model and two runs')
+  copyFileSync(join(fixtures, 'ours.safetensors'), join(repo, 'model.safetensors'))
+  git(repo, 'commit', '-qam', 'fine-tune the model')
+  git(repo, 'push', '-q', 'origin', 'HEAD:main')
+
+  say('what the web app asks the hub (the JSON API): the fine-tune as a tensor diff')
+  const password = 'demo password 1234'
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+  await fetch(`${url}/api/v1/user/password`, {
+    method: 'PUT',
+    headers: auth,
+    body: JSON.stringify({ password }),
+  })
+  const diff = await (
+    await fetch(`${url}/api/v1/repos/ada/models/compare?head=main`, { headers: auth })
+  ).json()
+  for (const file of diff.files) {
+    const s = file.tensors?.summary
+    process.stdout.write(
+      `${file.path}: ${s ? `${s.changed} of ${s.tensors} tensors changed` : file.kind}\n`,
+    )
+  }
+
   say('the hub checks itself')
   mlvc(work, ['hub', 'fsck', '--data', data])
   if (!same) process.exitCode = 1
+  if (serve) {
+    process.stdout.write(
+      `\nOpen ${url}/#/r/ada/models and sign in as ada with the password "${password}". Ctrl-C ends the hub.\n`,
+    )
+    await new Promise((done) => process.once('SIGINT', done))
+  } else
+    process.stdout.write(
+      `\nThe web app is at ${url}/ (npm run hub-demo -- --serve keeps it running)\n`,
+    )
 } finally {
   hub?.kill('SIGTERM')
   rmSync(work, { recursive: true, force: true })

@@ -17,6 +17,8 @@ const NEEDED = {
   // The hub's multi-process tests start a throwaway PostgreSQL server.
   initdb: 'postgresql',
   pg_ctl: 'postgresql',
+  // The web app's browser tests drive Debian's chromium (playwright-core downloads no browser).
+  chromium: 'chromium',
 }
 
 /** Debian keeps PostgreSQL's server programs off the PATH, in /usr/lib/postgresql/VERSION/bin. */
@@ -62,4 +64,6 @@ if (result.status !== 0) {
   result = spawnSync(install[0], install.slice(1), { stdio: 'inherit', env })
 }
 if (result.status !== 0)
-  process.stdout.write(`setup: ${install.join(' ')} failed; the S3 and hub tests will fail\n`)
+  process.stdout.write(
+    `setup: ${install.join(' ')} failed; the S3, hub and browser tests will fail\n`,
+  )

@@ -23,6 +23,8 @@ const LAYERS = [
   'experiments',
   'hub',
   'cli',
+  // The web app's browser tests (the app itself is JavaScript the hub serves, outside this rule).
+  'web',
 ] as const
 
 const SRC = dirname(fileURLToPath(import.meta.url))

@@ -146,6 +146,14 @@ describe('git and mlvc through the hub', () => {
     const clone = join(root, 'ada-vault-clone')
     await ada.git(root, 'clone', '-q', `${hub.url}/ada/vault`, clone)
     expect(readFileSync(join(clone, 'secret.bin')).equals(secret)).toBe(true)
+    // The browsing API shows the file's facts from its stub but cannot serve what it cannot read.
+    const auth = { authorization: basic('ada', tokens.ada as string) }
+    const api = `${hub.url}/api/v1/repos/ada/vault`
+    const file = await (await fetch(`${api}/file?path=secret.bin`, { headers: auth })).json()
+    expect(file).toMatchObject({ kind: 'tracked', size: MiB })
+    const raw = await fetch(`${api}/raw?path=secret.bin`, { headers: auth })
+    expect(raw.status).toBe(409)
+    expect(((await raw.json()) as { error: { code: string } }).error.code).toBe('MISSING_KEY')
   })
 
   test('a pack whose objects do not match its index is refused whole', async () => {

@@ -50,8 +50,12 @@ export function sendJson(
   res.end(text)
 }
 
-/** An error as JSON: { error: { code, message, hint } }; 401s carry the Basic challenge git needs. */
-export function sendError(res: ServerResponse, err: unknown): void {
+/**
+ * An error as JSON: { error: { code, message, hint } }; 401s carry the Basic challenge git needs,
+ * unless `challenge` is false (a page's script: a challenge would open the browser's own login
+ * dialog over the page).
+ */
+export function sendError(res: ServerResponse, err: unknown, challenge = true): void {
   const status = statusOf(err)
   const known = err instanceof MlvcError
   const body = {
@@ -69,7 +73,9 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res,
     status,
     body,
-    status === 401 ? { 'www-authenticate': 'Basic realm="mlvc hub", charset="UTF-8"' } : {},
+    status === 401 && challenge
+      ? { 'www-authenticate': 'Basic realm="mlvc hub", charset="UTF-8"' }
+      : {},
   )
 }
 

@@ -99,4 +99,30 @@ describe('two hubs on one PostgreSQL', () => {
     ).toBe(200)
     expect((await fetch(`${two.url}/api/v1/user`, { headers: bearer })).status).toBe(401)
   })
+
+  test('a web session made on one hub works on the other (sessions live in PostgreSQL); signing out ends it on both', async () => {
+    const password = await fetch(`${one.url}/api/v1/user/password`, {
+      method: 'PUT',
+      headers: auth(),
+      body: JSON.stringify({ password: 'a password on postgres' }),
+    })
+    expect(password.status).toBe(200)
+    const signIn = await fetch(`${one.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'ada', password: 'a password on postgres' }),
+    })
+    expect(signIn.status).toBe(201)
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+    const { csrf } = (await signIn.json()) as { csrf: string }
+    const me = await fetch(`${two.url}/api/v1/user`, { headers: { cookie } })
+    expect(me.status).toBe(200)
+    const out = await fetch(`${two.url}/api/v1/session`, {
+      method: 'DELETE',
+      headers: { cookie, 'x-csrf-token': csrf },
+    })
+    expect(out.status).toBe(200)
+    for (const hub of [one, two])
+      expect((await fetch(`${hub.url}/api/v1/user`, { headers: { cookie } })).status).toBe(401)
+  })
 })

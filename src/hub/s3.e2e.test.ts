@@ -74,6 +74,12 @@ describe('a hub with its objects in S3', () => {
     })
     expect(fsck.code, fsck.stdout + fsck.stderr).toBe(0)
     expect(fsck.stdout).toContain('1 repositories, 1 packs, 1 stubs checked: clean')
+    // The web app's download streams the content from the bucket (through the hub's cache store).
+    const raw = await fetch(`${hub.url}/api/v1/repos/ada/models/raw?path=model.bin`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+    expect(raw.status).toBe(200)
+    expect(Buffer.from(await raw.arrayBuffer()).equals(model)).toBe(true)
   })
 
   test('racing exclusive creates of one key (If-None-Match: *): exactly one wins, the others get 412', async () => {

@@ -66,6 +66,24 @@ const MIGRATIONS: readonly string[][] = [
       PRIMARY KEY (repo_id, ref)
     )`,
   ],
+  [
+    // Web sign-in (session.ts): a password per user (scrypt), and sessions that each hold a token
+    // of their own (revoked at sign-out) and a CSRF secret. The cookie's secret is stored as its
+    // hash; the CSRF secret is no credential without the cookie and is stored as it is.
+    `CREATE TABLE passwords (
+      user_id TEXT PRIMARY KEY REFERENCES accounts(id),
+      hash TEXT NOT NULL,
+      changed BIGINT NOT NULL
+    )`,
+    `CREATE TABLE sessions (
+      id TEXT PRIMARY KEY,
+      hash TEXT NOT NULL UNIQUE,
+      token_id TEXT NOT NULL REFERENCES tokens(id),
+      csrf TEXT NOT NULL,
+      created BIGINT NOT NULL,
+      expires BIGINT NOT NULL
+    )`,
+  ],
 ]
 
 /** Brings the database to the newest schema; safe when several hub processes start at once. */

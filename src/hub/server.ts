@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { findRepo, type Repo, repoById } from './accounts.ts'
 import { handleApi } from './api.ts'
 import { authorize, callerOf } from './auth.ts'
+import { handleBrowse, isBrowseRoute } from './browse-http.ts'
 import type { HubConfig } from './config.ts'
 import { gitService, serveGit } from './git-http.ts'
 import { writeAllTracked } from './hook.ts'
@@ -15,6 +16,9 @@ import type { HubLog } from './log.ts'
 import { dueMirrors, mirrorOf, syncMirror, webhookMatches } from './mirror.ts'
 import { isValidName } from './names.ts'
 import { handleObjects, neededRole } from './objects-http.ts'
+import { handleSession, isSessionRoute, sessionCaller } from './session.ts'
+import type { Caller } from './tokens.ts'
+import { isWebPath, loadWebAssets, serveWeb, type WebAssets } from './web-http.ts'
 
 export interface RunningHub {
   hub: Hub
@@ -98,13 +102,32 @@ export function repoPath(
   return { owner, name, rest: rest.join('/') }
 }
 
-async function route(hub: Hub, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** The JSON API's caller: a token (Authorization), else the web session's cookie (CSRF-checked). */
+async function apiCaller(hub: Hub, req: IncomingMessage): Promise<Caller | undefined> {
+  return (await callerOf(hub, req)) ?? (await sessionCaller(hub, req))
+}
+
+async function route(
+  hub: Hub,
+  req: IncomingMessage,
+  res: ServerResponse,
+  web: () => Promise<WebAssets>,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://hub')
   // Decoded segments are checked by name rules; a raw path with NUL, `..` or odd bytes never matches.
   const pathname = url.pathname
+  if (isWebPath(pathname)) return serveWeb(await web(), req, res)
   if (pathname.startsWith('/api/v1/')) {
     const path = pathname.slice('/api/v1/'.length).split('/').map(decodeURIComponent)
-    return handleApi(hub, req, res, path, await callerOf(hub, req))
+    const method = req.method ?? 'GET'
+    if (isSessionRoute(path)) {
+      // Signing in needs no caller (a stale session cookie must not stand in the way).
+      const signIn = method === 'POST' && path[0] === 'session'
+      return handleSession(hub, req, res, path, signIn ? undefined : await apiCaller(hub, req))
+    }
+    const caller = await apiCaller(hub, req)
+    if (isBrowseRoute(method, path)) return handleBrowse(hub, req, res, path, caller)
+    return handleApi(hub, req, res, path, caller)
   }
   const target = repoPath(pathname)
   if (!target) throw new HubHttpError(404, 'NOT_FOUND', 'not found')
@@ -154,6 +177,14 @@ export async function startHub(config: HubConfig, options: StartOptions): Promis
   const log = options.log
   const hub = await openHub(config, log)
   await writeHooks(config, options.hookCommand)
+  let assets: Promise<WebAssets> | undefined
+  const web = () => {
+    assets ??= loadWebAssets()
+    assets.catch(() => {
+      assets = undefined
+    })
+    return assets
+  }
   const server = createServer(
     {
       maxHeaderSize: config.limits.headerBytes,
@@ -178,7 +209,7 @@ export async function startHub(config: HubConfig, options: StartOptions): Promis
           ms: Date.now() - started,
         }),
       )
-      route(hub, req, res).catch((err: unknown) => {
+      route(hub, req, res, web).catch((err: unknown) => {
         const error = err instanceof Error ? err.message : String(err)
         // (Not req.destroyed: a request whose body was read to its end is destroyed too.)
         if (res.destroyed || req.socket.destroyed) {
@@ -188,7 +219,8 @@ export async function startHub(config: HubConfig, options: StartOptions): Promis
           return
         }
         if (statusOf(err) >= 500) hub.log.error('request failed', { id, error })
-        sendError(res, err)
+        // The web app marks its requests (X-Requested-With): they get no Basic challenge.
+        sendError(res, err, req.headers['x-requested-with'] === undefined)
         // Whatever of the body was not read is not worth waiting for.
         if (!req.complete) req.resume()
       })

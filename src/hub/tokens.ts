@@ -133,3 +133,12 @@ export async function authenticate(
   if (username !== undefined && username !== '' && username !== user.name) return undefined
   return { user, token: toInfo(row, user.name) }
 }
+
+/** The caller a token id names (a session's own token): undefined when revoked or expired. */
+export async function callerByTokenId(db: Db, id: string): Promise<Caller | undefined> {
+  const row = await db.get<TokenRow>('SELECT * FROM tokens WHERE id = ?', [id])
+  if (!row || row.revoked !== null) return undefined
+  if (row.expires !== null && Number(row.expires) <= Date.now()) return undefined
+  const user = await accountById(db, row.user_id)
+  return user ? { user, token: toInfo(row, user.name) } : undefined
+}

@@ -24,6 +24,7 @@ import {
   revokeToken,
   setMember,
   setMirror,
+  setPassword,
   startHub,
   syncMirror,
   tokenJson,
@@ -82,6 +83,21 @@ export async function hubUserAdd(
     addAccount(hub.db, { name, kind: 'user', admin: options.admin === true }),
   )
   return { data: user, text: `added user ${user.name}${user.admin ? ' (hub admin)' : ''}` }
+}
+
+export async function hubUserPassword(
+  _io: Io,
+  [name]: [string],
+  options: DataOptions,
+): Promise<CommandResult> {
+  const password = (await text(process.stdin)).replace(/\r?\n$/, '')
+  await withHub(options, async (hub) => {
+    const user = await requireAccount(hub.db, name)
+    if (user.kind !== 'user')
+      throw new MlvcError('USAGE', `${name} is an organization: only users sign in`)
+    await setPassword(hub, user.id, password)
+  })
+  return { data: { user: name, password: 'set' }, text: `password set for ${name}` }
 }
 
 export async function hubOrgAdd(

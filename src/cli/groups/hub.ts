@@ -27,6 +27,12 @@ export function hubCommands(program: Command): void {
     .option('--admin', 'a hub admin (may add users, sees every repository)')
     .option(DATA_FLAG, DATA_HELP)
     .action(runs(async () => (await import('../commands/hub.ts')).hubUserAdd))
+  user
+    .command('password')
+    .description("set a user's password for the web app (read from standard input)")
+    .argument('<name>')
+    .option(DATA_FLAG, DATA_HELP)
+    .action(runs(async () => (await import('../commands/hub.ts')).hubUserPassword))
   const org = hub.command('org').description('hub organizations')
   org
     .command('add')
