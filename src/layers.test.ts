@@ -21,6 +21,7 @@ const LAYERS = [
   'git',
   'entities',
   'experiments',
+  'deploy',
   'hub',
   'cli',
 ] as const
