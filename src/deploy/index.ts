@@ -1,4 +1,12 @@
 export {
+  type BuildInput,
+  buildEnvironment,
+  type Environment,
+  environmentPaths,
+  requirementLines,
+} from './build.ts'
+export { type DeploymentPlan, planDeployments, type VersionFile } from './inputs.ts'
+export {
   DEPLOYMENT_FILE,
   dependencyFiles,
   deploymentDir,
@@ -9,6 +17,7 @@ export {
   MODEL_FILE,
   modelDir,
 } from './layout.ts'
+export { createRunnerPool, type RunnerPool } from './pool.ts'
 export { type PromoteInput, type PromoteResult, promoteModel } from './promote.ts'
 export {
   type AddModelInput,
@@ -19,6 +28,7 @@ export {
   removeModel,
   showModel,
 } from './registry.ts'
+export { type CallOutcome, createRunner, type Runner, type RunnerTarget } from './runner.ts'
 export {
   DEFAULT_LIMITS,
   type DeploymentLimits,
@@ -40,3 +50,4 @@ export {
   workTreeSource,
 } from './tree.ts'
 export { hasErrors, type ValidateReport, validateTree } from './validate.ts'
+export { prepareWorkspace, type WorkspaceInput, workspaceReady } from './workspace.ts'

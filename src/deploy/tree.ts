@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isErrno, MlvcError } from '../core/index.ts'
-import { git, looksLikeStub, parseStub, readObjects, trackedPaths } from '../git/index.ts'
+import {
+  git,
+  looksLikeStub,
+  MAX_STUB_BYTES,
+  parseStub,
+  readObjects,
+  trackedPaths,
+} from '../git/index.ts'
 
 /** One file of a tree: its path and, in a commit, its blob. */
 export interface TreeFile {
@@ -90,7 +97,7 @@ export function commitTree(gitDir: string, commit: string, label = commit): Tree
     async tracked(paths) {
       const wanted = new Set(paths)
       const small = (await files()).filter(
-        (f) => wanted.has(f.path) && (f.size ?? 0) <= 4096 && f.sha,
+        (f) => wanted.has(f.path) && (f.size ?? 0) <= MAX_STUB_BYTES && f.sha,
       )
       const blobs = await readObjects(gitDir, [...new Set(small.map((f) => f.sha as string))])
       return new Set(
