@@ -1,7 +1,7 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process'
-import { createWriteStream, type WriteStream } from 'node:fs'
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { workerUrl } from '../core/index.ts'
 import { PYTHON_RUNNER } from './runner-python.ts'
@@ -146,7 +146,10 @@ function outcomeOf(reply: Reply, limit: number): CallOutcome {
  */
 export function createRunner(target: RunnerTarget): Runner {
   const { limits } = target.spec
+  mkdirSync(dirname(target.logFile), { recursive: true })
   const log: WriteStream = createWriteStream(target.logFile, { flags: 'a' })
+  // A log that cannot be written never takes the caller's process down.
+  log.on('error', () => undefined)
   const note = (text: string) => log.write(`[${new Date().toISOString()}] ${text}\n`)
   let proc: Proc | undefined
   let launching: Promise<Proc> | undefined

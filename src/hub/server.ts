@@ -7,6 +7,8 @@ import { findRepo, type Repo, repoById } from './accounts.ts'
 import { handleApi } from './api.ts'
 import { authorize, callerOf } from './auth.ts'
 import type { HubConfig } from './config.ts'
+import { closeDeployments, scheduleApply } from './deploy-apply.ts'
+import { serveDeployment } from './deploy-http.ts'
 import { gitService, serveGit } from './git-http.ts'
 import { writeAllTracked } from './hook.ts'
 import { HubHttpError, sendError, sendJson, statusOf } from './http.ts'
@@ -102,6 +104,10 @@ async function route(hub: Hub, req: IncomingMessage, res: ServerResponse): Promi
   const url = new URL(req.url ?? '/', 'http://hub')
   // Decoded segments are checked by name rules; a raw path with NUL, `..` or odd bytes never matches.
   const pathname = url.pathname
+  if (pathname.startsWith('/v1/')) {
+    const path = pathname.slice('/v1/'.length).split('/').map(decodeURIComponent)
+    return serveDeployment(hub, req, res, path, await callerOf(hub, req))
+  }
   if (pathname.startsWith('/api/v1/')) {
     const path = pathname.slice('/api/v1/'.length).split('/').map(decodeURIComponent)
     return handleApi(hub, req, res, path, await callerOf(hub, req))
@@ -123,7 +129,11 @@ async function route(hub: Hub, req: IncomingMessage, res: ServerResponse): Promi
       req,
       res,
     )
-    if (git.service === 'receive-pack' && code === 0) pushThrough(hub, repo)
+    if (git.service === 'receive-pack' && code === 0) {
+      pushThrough(hub, repo)
+      // Deployments of the pushed branches get their versions; builds run in the background.
+      void scheduleApply(hub, repo)
+    }
     return
   }
   if (target.rest === 'mirror/webhook' && req.method === 'POST') {
@@ -228,6 +238,7 @@ export async function startHub(config: HubConfig, options: StartOptions): Promis
       const closed = new Promise<void>((done) => server.close(() => done()))
       server.closeAllConnections()
       await closed
+      await closeDeployments(hub)
       await hub.close()
     },
   }

@@ -5,6 +5,8 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value]
 }
 
+const HUB_HELP = 'the hub repository URL (default: Git remote origin)'
+
 /** The project layout (validate), the model registry per branch, and deployments on a hub. */
 export function deployCommands(program: Command): void {
   program
@@ -55,4 +57,38 @@ export function deployCommands(program: Command): void {
     .requiredOption('--from <branch>')
     .requiredOption('--to <branch>')
     .action(runs(async () => (await load()).registryPromote))
+  const deployments = program
+    .command('deployments')
+    .description('deployments on the hub: versions, logs, calls')
+  const hub = async () => import('../commands/deployments.ts')
+  deployments
+    .command('list', { isDefault: true })
+    .description('the deployments of a branch and their latest versions')
+    .option('--branch <branch>', 'the branch (default: the checked-out one)')
+    .option('--hub <url>', HUB_HELP)
+    .action(runs(async () => (await hub()).deploymentsList))
+  deployments
+    .command('versions')
+    .description("a deployment's versions: number, commit, status, build")
+    .argument('<deployment>')
+    .option('--branch <branch>', 'the branch (default: the checked-out one)')
+    .option('--hub <url>', HUB_HELP)
+    .action(runs(async () => (await hub()).deploymentsVersions))
+  deployments
+    .command('logs')
+    .description("a version's build log and runtime log (default: the latest version)")
+    .argument('<deployment>')
+    .option('--branch <branch>', 'the branch (default: the checked-out one)')
+    .option('-n, --number <n>', 'the version number')
+    .option('--hub <url>', HUB_HELP)
+    .action(runs(async () => (await hub()).deploymentsLogs))
+  deployments
+    .command('call')
+    .description('call a deployment with a JSON body; prints its JSON answer')
+    .argument('<deployment>')
+    .argument('[json]', 'the request body (default: standard input)')
+    .option('--branch <branch>', 'the branch (default: the checked-out one)')
+    .option('-n, --number <n>', 'the version number (default: the latest ready one)')
+    .option('--hub <url>', HUB_HELP)
+    .action(runs(async () => (await hub()).deploymentsCall))
 }
