@@ -122,7 +122,7 @@ async function fetchContent(hub: Hub, repo: Repo, id: string, path: string): Pro
 function sharedBuild(hub: Hub, gitDir: string, plan: DeploymentPlan): Promise<Environment> {
   const state = deployState(hub)
   const running = state.builds.get(plan.depsHash)
-  if (running) return running
+  if (running !== undefined) return running
   const build = (async () => {
     const deps = plan.files.filter(
       (f) =>

@@ -73,7 +73,8 @@ export async function validatePushed(gitDir: string, input: string): Promise<voi
     const branch = ref.slice('refs/heads/'.length)
     const report = await validateTree(commitTree(gitDir, next, branch))
     const errors = report.problems.filter((p) => p.severity === 'error')
-    if (errors.length > 0) lines.push(`${branch}:`, ...errors.map((p) => `  ${problemLine(p)}`))
+    if (errors.length > 0) lines.push(`${branch}:`)
+    for (const p of errors) lines.push(`  ${problemLine(p)}`)
   }
   if (lines.length > 0) {
     throw new MlvcError(
