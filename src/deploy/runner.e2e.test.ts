@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { tempDir } from '../test-helpers/index.ts'
 import { buildEnvironment } from './build.ts'
@@ -203,5 +204,39 @@ describe('the python runtime', () => {
     expect(readFileSync(join(root, 'envs', 'unreachable.log'), 'utf8')).toContain(
       'mlvc-no-such-package-anywhere',
     )
+  })
+})
+
+describe('the onnx runtime', () => {
+  const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures')
+  const expected = JSON.parse(readFileSync(join(fixtures, 'mlp.expected.json'), 'utf8'))
+
+  test('serves an ONNX model with onnxruntime-web: named tensors in, the outputs numpy computed out', async () => {
+    const dir = join(root, 'onnx')
+    mkdirSync(join(dir, 'models', 'mlp'), { recursive: true })
+    copyFileSync(join(fixtures, 'mlp.onnx'), join(dir, 'models', 'mlp', 'mlp.onnx'))
+    const t: RunnerTarget = {
+      key: 'onnx',
+      dir,
+      envDir: dir,
+      logFile: join(root, 'onnx.log'),
+      onnxFile: 'models/mlp/mlp.onnx',
+      spec: { runtime: 'onnx', models: ['mlp'], limits: { ...DEFAULT_LIMITS, timeoutMs: 20_000 } },
+    }
+    const answer = await call(t, { inputs: { x: expected.input } })
+    expect(answer.status).toBe(200)
+    const y = JSON.parse((answer as { json: string }).json).outputs.y
+    expect(y.dims).toEqual(expected.output.dims)
+    expect(y.type).toBe('float32')
+    for (const [i, value] of (expected.output.data as number[]).entries())
+      expect(y.data[i]).toBeCloseTo(value, 3)
+    expect(await call(t, { inputs: { x: { dims: [1, 3], data: [1, 2, 3] } } })).toMatchObject({
+      status: 500,
+      message: expect.stringContaining('the handler failed'),
+    })
+    expect(await call(t, { x: 1 })).toMatchObject({
+      status: 500,
+      message: expect.stringContaining('for inputs x'),
+    })
   })
 })
