@@ -239,7 +239,8 @@ async function applyPlan(
     'SELECT * FROM deploy_versions WHERE repo_id = ? AND branch = ? AND deployment = ? ORDER BY number DESC LIMIT 1',
     [repo.id, branch, plan.name],
   )
-  if (latest?.inputs_hash === plan.inputsHash) return
+  // Equal inputs make no new version, unless the latest failed (an interrupted or flaky build).
+  if (latest?.inputs_hash === plan.inputsHash && latest.status !== 'failed') return
   const dir = deployPaths(hub).work(repo.id, plan.inputsHash)
   const env = environmentPaths(deployPaths(hub).envs, plan.depsHash)
   // Equal inputs were built before (a revert, a new branch): the version is ready at once.
@@ -360,4 +361,29 @@ export function scheduleApply(hub: Hub, repo: Repo): Promise<void> {
     if (state.chains.get(repo.id) === next) state.chains.delete(repo.id)
   })
   return next
+}
+
+/**
+ * At start: builds that a stopped hub left `building` are marked failed, and their repositories
+ * applied again, which makes new versions of them (the latest failed) and builds those. One hub
+ * process per data folder: several processes sharing a database would take each other's builds
+ * for interrupted ones.
+ */
+export async function resumeDeployments(
+  hub: Hub,
+  repos: (id: string) => Promise<Repo | undefined>,
+): Promise<void> {
+  const stale = await hub.db.all<{ repo_id: string }>(
+    "SELECT DISTINCT repo_id FROM deploy_versions WHERE status = 'building'",
+  )
+  if (stale.length === 0) return
+  await hub.db.run(
+    "UPDATE deploy_versions SET status = 'failed', error = ? WHERE status = 'building'",
+    ['interrupted: the hub stopped during the build (built again at its next start)'],
+  )
+  for (const { repo_id } of stale) {
+    await hub.db.run('DELETE FROM deploy_heads WHERE repo_id = ?', [repo_id])
+    const repo = await repos(repo_id)
+    if (repo) void scheduleApply(hub, repo)
+  }
 }

@@ -7,7 +7,7 @@ import { findRepo, type Repo, repoById } from './accounts.ts'
 import { handleApi } from './api.ts'
 import { authorize, callerOf } from './auth.ts'
 import type { HubConfig } from './config.ts'
-import { closeDeployments, scheduleApply } from './deploy-apply.ts'
+import { closeDeployments, resumeDeployments, scheduleApply } from './deploy-apply.ts'
 import { serveDeployment } from './deploy-http.ts'
 import { gitService, serveGit } from './git-http.ts'
 import { writeAllTracked } from './hook.ts'
@@ -164,6 +164,7 @@ export async function startHub(config: HubConfig, options: StartOptions): Promis
   const log = options.log
   const hub = await openHub(config, log)
   await writeHooks(config, options.hookCommand)
+  await resumeDeployments(hub, (id) => repoById(hub.db, id))
   const server = createServer(
     {
       maxHeaderSize: config.limits.headerBytes,
