@@ -1,4 +1,4 @@
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { stringify } from 'yaml'
 import { MlvcError } from '../core/index.ts'
@@ -117,13 +117,20 @@ export async function addModel(
     workTree,
     paths.filter((p) => !tracked.has(p)).map((p) => `/${p}`),
   )
+  const yamlPath = `${dir}/${MODEL_FILE}`
+  // Adding to an existing entry (a retrained model) keeps its fields; --meta overrides them.
+  const before = await readFile(join(workTree, yamlPath), 'utf8').then(
+    (text) => parseModelSpec(text, yamlPath).spec,
+    () => undefined,
+  )
+  const files = [...new Set([...(before?.files ?? []), ...names])]
   const spec = {
     description: name,
     framework: frameworkOf(names),
+    ...before,
     ...input.meta,
-    files: names,
+    files,
   }
-  const yamlPath = `${dir}/${MODEL_FILE}`
   const problems = parseModelSpec(stringify(spec), yamlPath).problems.filter(
     (p) => p.severity === 'error',
   )
