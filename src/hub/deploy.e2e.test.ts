@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { gitSandbox } from '../test-helpers/git.ts'
 import { pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
@@ -241,7 +242,7 @@ describe('deployments on the hub', () => {
       )
     const registry = await get('registry?branch=dev')
     expect(registry.models.map((m: { name: string }) => m.name)).toEqual(['clf'])
-    expect((await get('registry/clf?branch=dev')).spec.description).toBe('clf')
+    expect((await get('registry/clf?branch=dev')).spec.description).toBe('churn')
     expect(await get('validate?branch=main')).toMatchObject({
       valid: true,
       deployments: ['api', 'py'],
@@ -255,5 +256,22 @@ describe('deployments on the hub', () => {
     expect(JSON.parse(await promoted.text()).commit).toMatch(/^[0-9a-f]{40}$/)
     expect((await settled('main', 'api', 4)).status).toBe('ready')
     expect((await call('main', 'api', '{}')).json.model).toBe(2000)
+  })
+
+  test('an onnx deployment serves a registry model with no code', async () => {
+    const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'deploy', 'fixtures')
+    const expected = JSON.parse(readFileSync(join(fixtures, 'mlp.expected.json'), 'utf8'))
+    await mlvc('registry', 'add', 'mlp', join(fixtures, 'mlp.onnx'))
+    mkdirSync(join(repo, 'deployments/mlp'), { recursive: true })
+    writeFileSync(join(repo, 'deployments/mlp/deployment.yaml'), 'runtime: onnx\nmodels: [mlp]\n')
+    await ada.git(repo, 'add', '-A')
+    await ada.git(repo, 'commit', '-qm', 'onnx')
+    await push('main')
+    expect((await settled('main', 'mlp', 1)).status).toBe('ready')
+    const answer = await call('main', 'mlp', JSON.stringify({ inputs: { x: expected.input } }))
+    expect(answer.status).toBe(200)
+    expect(answer.json.outputs.y.dims).toEqual(expected.output.dims)
+    for (const [i, value] of (expected.output.data as number[]).entries())
+      expect(answer.json.outputs.y.data[i]).toBeCloseTo(value, 3)
   })
 })
