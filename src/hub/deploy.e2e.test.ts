@@ -261,6 +261,8 @@ describe('deployments on the hub', () => {
   test('an onnx deployment serves a registry model with no code', async () => {
     const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'deploy', 'fixtures')
     const expected = JSON.parse(readFileSync(join(fixtures, 'mlp.expected.json'), 'utf8'))
+    // The promotion through the API moved main on the hub.
+    await ada.git(repo, 'pull', '-q', '--ff-only', 'origin', 'main')
     await mlvc('registry', 'add', 'mlp', join(fixtures, 'mlp.onnx'))
     mkdirSync(join(repo, 'deployments/mlp'), { recursive: true })
     writeFileSync(join(repo, 'deployments/mlp/deployment.yaml'), 'runtime: onnx\nmodels: [mlp]\n')
@@ -273,5 +275,28 @@ describe('deployments on the hub', () => {
     expect(answer.json.outputs.y.dims).toEqual(expected.output.dims)
     for (const [i, value] of (expected.output.data as number[]).entries())
       expect(answer.json.outputs.y.data[i]).toBeCloseTo(value, 3)
+  })
+
+  test('two pushes racing on one branch: Git takes one, and exactly one version records it', async () => {
+    const other = join(root, 'app-2')
+    await ada.git(root, 'clone', '-q', `${hub.url}/ada/app`, other)
+    const before = (await versions('main', 'api')).length
+    for (const [dir, text] of [
+      [repo, 'one'],
+      [other, 'two'],
+    ] as const) {
+      writeFileSync(join(dir, 'deployments/api/index.mjs'), `${HANDLER}// ${text}\n`)
+      await ada.git(dir, 'commit', '-qam', text)
+    }
+    const results = await Promise.all([
+      ada.gitResult(repo, 'push', '-q', 'origin', 'HEAD:main'),
+      ada.gitResult(other, 'push', '-q', 'origin', 'HEAD:main'),
+    ])
+    expect(results.map((r) => r.code === 0).filter(Boolean)).toHaveLength(1)
+    const head = (await ada.git(repo, 'ls-remote', 'origin', 'refs/heads/main')).split('\t')[0]
+    const added = await settled('main', 'api', before + 1)
+    expect(added).toMatchObject({ status: 'ready', commit: head })
+    expect(await versions('main', 'api')).toHaveLength(before + 1)
+    expect((await call('main', 'api', '{}')).version).toBe(String(before + 1))
   })
 })
