@@ -1,9 +1,8 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process'
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { workerUrl } from '../core/index.ts'
+import { workerUrl, writeFileAtomic } from '../core/index.ts'
 import { PYTHON_RUNNER } from './runner-python.ts'
 import type { DeploymentSpec } from './spec.ts'
 
@@ -84,7 +83,8 @@ async function startChild(target: RunnerTarget): Promise<ChildProcess> {
   const env = childEnv(target)
   if (target.spec.runtime === 'python') {
     const script = join(target.envDir, 'mlvc-runner.py')
-    await writeFile(script, PYTHON_RUNNER)
+    // Atomic: versions sharing the environment may start at once.
+    await writeFileAtomic(script, PYTHON_RUNNER, { fsync: false })
     return spawn(join(target.envDir, 'venv', 'bin', 'python3'), ['-u', script], {
       cwd: target.dir,
       env,
