@@ -18,6 +18,8 @@ export function formatNumber(value: number, unit: Unit): string {
       return `${value.toFixed(2)}×`
     case 'MB/s':
     case 's':
+    case 'ms':
+    case 'req/s':
     case 'MiB':
       return value.toFixed(digits(value))
   }

@@ -1,5 +1,5 @@
 /** Units a result can have. Throughputs are in MB/s with MB = 10^6 bytes, as in measurements.md. */
-export type Unit = 'MB/s' | 's' | 'MiB' | 'B' | 'x'
+export type Unit = 'MB/s' | 's' | 'ms' | 'req/s' | 'MiB' | 'B' | 'x'
 
 /** A threshold from an issue. `on: 'ratio'` compares the row's `ratioTo.value` instead of its value. */
 export interface Target {

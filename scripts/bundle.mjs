@@ -8,9 +8,10 @@
 // worker's bundle holds only what it uses. Lazily imported commands stay lazy (separate chunks).
 //
 // Layout contract: the bundle sits three folders below the package root (dist/bundle/cli/, like
-// dist/src/cli/), so main's `../../../package.json` holds; the workers are entries named as their
-// sources (ingest-worker.js, …) in the same folder as every chunk, so `workerUrl(import.meta.url,
-// NAME)` finds them from whichever chunk calls it. The tsc output in dist/src/ stays: unit tests
+// dist/src/cli/), so main's `../../../package.json` and the web app's `../../../src/web` hold; the
+// workers (and the deployments' runner process) are entries named as their sources
+// (ingest-worker.js, …) in the same folder as every chunk, so `workerUrl(import.meta.url, NAME)`
+// finds them from whichever chunk calls it. The tsc output in dist/src/ stays: unit tests
 // that import src/ start workers from there.
 import { rmSync } from 'node:fs'
 import { rolldown } from 'rolldown'
@@ -23,11 +24,13 @@ const bundle = await rolldown({
     'ingest-worker': 'dist/src/store/ingest-worker.js',
     'verify-worker': 'dist/src/store/verify-worker.js',
     'stats-worker': 'dist/src/checkpoint/stats-worker.js',
+    // The process a node or onnx deployment version runs in (src/deploy/runner.ts forks it).
+    'runner-node': 'dist/src/deploy/runner-node.js',
   },
   platform: 'node',
   // The AWS SDK is large and loaded only for S3 remotes; the database drivers are required at run
-  // time (better-sqlite3 is native).
-  external: [/^@aws-sdk\//, /^@smithy\//, 'better-sqlite3', 'pg'],
+  // time (better-sqlite3 is native); onnxruntime-web finds its WebAssembly files beside itself.
+  external: [/^@aws-sdk\//, /^@smithy\//, 'better-sqlite3', 'pg', 'onnxruntime-web'],
   logLevel: 'warn',
 })
 await bundle.write({

@@ -21,6 +21,7 @@ const LAYERS = [
   'git',
   'entities',
   'experiments',
+  'deploy',
   'hub',
   'cli',
   // The web app's browser tests (the app itself is JavaScript the hub serves, outside this rule).

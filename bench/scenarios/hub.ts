@@ -48,10 +48,12 @@ const HUB_RSS: Target = {
 }
 
 /** A hub started for the scenario, in the mlvc sandbox's environment, with a user that is logged in. */
-interface BenchHub {
+export interface BenchHub {
   url: string
   pid: number
   data: string
+  /** The logged-in user's token (user `bench`). */
+  token: string
   newRepo(): Promise<string>
   /** The hub process's peak RSS so far (VmHWM), in MiB. */
   peakRssMiB(): Promise<number>
@@ -81,7 +83,7 @@ function run(command: Command, input?: string): Promise<string> {
   })
 }
 
-async function startBenchHub(ctx: BenchContext, sb: Sandbox): Promise<BenchHub> {
+export async function startBenchHub(ctx: BenchContext, sb: Sandbox): Promise<BenchHub> {
   const data = await ctx.work.tempDir('hub-data')
   const admin = (...args: string[]) => run(sb.mlvc(data, ['hub', ...args, '--data', data]))
   await admin('user', 'add', 'bench')
@@ -110,6 +112,7 @@ async function startBenchHub(ctx: BenchContext, sb: Sandbox): Promise<BenchHub> 
     url,
     pid: child.pid as number,
     data,
+    token,
     async newRepo() {
       const name = `r${++repos}`
       await admin('repo', 'create', `bench/${name}`)

@@ -9,6 +9,7 @@ import { ckptRss } from './ckpt-rss.ts'
 import { ckptTensors } from './ckpt-tensors.ts'
 import { compress } from './compress.ts'
 import { dedup } from './dedup.ts'
+import { deploy } from './deploy.ts'
 import { entities } from './entities.ts'
 import { expList } from './exp-list.ts'
 import { expSync } from './exp-sync.ts'
@@ -51,6 +52,7 @@ export const SCENARIOS: readonly Scenario[] = [
   s3Many,
   entities,
   hub,
+  deploy,
 ]
 
 export function findScenarios(names: readonly string[] | undefined): Scenario[] {

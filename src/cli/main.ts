@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module'
 import { Command } from '@commander-js/extra-typings'
 import { checkpointCommands } from './groups/checkpoint.ts'
+import { deployCommands } from './groups/deploy.ts'
 import { entityCommands } from './groups/entities.ts'
 import { experimentCommands } from './groups/exp.ts'
 import { gitEntryCommands } from './groups/git-entry.ts'
@@ -37,6 +38,7 @@ mergeCommands(program)
 checkpointCommands(program)
 experimentCommands(program)
 entityCommands(program)
+deployCommands(program)
 hubCommands(program)
 
 await program.parseAsync(process.argv)

@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'EXISTS'
   /** An entity's spec or manifest (a dataset, labels or model) is malformed. */
   | 'BAD_SPEC'
+  /** A deployment failed: its build, its process, or its handler (the hub answers 5xx). */
+  | 'DEPLOYMENT'
   /** A broken invariant: a bug in mlvc, not in its input (see `must`). */
   | 'INTERNAL'
 

@@ -10,6 +10,7 @@ import {
   setMember,
 } from './accounts.ts'
 import { authorize, requireCaller, roleOf } from './auth.ts'
+import { handleDeployApi, isDeployApi } from './deploy-http.ts'
 import { booleanField, HubHttpError, readJson, sendJson, stringField } from './http.ts'
 import { addRepo, type Hub } from './hub.ts'
 import { mirrorStatus, setMirror, syncMirror } from './mirror.ts'
@@ -283,6 +284,7 @@ export async function handleApi(
       return sendJson(res, 200, { revoked: path[1] })
     }
     default:
+      if (isDeployApi(path)) return handleDeployApi(hub, req, res, path, caller, body)
       throw new HubHttpError(404, 'NOT_FOUND', `no API route ${method} /api/v1/${path.join('/')}`)
   }
 }

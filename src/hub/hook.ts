@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MlvcError } from '../core/index.ts'
+import { commitTree, problemLine, validateTree } from '../deploy/index.ts'
 import { DEFAULT_LIMITS, type HubConfig } from './config.ts'
 import { checkPushedStubs, type GateResult, refusal } from './gate.ts'
 import { hubStorage } from './storage.ts'
@@ -56,5 +57,32 @@ export async function preReceive(
   const gitDir = env.GIT_DIR ? env.GIT_DIR : process.cwd()
   const result = await checkPushedStubs(gitDir, input, hubStorage(config).remote(repoId))
   if (result.missing.length > 0) throw refusal(result.missing, env.MLVC_HUB_REPO_NAME ?? repoId)
+  await validatePushed(gitDir, input)
   return result
+}
+
+/**
+ * `mlvc validate` on every pushed branch head: a branch whose layout has errors refuses the whole
+ * push, with the same lines `mlvc validate` prints.
+ */
+export async function validatePushed(gitDir: string, input: string): Promise<void> {
+  const lines: string[] = []
+  for (const line of input.split('\n')) {
+    const [, next = '', ref = ''] = line.trim().split(' ')
+    if (!ref.startsWith('refs/heads/') || /^0+$/.test(next)) continue
+    const branch = ref.slice('refs/heads/'.length)
+    const report = await validateTree(commitTree(gitDir, next, branch))
+    const errors = report.problems.filter((p) => p.severity === 'error')
+    if (errors.length > 0) lines.push(`${branch}:`)
+    for (const p of errors) lines.push(`  ${problemLine(p)}`)
+  }
+  if (lines.length > 0) {
+    throw new MlvcError(
+      'BAD_SPEC',
+      `push refused: mlvc validate found errors\n${lines.join('\n')}`,
+      {
+        hint: 'run mlvc validate, fix what it says, commit and push again',
+      },
+    )
+  }
 }

@@ -101,11 +101,8 @@ function declaredLength(req: IncomingMessage, limit: number): number | undefined
   return length
 }
 
-/** Reads a JSON body of at most `limit` bytes (an empty body is `{}`). */
-export async function readJson(
-  req: IncomingMessage,
-  limit: number,
-): Promise<Record<string, unknown>> {
+/** Reads a whole body of at most `limit` bytes (413 beyond). */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   declaredLength(req, limit)
   const parts: Buffer[] = []
   let size = 0
@@ -117,10 +114,20 @@ export async function readJson(
     }
     parts.push(part)
   }
+  return Buffer.concat(parts)
+}
+
+/** Reads a JSON body of at most `limit` bytes (an empty body is `{}`). */
+export async function readJson(
+  req: IncomingMessage,
+  limit: number,
+): Promise<Record<string, unknown>> {
+  const body = await readBody(req, limit)
+  const size = body.length
   if (size === 0) return {}
   let value: unknown
   try {
-    value = JSON.parse(Buffer.concat(parts).toString('utf8'))
+    value = JSON.parse(body.toString('utf8'))
   } catch (err) {
     throw new HubHttpError(400, 'USAGE', 'request body is not JSON', { cause: err })
   }

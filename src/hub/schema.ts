@@ -84,6 +84,43 @@ const MIGRATIONS: readonly string[][] = [
       expires BIGINT NOT NULL
     )`,
   ],
+  [
+    // Deployments (deploy-apply.ts): the branch heads already applied, the versions made from
+    // them, and the environment builds they share (by the hash of their dependency files).
+    `CREATE TABLE deploy_heads (
+      repo_id TEXT NOT NULL REFERENCES repos(id),
+      branch TEXT NOT NULL,
+      commit_sha TEXT NOT NULL,
+      applied BIGINT NOT NULL,
+      PRIMARY KEY (repo_id, branch)
+    )`,
+    `CREATE TABLE deploy_versions (
+      id TEXT PRIMARY KEY,
+      repo_id TEXT NOT NULL REFERENCES repos(id),
+      branch TEXT NOT NULL,
+      deployment TEXT NOT NULL,
+      number INTEGER NOT NULL,
+      commit_sha TEXT NOT NULL,
+      inputs_hash TEXT NOT NULL,
+      deps_hash TEXT NOT NULL,
+      runtime TEXT NOT NULL,
+      target TEXT NOT NULL,
+      status TEXT NOT NULL,
+      error TEXT,
+      created BIGINT NOT NULL,
+      ready BIGINT,
+      UNIQUE (repo_id, branch, deployment, number)
+    )`,
+    'CREATE INDEX deploy_versions_repo ON deploy_versions (repo_id, branch, deployment)',
+    `CREATE TABLE deploy_builds (
+      deps_hash TEXT PRIMARY KEY,
+      runtime TEXT NOT NULL,
+      status TEXT NOT NULL,
+      error TEXT,
+      started BIGINT NOT NULL,
+      finished BIGINT
+    )`,
+  ],
 ]
 
 /** Brings the database to the newest schema; safe when several hub processes start at once. */

@@ -8,6 +8,8 @@ import { handleApi } from './api.ts'
 import { authorize, callerOf } from './auth.ts'
 import { handleBrowse, isBrowseRoute } from './browse-http.ts'
 import type { HubConfig } from './config.ts'
+import { closeDeployments, resumeDeployments, scheduleApply } from './deploy-apply.ts'
+import { serveDeployment } from './deploy-http.ts'
 import { gitService, serveGit } from './git-http.ts'
 import { writeAllTracked } from './hook.ts'
 import { HubHttpError, sendError, sendJson, statusOf } from './http.ts'
@@ -117,6 +119,10 @@ async function route(
   // Decoded segments are checked by name rules; a raw path with NUL, `..` or odd bytes never matches.
   const pathname = url.pathname
   if (isWebPath(pathname)) return serveWeb(await web(), req, res)
+  if (pathname.startsWith('/v1/')) {
+    const path = pathname.slice('/v1/'.length).split('/').map(decodeURIComponent)
+    return serveDeployment(hub, req, res, path, await callerOf(hub, req))
+  }
   if (pathname.startsWith('/api/v1/')) {
     const path = pathname.slice('/api/v1/'.length).split('/').map(decodeURIComponent)
     const method = req.method ?? 'GET'
@@ -146,7 +152,11 @@ async function route(
       req,
       res,
     )
-    if (git.service === 'receive-pack' && code === 0) pushThrough(hub, repo)
+    if (git.service === 'receive-pack' && code === 0) {
+      pushThrough(hub, repo)
+      // Deployments of the pushed branches get their versions; builds run in the background.
+      void scheduleApply(hub, repo)
+    }
     return
   }
   if (target.rest === 'mirror/webhook' && req.method === 'POST') {
@@ -185,6 +195,7 @@ export async function startHub(config: HubConfig, options: StartOptions): Promis
     })
     return assets
   }
+  await resumeDeployments(hub, (id) => repoById(hub.db, id))
   const server = createServer(
     {
       maxHeaderSize: config.limits.headerBytes,
@@ -263,6 +274,7 @@ export async function startHub(config: HubConfig, options: StartOptions): Promis
       const closed = new Promise<void>((done) => server.close(() => done()))
       server.closeAllConnections()
       await closed
+      await closeDeployments(hub)
       await hub.close()
     },
   }
