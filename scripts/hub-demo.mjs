@@ -2,7 +2,8 @@
 // The hub demo: starts an mlvc hub on loopback (embedded defaults: SQLite and objects in a
 // temporary folder), creates a user, a token and a repository, logs in, pushes a repository with a
 // model to it with git push, clones it back and checks every byte; then fine-tunes the model,
-// commits two experiment runs and shows what the web app sees. Run with `npm run hub-demo`
+// commits two experiment runs, deploys the model with a node handler and calls it, and shows what
+// the web app sees. Run with `npm run hub-demo`
 // (which builds first); `npm run hub-demo -- --serve` keeps the hub running afterwards so that
 // you can open the web app (Ctrl-C ends it). A temporary HOME keeps your own git config and
 // credentials untouched.
@@ -110,7 +111,7 @@ try {
   mlvc(repo, ['track', '*.safetensors'])
   copyFileSync(join(fixtures, 'base.safetensors'), join(repo, 'model.safetensors'))
   const { createExperiment, initExpRepo } = await import(lib)
-  const runs = await initExpRepo(join(repo, 'runs'))
+  const runs = await initExpRepo(join(repo, 'experiments'))
   for (const lr of [0.01, 0.003]) {
     const exp = await createExperiment(runs, {
       name: 'finetune',
@@ -148,6 +149,44 @@ try {
       `${file.path}: ${s ? `${s.changed} of ${s.tensors} tensors changed` : file.kind}\n`,
     )
   }
+
+  say(
+    'a deployment: the model in the registry and a node handler that uses it; the push deploys it',
+  )
+  mlvc(repo, ['registry', 'add', 'clf', 'model.bin', '--meta', 'description=demo classifier'])
+  mkdirSync(join(repo, 'deployments/api'), { recursive: true })
+  writeFileSync(
+    join(repo, 'deployments/api/deployment.yaml'),
+    'runtime: node\nentry: index.mjs\nmodels: [clf]\n',
+  )
+  writeFileSync(
+    join(repo, 'deployments/api/index.mjs'),
+    [
+      "import { statSync } from 'node:fs'",
+      "import { join } from 'node:path'",
+      'export default function predict(input, { modelsDir }) {',
+      "  return { modelBytes: statSync(join(modelsDir, 'clf', 'model.bin')).size, input }",
+      '}',
+      '',
+    ].join('\n'),
+  )
+  mlvc(repo, ['validate'])
+  git(repo, 'add', 'deployments')
+  git(repo, 'commit', '-qm', 'a deployment of the registry model')
+  git(repo, 'push', '-q', 'origin', 'HEAD:main')
+  // The hub builds the version in the background: wait until it serves (a few seconds).
+  const status = () =>
+    JSON.parse(
+      execFileSync(process.execPath, [cli, '--json', 'deployments', 'list'], {
+        cwd: repo,
+        env,
+        encoding: 'utf8',
+      }),
+    ).deployments[0]?.latest.status
+  for (let i = 0; i < 240 && status() !== 'ready'; i++)
+    await new Promise((done) => setTimeout(done, 250))
+  mlvc(repo, ['deployments', 'list'])
+  mlvc(repo, ['deployments', 'call', 'api', '{"x": 1}'])
 
   say('the hub checks itself')
   mlvc(work, ['hub', 'fsck', '--data', data])
