@@ -18,7 +18,12 @@ export {
   modelDir,
 } from './layout.ts'
 export { createRunnerPool, type RunnerPool } from './pool.ts'
-export { type PromoteInput, type PromoteResult, promoteModel } from './promote.ts'
+export {
+  type PromoteInput,
+  type PromoteResult,
+  promoteModel,
+  rollbackDeployment,
+} from './promote.ts'
 export {
   type AddModelInput,
   addModel,

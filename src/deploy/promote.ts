@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
 import { MlvcError } from '../core/index.ts'
 import { git, runGit } from '../git/index.ts'
-import { modelDir } from './layout.ts'
+import { deploymentDir, modelDir } from './layout.ts'
 import { showModel } from './registry.ts'
 import { commitTree, resolveCommit } from './tree.ts'
 
@@ -68,39 +68,37 @@ async function checkedOutBranch(cwd: string): Promise<string | undefined> {
 }
 
 /**
- * Copies a registry entry from one branch to another with a commit on the target made by plumbing
- * (a temporary index, write-tree, commit-tree, update-ref with the expected old value): no branch
- * is checked out, and a concurrent change of the target makes the promotion fail instead of
- * losing that change. When the target is the work tree's branch, the work tree follows.
+ * A commit on branch `to` whose tree is its head's with the folders `dirs` replaced by their
+ * content in commit `source` (a folder absent there is removed), made by plumbing: a temporary
+ * index, write-tree, commit-tree, update-ref with the expected old value. No branch is checked
+ * out, and a concurrent change of the target makes it fail (LOCKED) instead of losing that change.
+ * Undefined when the tree would not change. `attributes`: the target's new .gitattributes, if any.
  */
-export async function promoteModel(input: PromoteInput): Promise<PromoteResult> {
-  const { cwd, name, from, to } = input
-  const source = await resolveCommit(cwd, from)
-  await showModel(commitTree(cwd, source, from), name)
+async function commitFolders(input: {
+  cwd: string
+  source: string
+  to: string
+  dirs: readonly string[]
+  message: string
+  what: string
+  /** How a missing target branch is named: `to promote to`. */
+  toWhat: string
+  author?: { name: string; email: string } | undefined
+  attributes?: (target: string) => Promise<string | undefined>
+  /** A check run on the target commit before anything is written. */
+  check?: (target: string) => Promise<void>
+}): Promise<{ commit: string | undefined; target: string }> {
+  const { cwd, source, to, dirs } = input
   const ref = `refs/heads/${to}`
   const target = await resolveCommit(cwd, ref).catch(() => {
-    throw new MlvcError('NOT_FOUND', `no branch ${to} to promote to`, {
-      hint: 'create it first: git branch TO',
+    throw new MlvcError('NOT_FOUND', `no branch ${to} ${input.toWhat}`, {
+      hint: `create it first: git branch ${to}`,
     })
   })
-  const checkedOut = (await checkedOutBranch(cwd)) === ref
-  if (checkedOut) {
-    const dirty = await git(['status', '--porcelain', '--', modelDir(name), '.gitattributes'], {
-      cwd,
-    })
-    if (dirty.trim()) {
-      throw new MlvcError(
-        'USAGE',
-        `${modelDir(name)} has uncommitted changes on ${to}, the checked-out branch`,
-        {
-          hint: 'commit or discard them, then promote again',
-        },
-      )
-    }
-  }
+  await input.check?.(target)
   let gitDir = (await git(['rev-parse', '--git-dir'], { cwd })).trim()
   if (!isAbsolute(gitDir)) gitDir = join(cwd, gitDir)
-  const index = join(gitDir, `mlvc-promote-${randomUUID()}.index`)
+  const index = join(gitDir, `mlvc-commit-${randomUUID()}.index`)
   const env: NodeJS.ProcessEnv = { ...process.env, GIT_INDEX_FILE: index }
   if (input.author) {
     env.GIT_AUTHOR_NAME = env.GIT_COMMITTER_NAME = input.author.name
@@ -108,38 +106,101 @@ export async function promoteModel(input: PromoteInput): Promise<PromoteResult> 
   }
   try {
     await git(['read-tree', target], { cwd, env })
-    await git(['rm', '--cached', '-r', '-q', '--ignore-unmatch', '--', modelDir(name)], {
-      cwd,
-      env,
-    })
-    const entries = await entriesOf(cwd, source, modelDir(name))
-    const attributes = await mergedAttributes(cwd, source, target, name)
+    const entries: string[] = []
+    for (const dir of dirs) {
+      await git(['rm', '--cached', '-r', '-q', '--ignore-unmatch', '--', dir], { cwd, env })
+      for (const entry of await entriesOf(cwd, source, dir)) entries.push(entry)
+    }
+    const attributes = await input.attributes?.(target)
     if (attributes !== undefined) {
       const sha = (
         await git(['hash-object', '-w', '--stdin'], { cwd, env, input: attributes })
       ).trim()
       entries.push(`100644 ${sha}\t.gitattributes`)
     }
-    await git(['update-index', '--index-info'], { cwd, env, input: `${entries.join('\n')}\n` })
+    if (entries.length > 0)
+      await git(['update-index', '--index-info'], { cwd, env, input: `${entries.join('\n')}\n` })
     const tree = (await git(['write-tree'], { cwd, env })).trim()
     const before = (await git(['rev-parse', `${target}^{tree}`], { cwd })).trim()
-    if (tree === before) return { commit: undefined, from, to, name }
-    const message = `registry: promote ${name} from ${from}\n`
+    if (tree === before) return { commit: undefined, target }
     const commit = (
-      await git(['commit-tree', tree, '-p', target], { cwd, env, input: message })
+      await git(['commit-tree', tree, '-p', target], { cwd, env, input: input.message })
     ).trim()
-    const moved = await runGit(
-      ['update-ref', '-m', `mlvc registry promote ${name}`, ref, commit, target],
-      { cwd },
-    )
+    const moved = await runGit(['update-ref', '-m', `mlvc ${input.what}`, ref, commit, target], {
+      cwd,
+    })
     if (moved.code !== 0) {
-      throw new MlvcError('LOCKED', `${to} moved while ${name} was being promoted`, {
-        hint: 'promote again: nothing was changed',
+      throw new MlvcError('LOCKED', `${to} moved during ${input.what}`, {
+        hint: 'run it again: nothing was changed',
       })
     }
-    if (checkedOut) await git(['read-tree', '-m', '-u', target, commit], { cwd })
-    return { commit, from, to, name }
+    return { commit, target }
   } finally {
     await rm(index, { force: true })
   }
+}
+
+/**
+ * Copies a registry entry from one branch to another with a commit on the target (commitFolders).
+ * When the target is the work tree's branch, the work tree follows.
+ */
+export async function promoteModel(input: PromoteInput): Promise<PromoteResult> {
+  const { cwd, name, from, to } = input
+  const source = await resolveCommit(cwd, from)
+  await showModel(commitTree(cwd, source, from), name)
+  const ref = `refs/heads/${to}`
+  const checkedOut = (await checkedOutBranch(cwd)) === ref
+  const { commit, target } = await commitFolders({
+    cwd,
+    source,
+    to,
+    dirs: [modelDir(name)],
+    message: `registry: promote ${name} from ${from}\n`,
+    what: `registry promote ${name}`,
+    toWhat: 'to promote to',
+    author: input.author,
+    attributes: (target) => mergedAttributes(cwd, source, target, name),
+    check: async () => {
+      if (!checkedOut) return
+      const dirty = await git(['status', '--porcelain', '--', modelDir(name), '.gitattributes'], {
+        cwd,
+      })
+      if (dirty.trim()) {
+        throw new MlvcError(
+          'USAGE',
+          `${modelDir(name)} has uncommitted changes on ${to}, the checked-out branch`,
+          { hint: 'commit or discard them, then promote again' },
+        )
+      }
+    },
+  })
+  if (commit && checkedOut) await git(['read-tree', '-m', '-u', target, commit], { cwd })
+  return { commit, from, to, name }
+}
+
+/**
+ * Rolls a deployment on `branch` back to how it was in `commit` (one of its versions): a commit on
+ * the branch that restores `deployments/NAME/` and the registry models it used there. Pushed (or,
+ * on the hub, applied), its inputs equal that version's, so the earlier build serves at once.
+ */
+export async function rollbackDeployment(input: {
+  cwd: string
+  branch: string
+  name: string
+  commit: string
+  version: number
+  models: readonly string[]
+  author?: { name: string; email: string }
+}): Promise<{ commit: string | undefined }> {
+  const { commit } = await commitFolders({
+    cwd: input.cwd,
+    source: input.commit,
+    to: input.branch,
+    dirs: [deploymentDir(input.name), ...input.models.map(modelDir)],
+    message: `deployments: roll back ${input.name} to v${input.version} (${input.commit.slice(0, 12)})\n`,
+    what: `rollback of ${input.name}`,
+    toWhat: 'to roll back',
+    author: input.author,
+  })
+  return { commit }
 }

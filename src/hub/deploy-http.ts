@@ -7,6 +7,7 @@ import {
   listModels,
   promoteModel,
   resolveCommit,
+  rollbackDeployment,
   showModel,
   validateTree,
 } from '../deploy/index.ts'
@@ -232,7 +233,8 @@ export function isDeployApi(path: readonly string[]): boolean {
 /**
  * The deployment and registry API: `GET …/deployments`, `…/deployments/D`, `…/deployments/D/versions`,
  * `…/versions/N`, `…/versions/N/logs`; `GET …/registry`, `…/registry/MODEL`, `POST
- * …/registry/MODEL/promote`; `GET …/validate`. A branch is chosen with `?branch=` (default main).
+ * …/registry/MODEL/promote`; `POST …/deployments/D/rollback`; `GET …/validate`. A branch is chosen
+ * with `?branch=` (default main).
  */
 export async function handleDeployApi(
   hub: Hub,
@@ -323,6 +325,37 @@ export async function handleDeployApi(
       })
       await scheduleApply(hub, repo)
       return sendJson(res, 200, { ...result, from })
+    }
+    case 'POST deployments/:/rollback': {
+      // A commit on the branch restoring the deployment (and the models it used) as it was in
+      // that version; applied like a push, its inputs equal the version's: ready at once.
+      const number = body.version
+      const rows = await versionsOf(hub, repo, branch, rest[0])
+      const row = rows.find((r) => r.number === number)
+      if (!row)
+        throw new HubHttpError(
+          404,
+          'NOT_FOUND',
+          `${rest[0]} on ${branch} has no version ${JSON.stringify(number)}`,
+          { hint: 'field "version": a version number from …/versions' },
+        )
+      const caller_ = caller as Caller
+      const result = await rollbackDeployment({
+        cwd: gitDir,
+        branch,
+        name: row.deployment,
+        commit: row.commit_sha,
+        version: row.number,
+        models: versionTarget(row).spec.models,
+        author: { name: caller_.user.name, email: `${caller_.user.name}@mlvc-hub` },
+      })
+      await scheduleApply(hub, repo)
+      return sendJson(res, 200, {
+        ...result,
+        branch,
+        deployment: row.deployment,
+        version: row.number,
+      })
     }
     case 'GET validate': {
       const report = await validateTree(await branchTree())

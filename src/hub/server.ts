@@ -121,7 +121,8 @@ async function route(
   if (isWebPath(pathname)) return serveWeb(await web(), req, res)
   if (pathname.startsWith('/v1/')) {
     const path = pathname.slice('/v1/'.length).split('/').map(decodeURIComponent)
-    return serveDeployment(hub, req, res, path, await callerOf(hub, req))
+    // A session may call too (the web app's "try it" form; a POST then needs its CSRF token).
+    return serveDeployment(hub, req, res, path, await apiCaller(hub, req))
   }
   if (pathname.startsWith('/api/v1/')) {
     const path = pathname.slice('/api/v1/'.length).split('/').map(decodeURIComponent)

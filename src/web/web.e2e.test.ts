@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -369,6 +369,111 @@ describe('the hub web app in chromium', () => {
     const ratios = (await page.evaluate(CONTRAST)) as Array<{ text: string; ratio: number }>
     expect(ratios.length).toBeGreaterThan(10)
     expect(ratios.filter((r) => r.ratio < 4.5)).toEqual([])
+    await context.close()
+  })
+
+  test('deployments: each branch an environment; call one, promote a model, roll back to a version — each button shows its commit', async () => {
+    // ada/app: a registry model and a node handler that reports the model's size, on main and dev.
+    await hubAdmin(data, 'repo', 'create', 'ada/app')
+    const app = join(root, 'app')
+    await ada.git(root, 'clone', '-q', `${hub.url}/ada/app`, app)
+    for (const args of [
+      ['init'],
+      ['track', '*.bin'],
+      ['remote', 'add', 'origin', `${hub.url}/ada/app`],
+    ])
+      expect((await ada.mlvc(app, ...args)).code).toBe(0)
+    const model = (bytes: number) => writeFileSync(join(app, 'clf.bin'), Buffer.alloc(bytes, 7))
+    model(1000)
+    expect((await ada.mlvc(app, 'registry', 'add', 'clf', 'clf.bin')).code).toBe(0)
+    mkdirSync(join(app, 'deployments/api'), { recursive: true })
+    writeFileSync(
+      join(app, 'deployments/api/deployment.yaml'),
+      'runtime: node\nentry: index.mjs\nmodels: [clf]\n',
+    )
+    writeFileSync(
+      join(app, 'deployments/api/index.mjs'),
+      "import { statSync } from 'node:fs'\nimport { join } from 'node:path'\nexport default (input, { modelsDir }) => ({ modelBytes: statSync(join(modelsDir, 'clf', 'clf.bin')).size, input })\n",
+    )
+    await ada.git(app, 'add', 'deployments')
+    await ada.git(app, 'commit', '-qm', 'the api deployment')
+    await ada.git(app, 'push', '-q', 'origin', 'HEAD:main')
+    await ada.git(app, 'checkout', '-qb', 'dev')
+    model(2000)
+    expect((await ada.mlvc(app, 'registry', 'add', 'clf', 'clf.bin')).code).toBe(0)
+    await ada.git(app, 'push', '-q', 'origin', 'dev')
+    const auth = { authorization: `Bearer ${tokens.ada}` }
+    const latest = async (branch: string) => {
+      const answer = await fetch(`${hub.url}/api/v1/repos/ada/app/deployments?branch=${branch}`, {
+        headers: auth,
+      })
+      const json = (await answer.json()) as {
+        deployments: Array<{ latest: { version: number; status: string } }>
+      }
+      return json.deployments[0]?.latest
+    }
+    const readyAt = async (branch: string, version: number) => {
+      for (let i = 0; i < 600; i++) {
+        const l = await latest(branch)
+        if (l?.version === version && l.status === 'ready') return
+        if (l?.status === 'failed') throw new Error(`${branch} v${l.version} failed to build`)
+        await new Promise((done) => setTimeout(done, 200))
+      }
+      throw new Error(`${branch} never had v${version} ready`)
+    }
+    await readyAt('main', 1)
+    await readyAt('dev', 1)
+
+    const { context, page } = await signedIn()
+    await page.goto(`${hub.url}/#/r/ada/app/deployments`)
+    await page.getByRole('heading', { name: 'Deployments on main' }).waitFor()
+    const call = async (expected: number) => {
+      await page.getByLabel('Request JSON for api').fill('{"x": 1}')
+      await page.getByRole('button', { name: 'Call api' }).click()
+      await expect
+        .poll(async () => (await page.getByLabel('Answer of api').textContent())?.trim(), {
+          timeout: 30_000,
+        })
+        .toBe(JSON.stringify({ modelBytes: expected, input: { x: 1 } }))
+    }
+    await call(1000)
+    await page.getByRole('button', { name: 'Logs of api v1' }).click()
+    await expect.poll(async () => page.getByLabel('Build log of api v1').textContent()).not.toBe('')
+    await shot(page, 'deployments')
+
+    // dev is an environment of its own; promoting its model to main is a commit on main.
+    await page.getByLabel('Branch (environment)').selectOption('dev')
+    await page.getByRole('heading', { name: 'Deployments on dev' }).waitFor()
+    await call(2000)
+    await page.getByRole('button', { name: 'Promote clf' }).click()
+    const promoted = page
+      .getByRole('status')
+      .filter({ hasText: 'Promoted clf from dev to main: commit' })
+    await promoted.waitFor()
+    const promotedSha = /commit ([0-9a-f]{7,40})/.exec((await promoted.textContent()) ?? '')?.[1]
+    expect(
+      (await ada.git(app, 'ls-remote', 'origin', 'refs/heads/main')).startsWith(
+        promotedSha ?? 'none',
+      ),
+    ).toBe(true)
+    await readyAt('main', 2)
+    await page.getByLabel('Branch (environment)').selectOption('main')
+    await page.getByRole('heading', { name: 'Deployments on main' }).waitFor()
+    await call(2000)
+
+    // Roll back to v1: a commit restoring the deployment and its model as in v1; v3 = v1's build.
+    await page.getByRole('button', { name: 'Roll api back to v1' }).click()
+    const rolled = page.getByRole('status').filter({ hasText: 'Rolled api back to v1: commit' })
+    await rolled.waitFor()
+    const rolledSha = /commit ([0-9a-f]{7,40})/.exec((await rolled.textContent()) ?? '')?.[1]
+    expect(
+      (await ada.git(app, 'ls-remote', 'origin', 'refs/heads/main')).startsWith(
+        rolledSha ?? 'none',
+      ),
+    ).toBe(true)
+    await readyAt('main', 3)
+    await page.getByRole('button', { name: 'Refresh' }).click()
+    await call(1000)
     await context.close()
   })
 })

@@ -43,3 +43,21 @@ export function rawUrl(repo, rev, path) {
   const params = new URLSearchParams({ rev, path })
   return `/api/v1/repos/${repo.owner}/${repo.name}/raw?${params}`
 }
+
+/**
+ * Calls a deployment (POST /v1/OWNER/REPO/BRANCH/NAME) with the session and its CSRF secret: the
+ * handler's answer as text, with its status and the version that answered.
+ */
+export async function callDeployment(url, text) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-csrf-token': csrf,
+      'x-requested-with': 'mlvc-web',
+    },
+    credentials: 'same-origin',
+    body: text,
+  })
+  return { status: res.status, version: res.headers.get('x-mlvc-version'), body: await res.text() }
+}

@@ -1,6 +1,7 @@
 import { api, rawUrl, repoApi } from './api.js'
 import { CompareView } from './compare.js'
 import { DatasetsView } from './datasets.js'
+import { DeploymentsView } from './deployments.js'
 import { RunsView } from './runs.js'
 import { TensorTable } from './tensors.js'
 import { bytes, html, link, loadState, short, useLoad, when } from './ui.js'
@@ -57,7 +58,7 @@ function RevPicker({ repo, rev, branches, view, path }) {
 function Branches({ repo, branches }) {
   return html`<section aria-labelledby="branches-title">
     <h2 id="branches-title">Branches</h2>
-    <p class="muted">Each branch is an environment; its deployments and registry will show here.</p>
+    <p class="muted">Each branch is an environment: its deployments and registry are under Deployments.</p>
     <div class="scroll"><table class="branches">
       <thead><tr><th scope="col">Branch</th><th scope="col">Latest commit</th><th scope="col">Author</th><th scope="col">Date</th></tr></thead>
       <tbody>
@@ -243,10 +244,7 @@ export function RepoPage({ route, session }) {
   else if (tab === 'mirror') body = html`<${Mirror} repo=${repo} />`
   else if (tab === 'datasets') body = html`<${DatasetsView} repo=${repo} />`
   else if (tab === 'deployments')
-    body = html`<section aria-labelledby="deploy-title">
-      <h2 id="deploy-title">Deployments and registry</h2>
-      <p>Deployments per branch, the model registry and its lineage, promote and roll back appear here once the hub serves them.</p>
-    </section>`
+    body = html`<${DeploymentsView} repo=${repo} branches=${branches} />`
   else body = html`<p>No such page.</p>`
   return html`<div class="repo">
     <h1><a href=${link('r', owner, name)}>${owner}/${name}</a> <span class="badge">${info.private ? 'private' : 'public'}</span></h1>
