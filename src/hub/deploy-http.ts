@@ -42,6 +42,8 @@ export function versionJson(repo: Repo, row: VersionRow) {
     error: row.error,
     inputsHash: row.inputs_hash,
     environment: row.deps_hash,
+    /** The registry models the version uses (its deployment.yaml's `models`). */
+    models: versionTarget(row).spec.models,
     created: iso(row.created),
     ready: iso(row.ready),
     url: `/v1/${repo.owner}/${repo.name}/${encodeURIComponent(row.branch)}/${row.deployment}/v${row.number}`,

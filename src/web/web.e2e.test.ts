@@ -385,7 +385,16 @@ describe('the hub web app in chromium', () => {
       expect((await ada.mlvc(app, ...args)).code).toBe(0)
     const model = (bytes: number) => writeFileSync(join(app, 'clf.bin'), Buffer.alloc(bytes, 7))
     model(1000)
-    expect((await ada.mlvc(app, 'registry', 'add', 'clf', 'clf.bin')).code).toBe(0)
+    const add = await ada.mlvc(
+      app,
+      'registry',
+      'add',
+      'clf',
+      'clf.bin',
+      '--meta',
+      'lineage.experiment=finetune-42',
+    )
+    expect(add.code, add.stderr).toBe(0)
     mkdirSync(join(app, 'deployments/api'), { recursive: true })
     writeFileSync(
       join(app, 'deployments/api/deployment.yaml'),
@@ -439,6 +448,12 @@ describe('the hub web app in chromium', () => {
     await call(1000)
     await page.getByRole('button', { name: 'Logs of api v1' }).click()
     await expect.poll(async () => page.getByLabel('Build log of api v1').textContent()).not.toBe('')
+    // The registry draws the model's lineage: what it came from, and the deployments using it.
+    await page
+      .getByRole('img', {
+        name: 'Lineage of clf: experiment finetune-42 → model clf → deployment api',
+      })
+      .waitFor()
     await shot(page, 'deployments')
 
     // dev is an environment of its own; promoting its model to main is a commit on main.

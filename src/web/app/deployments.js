@@ -118,7 +118,47 @@ function Deployment({ repo, branch, deployment, onCommit }) {
   </section>`
 }
 
-function Registry({ repo, branch, branches, onCommit }) {
+const BOX = { w: 190, h: 30, gap: 12 }
+
+/** A node of the lineage graph: a box with its kind above its name. */
+function Node({ x, y, kind, name }) {
+  return html`<g>
+    <rect x=${x} y=${y} width=${BOX.w} height=${BOX.h} rx="4" class=${`node ${kind}`} />
+    <text x=${x + 8} y=${y + 19}><tspan class="kind">${kind}</tspan> ${name.length > 22 ? `${name.slice(0, 21)}…` : name}</text>
+  </g>`
+}
+
+/**
+ * A model's lineage as a graph, left to right: what it came from (its dataset and labels
+ * versions, the experiment and parent model its model.yaml names) → the model → the deployments on
+ * this branch that use it.
+ */
+export function Lineage({ model, deployments }) {
+  const l = model.spec?.lineage ?? {}
+  const inputs = [
+    ['dataset', l.dataset],
+    ['labels', l.labels],
+    ['experiment', l.experiment],
+    ['parent', l.parent],
+  ].filter(([, v]) => v)
+  const users = deployments.filter((d) => (d.latest.models ?? []).includes(model.name))
+  const rows = Math.max(inputs.length, users.length, 1)
+  const height = rows * (BOX.h + BOX.gap)
+  const yOf = (i, n) => (height - n * (BOX.h + BOX.gap)) / 2 + i * (BOX.h + BOX.gap) + BOX.gap / 2
+  const cols = [0, BOX.w + 60, 2 * (BOX.w + 60)]
+  const my = yOf(0, 1)
+  const arrow = (x1, y1, x2, y2) =>
+    html`<line x1=${x1} y1=${y1 + BOX.h / 2} x2=${x2} y2=${y2 + BOX.h / 2} marker-end="url(#arrow)" />`
+  return html`<svg class="lineage" role="img" viewBox=${`0 0 ${cols[2] + BOX.w} ${height}`}
+      aria-label=${`Lineage of ${model.name}: ${[...inputs.map(([k, v]) => `${k} ${v}`), `model ${model.name}`, ...users.map((d) => `deployment ${d.name}`)].join(' → ')}`}>
+    <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" /></marker></defs>
+    ${inputs.map(([kind, name], i) => html`${arrow(cols[0] + BOX.w, yOf(i, inputs.length), cols[1], my)}<${Node} x=${cols[0]} y=${yOf(i, inputs.length)} kind=${kind} name=${name} />`)}
+    <${Node} x=${cols[1]} y=${my} kind="model" name=${model.name} />
+    ${users.map((d, i) => html`${arrow(cols[1] + BOX.w, my, cols[2], yOf(i, users.length))}<${Node} x=${cols[2]} y=${yOf(i, users.length)} kind="deployment" name=${d.name} />`)}
+  </svg>`
+}
+
+function Registry({ repo, branch, branches, deployments, onCommit }) {
   const state = useLoad(() => repoApi(repo, 'registry', { branch }), [repo.name, branch])
   const [error, setError] = useState('')
   const others = branches.map((b) => b.name).filter((n) => n !== branch)
@@ -151,13 +191,14 @@ function Registry({ repo, branch, branches, onCommit }) {
         ? html`<p class="muted">No models in models/ on ${branch}.</p>`
         : html`<div class="scroll"><table>
             <caption class="sr">Models on ${branch}</caption>
-            <thead><tr><th scope="col">Model</th><th scope="col">Description</th><th scope="col">Files</th><th scope="col">Promote</th></tr></thead>
+            <thead><tr><th scope="col">Model</th><th scope="col">Description</th><th scope="col">Files and lineage</th><th scope="col">Promote</th></tr></thead>
             <tbody>
               ${models.map(
                 (m) => html`<tr>
                   <td>${m.name}</td>
                   <td>${m.spec?.description ?? ''}</td>
-                  <td>${(m.files ?? []).map((f) => f.path).join(', ')}</td>
+                  <td>${(m.files ?? []).map((f) => f.path).join(', ')}
+                    <${Lineage} model=${m} deployments=${deployments} /></td>
                   <td>${
                     others.length === 0
                       ? html`<span class="muted">no other branch</span>`
@@ -208,6 +249,6 @@ export function DeploymentsView({ repo, branches }) {
               html`<${Deployment} key=${`${branch}/${d.name}`} repo=${repo} branch=${branch} deployment=${d} onCommit=${onCommit} />`,
           ))
     }
-    <${Registry} repo=${repo} branch=${branch} branches=${branches} onCommit=${onCommit} />
+    <${Registry} repo=${repo} branch=${branch} branches=${branches} deployments=${stale ? [] : (state.data?.deployments ?? [])} onCommit=${onCommit} />
   </section>`
 }
