@@ -1,7 +1,7 @@
-// Helpers for arrays whose length comes from input. `xs.push(...items)` and `Math.max(...values)`
-// pass every element as an argument on the stack, so a few hundred thousand of them (log lines,
-// tensors, table rows) throw "Maximum call stack size exceeded"; these loop instead. The lint
-// plugin lint/no-spread-call.grit keeps spreads out of call arguments.
+// Helpers for arrays whose length comes from input. Spreading such an array into the arguments of
+// push or Math.max passes every element on the stack, so a few hundred thousand of them (log
+// lines, tensors, table rows) throw "Maximum call stack size exceeded"; these loop instead. The
+// lint plugin lint/no-spread-call.grit keeps spreads out of call arguments.
 
 /** Appends every item to `target` in order; returns `target`. */
 export function pushAll<T>(target: T[], items: Iterable<T>): T[] {
