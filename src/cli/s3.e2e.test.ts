@@ -1,23 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CreateBucketCommand } from '@aws-sdk/client-s3'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { gitSandbox } from '../test-helpers/git.ts'
-import { pseudoRandomBytes, type S3Server, startRgw, tempDir } from '../test-helpers/index.ts'
-import { s3Client, s3Users } from '../test-helpers/s3.ts'
+import { describe, expect, test } from 'vitest'
+import { pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
+import { s3Team } from '../test-helpers/s3.ts'
 
 const MiB = 1024 * 1024
 const root = tempDir('mlvc-s3-git')
-const ada = gitSandbox(root, 'ada')
-const bob = gitSandbox(root, 'bob')
-let server: S3Server
-
-beforeAll(async () => {
-  server = await startRgw()
-  await s3Users(server, [ada, bob], root)
-  await s3Client(server).send(new CreateBucketCommand({ Bucket: 'team-models' }))
-})
-afterAll(() => server?.stop())
+const { ada, bob, server } = s3Team(root, 'team-models')
 
 describe('git with an encrypted S3 remote', () => {
   test('ada pushes, bob clones: without the key one clear line, with it every byte', async () => {
@@ -34,7 +23,7 @@ describe('git with an encrypted S3 remote', () => {
       'origin',
       's3://team-models/project-x',
       '--endpoint',
-      server.endpoint,
+      server().endpoint,
       '--encrypt',
     )
     expect(add.code, add.stderr).toBe(0)
@@ -42,7 +31,7 @@ describe('git with an encrypted S3 remote', () => {
     expect(keyId).toBeDefined()
     const config = readFileSync(join(repo, '.mlvc/config.yaml'), 'utf8')
     expect(config).toContain(`encryption: ${keyId}`)
-    expect(config).toContain(`endpoint: ${server.endpoint}`)
+    expect(config).toContain(`endpoint: ${server().endpoint}`)
     expect(config).not.toMatch(/secret|AKIA|MLVC[0-9A-F]{16}/)
     const list = await ada.mlvc(repo, 'remote', 'list')
     expect(list.stdout).toMatch(
@@ -94,7 +83,7 @@ describe('git with an encrypted S3 remote', () => {
         'origin',
         's3://team-models/race',
         '--endpoint',
-        server.endpoint,
+        server().endpoint,
       )
       expect(add.code, add.stderr).toBe(0)
       // Shared bytes (the same 8 MiB in both) and bytes of each: deduplication races too.

@@ -1,22 +1,12 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CreateBucketCommand } from '@aws-sdk/client-s3'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { type GitSandbox, gitSandbox } from '../test-helpers/git.ts'
-import { pseudoRandomBytes, type S3Server, startRgw, tempDir } from '../test-helpers/index.ts'
-import { s3Client, s3Users } from '../test-helpers/s3.ts'
+import { describe, expect, test } from 'vitest'
+import type { GitSandbox } from '../test-helpers/git.ts'
+import { pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
+import { s3Team } from '../test-helpers/s3.ts'
 
 const root = tempDir('mlvc-entities-s3')
-const ada = gitSandbox(root, 'ada')
-const bob = gitSandbox(root, 'bob')
-let server: S3Server
-
-beforeAll(async () => {
-  server = await startRgw()
-  await s3Users(server, [ada, bob], root)
-  await s3Client(server).send(new CreateBucketCommand({ Bucket: 'datasets' }))
-})
-afterAll(() => server?.stop())
+const { ada, bob, server } = s3Team(root, 'datasets')
 
 async function ok(user: GitSandbox, cwd: string, ...args: string[]) {
   const result = await user.mlvc(cwd, ...args)
@@ -50,7 +40,7 @@ describe('entities with an S3 remote (Ceph RGW)', () => {
       'origin',
       's3://datasets/store',
       '--endpoint',
-      server.endpoint,
+      server().endpoint,
     )
     await ada.git(repo, 'add', '.mlvc')
     await ada.git(repo, 'commit', '-qm', 'remote')
@@ -83,7 +73,7 @@ describe('entities with an S3 remote (Ceph RGW)', () => {
       'scans',
       's3://datasets/export/scans',
       '--endpoint',
-      server.endpoint,
+      server().endpoint,
     )
     await ok(
       bob,
@@ -93,7 +83,7 @@ describe('entities with an S3 remote (Ceph RGW)', () => {
       's3://datasets/export/scans',
       'copy',
       '--endpoint',
-      server.endpoint,
+      server().endpoint,
     )
     expect(files(join(clone, 'dataset/copy'))).toEqual(original)
   })
