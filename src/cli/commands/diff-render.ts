@@ -33,7 +33,8 @@ function percent(fraction: number): string {
 
 /** A delta names how it is stored (`changed (low-rank, rank 16)`); own chunks go unsaid. */
 function statusText(d: TensorDiff): string {
-  return d.storage && !/chunks?$/.test(d.storage) ? `${d.status} (${d.storage})` : d.status
+  const delta = d.storage?.startsWith('low-rank') || d.storage === 'sparse delta'
+  return delta ? `${d.status} (${d.storage})` : d.status
 }
 
 function statusCell(d: TensorDiff, c: Colors): string {
