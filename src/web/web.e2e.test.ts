@@ -270,9 +270,12 @@ describe('the hub web app in chromium', () => {
     await compared.waitFor()
     expect(await compared.locator('tr.differs').first().textContent()).toContain('lr')
     await page.locator('.uplot canvas').first().waitFor()
-    await expect(page.locator('figure.curves figcaption').textContent()).resolves.toContain(
-      '2 run(s), 200 points per curve shown of 200 logged',
-    )
+    // The curves of the first checked run show while those of both load: wait for the second.
+    await page
+      .locator('figure.curves figcaption', {
+        hasText: '2 run(s), 200 points per curve shown of 200 logged',
+      })
+      .waitFor()
     await shot(page, 'experiments')
     await context.close()
   })
@@ -297,9 +300,21 @@ describe('the hub web app in chromium', () => {
 
   test('tokens: created (shown once), listed, revoked', async () => {
     const { context, page } = await signedIn()
+    // The list's first load is held until the form is filled in, so the page re-renders after the
+    // user typed: what was typed must survive it (Preact resets an input written value="cli" on every render).
+    let release = () => {}
+    const filled = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    await page.route('**/api/v1/tokens', async (route) => {
+      if (route.request().method() === 'GET') await filled
+      await route.continue()
+    })
     await page.goto(`${hub.url}/#/tokens`)
     await page.getByLabel('Name').fill('web-made')
     await page.getByLabel('Scope').selectOption('read')
+    release()
+    await page.getByRole('table').waitFor()
     await page.getByRole('button', { name: 'Create token' }).click()
     const secret = await page.locator('code.secret').textContent()
     expect(secret).toMatch(/^mlvc_/)

@@ -162,8 +162,8 @@ function ComparePicker({ repo, branches }) {
   }
   const names = branches.map((b) => b.name)
   return html`<form class="inline" onSubmit=${go} aria-label="Compare two revisions">
-    <label>Base <input name="base" list="revs" required value=${names[1] ?? names[0] ?? ''} /></label>
-    <label>Head <input name="head" list="revs" required value=${names[0] ?? ''} /></label>
+    <label>Base <input name="base" list="revs" required defaultValue=${names[1] ?? names[0] ?? ''} /></label>
+    <label>Head <input name="head" list="revs" required defaultValue=${names[0] ?? ''} /></label>
     <datalist id="revs">${names.map((n) => html`<option value=${n} />`)}</datalist>
     <button type="submit" class="primary">Compare</button>
   </form>`

@@ -6,9 +6,6 @@ export function TokensPage({ session }) {
   const [version, setVersion] = useState(0)
   const [secret, setSecret] = useState(null)
   const [error, setError] = useState('')
-  // Tokens made on this page show at once, whatever the reload's timing.
-  const [created, setCreated] = useState([])
-  const [revokedNow, setRevokedNow] = useState({})
   const state = useLoad(() => api('tokens'), [version, session?.user])
   if (!session?.user) return html`<p>Sign in to manage your tokens.</p>`
   const create = async (event) => {
@@ -24,7 +21,6 @@ export function TokensPage({ session }) {
     try {
       const token = await api('tokens', { method: 'POST', body })
       setSecret(token)
-      setCreated((list) => [...list, token])
       setVersion((v) => v + 1)
       formElement.reset()
     } catch (err) {
@@ -34,7 +30,6 @@ export function TokensPage({ session }) {
   const revoke = async (id) => {
     try {
       await api(`tokens/${id}`, { method: 'DELETE' })
-      setRevokedNow((r) => ({ ...r, [id]: new Date().toISOString() }))
       setVersion((v) => v + 1)
     } catch (err) {
       setError(err.message)
@@ -44,7 +39,7 @@ export function TokensPage({ session }) {
   return html`<section aria-labelledby="tokens-title">
     <h1 id="tokens-title">Tokens</h1>
     <form class="inline" onSubmit=${create} aria-label="Create a token">
-      <label>Name <input name="name" required value="cli" /></label>
+      <label>Name <input name="name" required defaultValue="cli" /></label>
       <label>Scope
         <select name="scope">
           <option>read</option><option selected>write</option><option>admin</option>
@@ -69,19 +64,14 @@ export function TokensPage({ session }) {
         <caption class="sr">Your tokens</caption>
         <thead><tr><th scope="col">Name</th><th scope="col">Scope</th><th scope="col">Repository</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">State</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
         <tbody>
-          ${[
-            ...state.data.tokens,
-            ...created.filter((c) => !state.data.tokens.some((t) => t.id === c.id)),
-          ]
-            .map((t) => ({ ...t, revoked: t.revoked ?? revokedNow[t.id] ?? null }))
-            .map(
-              (t) => html`<tr>
+          ${state.data.tokens.map(
+            (t) => html`<tr>
               <td>${t.name}</td><td>${t.scope}</td><td>${t.repo ?? 'all'}</td>
               <td>${when(t.created)}</td><td>${when(t.expires)}</td>
               <td>${t.revoked ? `revoked ${when(t.revoked)}` : 'active'}</td>
               <td>${t.revoked ? null : html`<button type="button" onClick=${() => revoke(t.id)} aria-label=${`Revoke ${t.name}`}>Revoke</button>`}</td>
             </tr>`,
-            )}
+          )}
         </tbody>
       </table></div>`
     }
