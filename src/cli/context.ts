@@ -74,8 +74,11 @@ export async function openRepoStore(ctx: RepoContext): Promise<Store> {
       },
     )
   }
-  const fsync = readSetting(ctx.config, 'store.fsync')
-  return openStore(ctx.storeDir, { create: ctx.storeSource !== 'folder', fsync })
+  return openStore(ctx.storeDir, {
+    create: ctx.storeSource !== 'folder',
+    fsync: readSetting(ctx.config, 'store.fsync'),
+    compress: readSetting(ctx.config, 'store.compress'),
+  })
 }
 
 /** The repository's store when it exists (never created), else undefined. */

@@ -28,6 +28,7 @@ describe('readSetting', () => {
       'store.fsync': false,
       'git.inlineSmudgeLimit': 16 * 1024 * 1024,
       'git.missingIsError': false,
+      'store.compress': true,
       'merge.strategy': 'fail',
       'merge.tensors': [],
       'remote.default': undefined,
@@ -37,7 +38,7 @@ describe('readSetting', () => {
     }
     const empty = layeredConfig([])
     const nulls = only({
-      store: { path: null, fsync: null },
+      store: { path: null, fsync: null, compress: null },
       git: null,
       merge: null,
       remotes: null,

@@ -11,6 +11,7 @@ import { fileError } from './errors.ts'
 export interface Settings {
   'store.path': string | undefined
   'store.fsync': boolean
+  'store.compress': boolean
   'git.inlineSmudgeLimit': number
   'git.missingIsError': boolean
   'merge.strategy': string
@@ -107,6 +108,12 @@ const SETTINGS: { [K in SettingKey]: SettingSpec<Settings[K]> } = {
     type: 'true or false',
     default: false,
     doc: 'flush packs and indexes to disk before a command reports success (durable across power loss; about 2× slower)',
+    read: (value, reject) => flag(value, reject),
+  },
+  'store.compress': {
+    type: 'true or false',
+    default: true,
+    doc: 'store tensor data as byte planes and other data deflated where that shrinks it (false: everything raw; adding is faster, the store larger)',
     read: (value, reject) => flag(value, reject),
   },
   'git.inlineSmudgeLimit': {

@@ -73,6 +73,36 @@ describe('encoded objects', () => {
     }
   })
 
+  test('a store opened with compress: false writes everything raw, and still reads what was encoded', async () => {
+    const text = Buffer.from('a line of text that repeats; '.repeat(3449)).subarray(0, 100_003)
+    const data = Buffer.concat([text, weights(12 * MiB, 8)])
+    const regions = [{ start: 100_003, kind: 'float32' as const }]
+    const root = join(dir, `store-${n++}`)
+    const encoded = await openStore(root, { create: true })
+    const first = await put(encoded, data, { regions })
+    await encoded.close()
+    for (const [k, inlineLimit] of [undefined, 64 * MiB].entries()) {
+      const other = Buffer.concat([text, weights(12 * MiB, 9 + k)])
+      const raw = await openStore(root, { compress: false })
+      const before = storeBytes(raw)
+      const extra = { regions, ...(inlineLimit ? { inlineLimit } : {}) }
+      const { id, chunks } = await put(raw, other, extra)
+      const manifest = await readManifest(raw, id)
+      const codecs = new Set(
+        (manifest.type === 'blob' ? manifest.chunks : []).map(
+          ([c]) => raw.lookup(parseId(c).digest)?.codec,
+        ),
+      )
+      expect(codecs).toEqual(new Set([RAW]))
+      // Raw: the data and its records, nothing saved.
+      expect(storeBytes(raw) - before).toBeGreaterThanOrEqual(other.length)
+      expect(storeBytes(raw) - before).toBeLessThan(other.length + 64 * chunks + 64 * 1024)
+      await expectMaterialized(raw, id, other)
+      await expectMaterialized(raw, first.id, data)
+      await raw.close()
+    }
+  })
+
   test('random bytes stay raw and cost nothing more than their records', async () => {
     const store = await openStore(join(dir, `store-${n++}`), { create: true })
     const data = pseudoRandomBytes(10 * MiB, 3)

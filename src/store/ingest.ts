@@ -123,8 +123,12 @@ function chunkInline(
     const chunk = bytes.subarray(start, end)
     const at = regionOf(tally.size)
     const digest = sha256Digest(chunk)
-    if (listChunk(store, tally, digest, chunk.length))
-      appendChunk(store, digest, chunk, encodeObject(chunk, dataKindOf(at.kind), at.phase))
+    if (listChunk(store, tally, digest, chunk.length)) {
+      const encoded = store.compress
+        ? encodeObject(chunk, dataKindOf(at.kind), at.phase)
+        : undefined
+      appendChunk(store, digest, chunk, encoded)
+    }
     start = end
   }
   return sha256Hex(bytes)
@@ -163,6 +167,7 @@ async function encodeAndAppend(store: Store, ring: Uint8Array, chunks: NewChunk[
       sizes: Int32Array.from(batch, (c) => c.length),
       kinds: Uint8Array.from(batch, (c) => c.at.kind),
       phases: Uint8Array.from(batch, (c) => c.at.phase),
+      compress: true,
     })
     // Awaited in order below; a failure of one must not count as unhandled meanwhile.
     request.catch(() => undefined)
@@ -227,7 +232,9 @@ async function chunkPiped(
   let nextBoundary = 0
   let eof = false
   const regions = options.regions ? regionTable(options.regions) : undefined
-  pool.cdc.tell({ type: 'cdc-start', params: options.params, regions, sample: !tally.dryRun })
+  // Unsampled chunks are all stored raw: a dry run stores nothing, an uncompressed store encodes nothing.
+  const sample = !tally.dryRun && store.compress
+  pool.cdc.tell({ type: 'cdc-start', params: options.params, regions, sample })
   pool.sha.tell({ type: 'sha-start' })
 
   async function readBlock(slot: number): Promise<Block> {

@@ -37,6 +37,12 @@ export interface StoreOptions {
   create?: boolean
   /** fsync packs and indexes before reporting success. @default true */
   fsync?: boolean
+  /**
+   * Encode what this process writes (byte planes of floats, deflate of other data) where it
+   * shrinks; false stores everything raw (faster to add, larger). Objects already stored keep
+   * their encoding either way. @default true
+   */
+  compress?: boolean
 }
 
 export interface PackInfo {
@@ -51,6 +57,8 @@ export interface PackInfo {
  */
 export interface Store {
   readonly layout: StoreLayout
+  /** Whether new objects are encoded where it shrinks them (StoreOptions.compress). */
+  readonly compress: boolean
   readonly packs: readonly PackInfo[]
   readonly table: ObjectTable
   lookup(digest: Uint8Array): Location | undefined
@@ -255,7 +263,7 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
     let size = 0
     for (const piece of pieces) size += piece.length
     const whole = size < MIN_ENCODED_SIZE ? undefined : Buffer.concat(pieces, size)
-    const encoded = whole && encodeObject(whole, 'bytes')
+    const encoded = whole && store.compress && encodeObject(whole, 'bytes')
     if (encoded)
       store.writer().append(digest, kind, [encoded.bytes], { codec: encoded.codec, size })
     else store.writer().append(digest, kind, pieces)
@@ -265,6 +273,7 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
 
   const store: Store = {
     layout,
+    compress: options.compress !== false,
     packs,
     table,
     lookup: (digest) => table.get(digest),

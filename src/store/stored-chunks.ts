@@ -55,6 +55,7 @@ export async function storeChunksFrom(
       digests,
       kinds: Uint8Array.from(at, (r) => r.kind),
       phases: Uint8Array.from(at, (r) => r.phase),
+      compress: store.compress,
     })
     // Awaited in order below; a failure must not count as unhandled meanwhile.
     reply.catch(() => undefined)

@@ -41,6 +41,8 @@ export type WorkRequest =
       digests?: Uint8Array | undefined
       kinds: Uint8Array
       phases: Uint8Array
+      /** false: check and copy only, store every chunk raw (Store.compress). */
+      compress: boolean
     }
 
 /** The reply to `read` and `check`. */
@@ -165,7 +167,9 @@ function encode(req: Extract<WorkRequest, { type: 'encode' }>): EncodeReply {
       if (!readExactly(req.fd ?? -1, raw, offset)) return reply(i)
     }
     if (req.digests && !digestMatches(raw, req.digests, i)) return reply(i)
-    const encoded = encodeObject(raw, dataKindOf(req.kinds[i] ?? 0), req.phases[i] ?? 0)
+    const encoded = req.compress
+      ? encodeObject(raw, dataKindOf(req.kinds[i] ?? 0), req.phases[i] ?? 0)
+      : undefined
     codecs[i] = encoded?.codec ?? RAW
     if (encoded) stored.push(ownMemory(encoded.bytes))
     else stored.push(req.source ? new Uint8Array(0) : ownMemory(raw))
