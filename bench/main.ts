@@ -81,29 +81,28 @@ async function bench(args: CliArgs, argv: string[]): Promise<number> {
   )
   const ctx: BenchContext = { options: args.options, tools, work, log }
   const sections: SectionInput[] = []
-  try {
-    for (const scenario of scenarios) {
-      const section = await runScenario(ctx, scenario)
-      sections.push(section)
-      process.stdout.write(`\n${renderScenarioText(section)}`)
-    }
-  } finally {
-    await work.dispose()
-  }
-  const run: RunInfo = {
+  const out = resolve(args.out ?? join(root, 'BENCHMARKS.md'))
+  const run = (): RunInfo => ({
     ...started,
     command: commandLine(argv),
     settings: describeSettings(args.options, scenarios),
     loadAfter: loadAverage(),
     machine,
+  })
+  try {
+    for (const scenario of scenarios) {
+      const section = await runScenario(ctx, scenario)
+      sections.push(section)
+      process.stdout.write(`\n${renderScenarioText(section)}`)
+      // After every scenario: a run cut short (a full disk, Ctrl-C) keeps what it measured.
+      if (args.write) await writeReport(out, sections, SCENARIOS, run())
+    }
+  } finally {
+    await work.dispose()
   }
   const counts = tally(sections.flatMap((s) => s.rows))
   log(`targets: ${counts.pass} PASS, ${counts.fail} FAIL, ${counts.na} not measured`)
-  if (args.write) {
-    const out = resolve(args.out ?? join(root, 'BENCHMARKS.md'))
-    await writeReport(out, sections, SCENARIOS, run)
-    log(`wrote ${out}`)
-  }
+  if (args.write) log(`wrote ${out}`)
   return sections.some((s) => s.error) ? 1 : 0
 }
 

@@ -3,10 +3,15 @@ import type { Command } from './proc.ts'
 
 /**
  * The built CLI with its store in `storeDir` (MLVC_STORE), the user's config shut out
- * (MLVC_CONFIG_HOME), and Git discovery stopped at the run folder so the repository that holds
- * .bench/ is not taken for the user's.
+ * (MLVC_CONFIG_HOME: the run's own, empty unless a scenario passes another), and Git discovery
+ * stopped at the run folder so the repository that holds .bench/ is not taken for the user's.
  */
-export function mlvcCommand(ctx: BenchContext, storeDir: string, args: string[]): Command {
+export function mlvcCommand(
+  ctx: BenchContext,
+  storeDir: string,
+  args: string[],
+  configHome = ctx.work.mlvcConfigHome,
+): Command {
   return {
     file: ctx.tools.node,
     args: [ctx.tools.mlvcCli, '--quiet', '--json', ...args],
@@ -14,14 +19,19 @@ export function mlvcCommand(ctx: BenchContext, storeDir: string, args: string[])
     env: {
       ...process.env,
       MLVC_STORE: storeDir,
-      MLVC_CONFIG_HOME: ctx.work.mlvcConfigHome,
+      MLVC_CONFIG_HOME: configHome,
       GIT_CEILING_DIRECTORIES: ctx.work.root,
     },
   }
 }
 
-export function mlvcPut(ctx: BenchContext, storeDir: string, files: string[]): Command {
-  return mlvcCommand(ctx, storeDir, ['put', '--no-pin', ...files])
+export function mlvcPut(
+  ctx: BenchContext,
+  storeDir: string,
+  files: string[],
+  configHome?: string,
+): Command {
+  return mlvcCommand(ctx, storeDir, ['put', '--no-pin', ...files], configHome)
 }
 
 export interface PutReport {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { readFile, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pushAll } from '../../src/core/index.ts'
 import type { BenchContext, Scenario } from '../context.ts'
@@ -233,6 +233,16 @@ async function concurrentRows(
 ): Promise<ResultRow[]> {
   const subject = `${CONCURRENT} concurrent git clone (mlvc, hub), ${files.length} files of 1 MiB`
   const parent = await ctx.work.tempDir('concurrent')
+  // Each clone holds its files twice (work tree and store): a full disk would stop every process.
+  let bytes = 0
+  for (const f of files) bytes += f.size
+  const needed = CONCURRENT * 2 * bytes * 1.1
+  const { bavail, bsize } = await statfs(parent)
+  if (bavail * bsize < needed) {
+    throw new Error(
+      `${subject}: needs about ${formatSize(needed)} free in ${parent}, has ${formatSize(bavail * bsize)} (use a smaller --size)`,
+    )
+  }
   try {
     const started = process.hrtime.bigint()
     const results = await Promise.allSettled(

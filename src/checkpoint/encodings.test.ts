@@ -35,7 +35,7 @@ function model(seed: number): Buffer {
 }
 
 test('float tensors are stored byte-grouped, new and as changed tensors, and read back exactly', async () => {
-  const store = await openStore(join(dir, 'store'), { create: true })
+  const store = await openStore(join(dir, 'store'), { create: true, compress: true })
   const v1 = model(1)
   // v2 changes every element of `proj` (no delta pays): its new chunks are encoded on the
   // store workers after the delta decision, the others were encoded as the file was cut.

@@ -28,7 +28,7 @@ describe('readSetting', () => {
       'store.fsync': false,
       'git.inlineSmudgeLimit': 16 * 1024 * 1024,
       'git.missingIsError': false,
-      'store.compress': true,
+      'store.compress': false,
       'merge.strategy': 'fail',
       'merge.tensors': [],
       'remote.default': undefined,

@@ -21,7 +21,7 @@ function logText(lines: number, seed: number): Buffer {
 }
 
 async function storeWith(files: Buffer[]): Promise<{ store: Store; ids: string[] }> {
-  const store = await openStore(join(dir, `store-${n++}`), { create: true })
+  const store = await openStore(join(dir, `store-${n++}`), { create: true, compress: true })
   const ids: string[] = []
   for (const data of files) {
     const path = join(dir, `file-${n++}`)

@@ -54,7 +54,7 @@ describe('encoded objects', () => {
     const data = Buffer.concat([text, weights(12 * MiB, 7)])
     const regions = [{ start: 100_003, kind: 'float32' as const }]
     for (const inlineLimit of [undefined, 64 * MiB]) {
-      const store = await openStore(join(dir, `store-${n++}`), { create: true })
+      const store = await openStore(join(dir, `store-${n++}`), { create: true, compress: true })
       const { id } = await put(store, data, { regions, ...(inlineLimit ? { inlineLimit } : {}) })
       // The exponent byte of normal float32 weights takes about a third of its size.
       expect(storeBytes(store)).toBeLessThan(data.length * 0.9)
@@ -73,17 +73,17 @@ describe('encoded objects', () => {
     }
   })
 
-  test('a store opened with compress: false writes everything raw, and still reads what was encoded', async () => {
+  test('a store opened without compress (the default) writes everything raw, and still reads what was encoded', async () => {
     const text = Buffer.from('a line of text that repeats; '.repeat(3449)).subarray(0, 100_003)
     const data = Buffer.concat([text, weights(12 * MiB, 8)])
     const regions = [{ start: 100_003, kind: 'float32' as const }]
     const root = join(dir, `store-${n++}`)
-    const encoded = await openStore(root, { create: true })
+    const encoded = await openStore(root, { create: true, compress: true })
     const first = await put(encoded, data, { regions })
     await encoded.close()
     for (const [k, inlineLimit] of [undefined, 64 * MiB].entries()) {
       const other = Buffer.concat([text, weights(12 * MiB, 9 + k)])
-      const raw = await openStore(root, { compress: false })
+      const raw = await openStore(root)
       const before = storeBytes(raw)
       const extra = { regions, ...(inlineLimit ? { inlineLimit } : {}) }
       const { id, chunks } = await put(raw, other, extra)
@@ -104,7 +104,7 @@ describe('encoded objects', () => {
   })
 
   test('random bytes stay raw and cost nothing more than their records', async () => {
-    const store = await openStore(join(dir, `store-${n++}`), { create: true })
+    const store = await openStore(join(dir, `store-${n++}`), { create: true, compress: true })
     const data = pseudoRandomBytes(10 * MiB, 3)
     const { id, chunks } = await put(store, data, { regions: [{ start: 0, kind: 'float32' }] })
     expect(storeBytes(store)).toBeLessThan(data.length + 64 * chunks + 64 * 1024)
@@ -167,7 +167,7 @@ describe('damaged encoded records are CORRUPT errors naming the object and the p
 
   /** A store holding `text` as a chunk stored as given, and a blob manifest of it. */
   async function storeWith(stored: Buffer, codec: number, size: number) {
-    const store = await openStore(join(dir, `bad-${n++}`), { create: true })
+    const store = await openStore(join(dir, `bad-${n++}`), { create: true, compress: true })
     store.writer().append(digest, 'chunk', [stored], { codec, size })
     const list = createDigestList()
     list.push(digest, text.length)
@@ -221,7 +221,7 @@ describe('damaged encoded records are CORRUPT errors naming the object and the p
   })
 
   test('a damaged encoded manifest is CORRUPT when read', async () => {
-    const store = await openStore(join(dir, `bad-${n++}`), { create: true })
+    const store = await openStore(join(dir, `bad-${n++}`), { create: true, compress: true })
     const manifest = Buffer.from(
       `{"mlvc":1,"type":"blob","size":0,"sha256":"${'0'.repeat(64)}","chunks":[]}${' '.repeat(5000)}`,
     )

@@ -39,8 +39,9 @@ export interface StoreOptions {
   fsync?: boolean
   /**
    * Encode what this process writes (byte planes of floats, deflate of other data) where it
-   * shrinks; false stores everything raw (faster to add, larger). Objects already stored keep
-   * their encoding either way. @default true
+   * shrinks it; otherwise everything is stored raw. Objects already stored keep their encoding,
+   * and every store reads every encoding. Off by default: with node:zlib's Huffman coder it makes
+   * adding and reading tensor data 2–3× slower (BENCHMARKS.md, compress). @default false
    */
   compress?: boolean
 }
@@ -273,7 +274,7 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
 
   const store: Store = {
     layout,
-    compress: options.compress !== false,
+    compress: options.compress === true,
     packs,
     table,
     lookup: (digest) => table.get(digest),
