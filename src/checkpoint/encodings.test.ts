@@ -71,3 +71,31 @@ test('float tensors are stored byte-grouped, new and as changed tensors, and rea
   expect(report.bytes).toBeLessThan(0.8 * report.size)
   await store.close()
 })
+
+test('a store that stores data raw still deflates a checkpoint’s deltas', async () => {
+  const store = await openStore(join(dir, 'raw-store'), { create: true })
+  const v1 = model(7)
+  // v2 zeroes every 50th value of `embed` (BF16, from byte 8 + header on): a sparse change that a
+  // delta stores, with a patch that deflates well.
+  const v2 = Buffer.from(v1)
+  const start = v1.length - 4 * 4096 - 2_002_000 - 8000 - 2_000_000
+  for (let i = 0; i < 1_000_000; i += 50) v2.writeUInt16LE(0, start + 2 * i)
+  const paths = [join(dir, 'raw-v1.safetensors'), join(dir, 'raw-v2.safetensors')]
+  writeFileSync(paths[0] ?? '', v1)
+  writeFileSync(paths[1] ?? '', v2)
+  const first = await ingestCheckpoint(store, paths[0] ?? '')
+  await store.commit()
+  const before = await fsckStore(store)
+  expect(before.bytes).toBe(before.size)
+  const second = await ingestCheckpoint(store, paths[1] ?? '', undefined, { previous: first.id })
+  await store.commit()
+  expect(second.deltas).toBe(1)
+  const after = await fsckStore(store)
+  expect(after.issues).toEqual([])
+  // Only the delta's patch is encoded: what the store saved is less than the patch's size.
+  expect(after.size - after.bytes).toBeGreaterThan(0)
+  const out = join(dir, 'raw-out')
+  await materialize(store, second.id, out, { deltas: tensorDeltas() })
+  expect(readFileSync(out).equals(v2)).toBe(true)
+  await store.close()
+})

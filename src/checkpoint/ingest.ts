@@ -245,7 +245,12 @@ async function putDelta(
   base: DeltaBase,
   delta: { patch: Buffer; dtype: string },
 ): Promise<string> {
-  const stored = await chunkSource(w.store, bufferSource(delta.patch), { path: w.path })
+  // Deltas are deflated even in a store that stores data raw: they are a small part of the data
+  // (used only when clearly smaller than the tensor), so it costs little and often saves a third.
+  const stored = await chunkSource(w.store, bufferSource(delta.patch), {
+    path: w.path,
+    compress: true,
+  })
   const manifest = encodeManifest({
     type: 'delta',
     size: plan.segment.end - plan.segment.start,

@@ -40,6 +40,11 @@ export interface IngestOptions extends ProgressOptions {
    * @default false
    */
   dryRun?: boolean
+  /**
+   * Encode new chunks where that shrinks them, whatever the store's own setting (Store.compress):
+   * for small objects worth it at any cost, such as a checkpoint's deltas. @default store.compress
+   */
+  compress?: boolean
 }
 
 /** What chunking stored: every chunk (digest, length, offset in the input), in order. */
@@ -124,9 +129,10 @@ function chunkInline(
     const at = regionOf(tally.size)
     const digest = sha256Digest(chunk)
     if (listChunk(store, tally, digest, chunk.length)) {
-      const encoded = store.compress
-        ? encodeObject(chunk, dataKindOf(at.kind), at.phase)
-        : undefined
+      const encoded =
+        (options.compress ?? store.compress)
+          ? encodeObject(chunk, dataKindOf(at.kind), at.phase)
+          : undefined
       appendChunk(store, digest, chunk, encoded)
     }
     start = end
@@ -233,7 +239,7 @@ async function chunkPiped(
   let eof = false
   const regions = options.regions ? regionTable(options.regions) : undefined
   // Unsampled chunks are all stored raw: a dry run stores nothing, an uncompressed store encodes nothing.
-  const sample = !tally.dryRun && store.compress
+  const sample = !tally.dryRun && (options.compress ?? store.compress)
   pool.cdc.tell({ type: 'cdc-start', params: options.params, regions, sample })
   pool.sha.tell({ type: 'sha-start' })
 
