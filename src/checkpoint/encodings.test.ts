@@ -83,7 +83,7 @@ test('a store that stores data raw still deflates a checkpoint’s deltas', asyn
   const paths = [join(dir, 'raw-v1.safetensors'), join(dir, 'raw-v2.safetensors')]
   writeFileSync(paths[0] ?? '', v1)
   writeFileSync(paths[1] ?? '', v2)
-  const first = await ingestCheckpoint(store, paths[0] ?? '')
+  const first = await ingestCheckpoint(store, paths[0] ?? '', undefined)
   await store.commit()
   const before = await fsckStore(store)
   expect(before.bytes).toBe(before.size)

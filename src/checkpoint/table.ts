@@ -40,6 +40,8 @@ export async function storeTable(
 ): Promise<string> {
   const stored = await ingestSource(store, iterableSource(tableLines(records)), {
     path: `${path} (tensor table)`,
+    // Metadata: deflated whatever the store's setting (JSON lines shrink several times).
+    compress: true,
   })
   return stored.id
 }

@@ -21,10 +21,11 @@ async function folderWithFiles(name: string, compress: boolean | undefined): Pro
   return dir
 }
 
-test('by default everything is stored raw', async () => {
+test('by default file content is stored raw (only metadata is deflated)', async () => {
   const dir = await folderWithFiles('default', undefined)
   const json = JSON.parse((await runCli(['--json', 'fsck'], { cwd: dir })).stdout)
-  expect(json.bytes).toBe(json.size)
+  // The 1.9 MB log would shrink to a few kB if its content were compressed.
+  expect(json.size - json.bytes).toBeLessThan(64 * 1024)
 })
 
 test('with store.compress, mlvc fsck says how much compression saved; random data saves nothing', async () => {

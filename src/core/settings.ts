@@ -113,7 +113,7 @@ const SETTINGS: { [K in SettingKey]: SettingSpec<Settings[K]> } = {
   'store.compress': {
     type: 'true or false',
     default: false,
-    doc: 'store tensor data as byte planes and other data deflated where that shrinks it: BF16 weights take about 0.67× their size, F32 about 0.84×, but adding and reading them is 2–3× slower (BENCHMARKS.md, compress); deltas of changed tensors are deflated either way',
+    doc: 'store tensor data as byte planes and other data deflated where that shrinks it: BF16 weights take about 0.67× their size, F32 about 0.84×, but adding and reading them is 2–3× slower (BENCHMARKS.md, compress); manifests, tensor tables and deltas of changed tensors are deflated either way',
     read: (value, reject) => flag(value, reject),
   },
   'git.inlineSmudgeLimit': {

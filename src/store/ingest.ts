@@ -42,7 +42,7 @@ export interface IngestOptions extends ProgressOptions {
   dryRun?: boolean
   /**
    * Encode new chunks where that shrinks them, whatever the store's own setting (Store.compress):
-   * for small objects worth it at any cost, such as a checkpoint's deltas. @default store.compress
+   * for metadata and deltas, small and worth it at any cost. @default store.compress
    */
   compress?: boolean
 }

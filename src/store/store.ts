@@ -38,10 +38,12 @@ export interface StoreOptions {
   /** fsync packs and indexes before reporting success. @default true */
   fsync?: boolean
   /**
-   * Encode what this process writes (byte planes of floats, deflate of other data) where it
-   * shrinks it; otherwise everything is stored raw. Objects already stored keep their encoding,
-   * and every store reads every encoding. Off by default: with node:zlib's Huffman coder it makes
-   * adding and reading tensor data 2–3× slower (BENCHMARKS.md, compress). @default false
+   * Encode the file content this process writes (byte planes of floats, deflate of other data)
+   * where it shrinks it; otherwise content is stored raw. Metadata (manifests, tensor tables) and
+   * a checkpoint's deltas are deflated either way: small, and cheap to code. Objects already
+   * stored keep their encoding, and every store reads every encoding. Off by default: with
+   * node:zlib's Huffman coder it makes adding and reading tensor data 2–3× slower (BENCHMARKS.md,
+   * compress). @default false
    */
   compress?: boolean
 }
@@ -58,7 +60,7 @@ export interface PackInfo {
  */
 export interface Store {
   readonly layout: StoreLayout
-  /** Whether new objects are encoded where it shrinks them (StoreOptions.compress). */
+  /** Whether new file content is encoded where it shrinks it (StoreOptions.compress). */
   readonly compress: boolean
   readonly packs: readonly PackInfo[]
   readonly table: ObjectTable
@@ -264,7 +266,8 @@ export async function openStore(root: string, options: StoreOptions = {}): Promi
     let size = 0
     for (const piece of pieces) size += piece.length
     const whole = size < MIN_ENCODED_SIZE ? undefined : Buffer.concat(pieces, size)
-    const encoded = whole && store.compress && encodeObject(whole, 'bytes')
+    // Manifests are deflated whatever Store.compress says: small, and text.
+    const encoded = whole && encodeObject(whole, 'bytes')
     if (encoded)
       store.writer().append(digest, kind, [encoded.bytes], { codec: encoded.codec, size })
     else store.writer().append(digest, kind, pieces)
