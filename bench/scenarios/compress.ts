@@ -183,7 +183,7 @@ export const compress: Scenario = {
     'transformer layers; Box-Muller over a seeded keystream, rounded to the dtype by src/tensors).',
     '"store / file size" is the apparent size of a fresh store after `mlvc put` of the file (packs,',
     'indexes, manifests) with `store.compress: true`, over the file size. Timed, with runs',
-    'alternating between `store.compress: true` and `false` (the default; everything raw) on the',
+    'alternating between `store.compress: true` and `false` (the default; content raw) on the',
     'same file: `mlvc put` into a fresh store, and `mlvc get` of the stored file from the store',
     '(in the page cache) to a fresh path; the ratio rows divide the encoded time by the raw one,',
     'pair by pair. Also: every committed checkpoint fixture (src/formats/fixtures,',

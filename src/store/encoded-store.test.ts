@@ -73,7 +73,7 @@ describe('encoded objects', () => {
     }
   })
 
-  test('a store opened without compress (the default) writes everything raw, and still reads what was encoded', async () => {
+  test('a store opened without compress (the default) writes file content raw, and still reads what was encoded', async () => {
     const text = Buffer.from('a line of text that repeats; '.repeat(3449)).subarray(0, 100_003)
     const data = Buffer.concat([text, weights(12 * MiB, 8)])
     const regions = [{ start: 100_003, kind: 'float32' as const }]
