@@ -35,6 +35,8 @@ export {
   checkpointStorage,
   checkpointsStorage,
   describeStorage,
+  type FileStorage,
+  storageOf,
   type TensorStorage,
 } from './storage.ts'
 export { addedBytes, newTensorBytes } from './stored-bytes.ts'

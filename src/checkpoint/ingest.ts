@@ -33,6 +33,7 @@ import {
   type IngestOptions,
   type IngestResult,
   type Manifest,
+  onePartId,
   putContentManifest,
   readManifest,
   type Store,
@@ -80,6 +81,17 @@ export interface CheckpointIngestResult extends IngestResult {
   /** Bytes this call added to the store, manifests and deltas included. */
   stored: number
 }
+
+/**
+ * Segments smaller than this are not stored as parts of their own: their bytes go into the file's
+ * own chunks with the bytes around them, and their tensors' content id is computed from those
+ * bytes (onePartId: the id such a part would have, so versions compare as before). A part costs
+ * two objects, over 200 bytes of store and index, more than such a tensor holds; a file of 200,000
+ * tiny tensors would otherwise put 400,000 objects in the store.
+ */
+const INLINE_BELOW = 1024
+
+const isInline = (segment: Segment) => segment.end - segment.start < INLINE_BELOW
 
 /** A delta is kept only when it is this much smaller than the chunks it replaces, and bounded. */
 const DELTA_GAIN = 0.8
@@ -149,6 +161,33 @@ function readVerified(fd: number, path: string, content: ChunkedContent, i: numb
     })
   }
   return data
+}
+
+/**
+ * Reads ranges of the file, in increasing order, from its chunks checked against their digests;
+ * holds one chunk at a time (ranges are small: inline segments).
+ */
+function rangeReader(w: Writer): (start: number, end: number) => Buffer {
+  const { chunks } = w.content
+  let index = -1
+  let chunk: Buffer = Buffer.alloc(0)
+  let at = 0
+  const load = (i: number) => {
+    chunk = readVerified(w.fd, w.path, w.content, i)
+    index = i
+    at = chunks.offset(i)
+  }
+  return (start, end) => {
+    if (index < 0 || start < at || start >= at + chunk.length)
+      load(firstChunkFrom(w.content, start + 1, start < at ? 0 : Math.max(index, 0)) - 1)
+    if (end <= at + chunk.length) return chunk.subarray(start - at, end - at)
+    const pieces = [chunk.subarray(start - at)]
+    while (at + chunk.length < end) {
+      load(index + 1)
+      pieces.push(chunk.subarray(0, end - at))
+    }
+    return Buffer.concat(pieces)
+  }
 }
 
 /** The first chunk that starts at or after `at` (chunks are in file order). */
@@ -405,6 +444,7 @@ function regionsOf(layout: CheckpointLayout): DataRegion[] {
   const kinds = new Map(layout.tensors.map((t) => [t.name, dataKindOf(t)]))
   const regions: DataRegion[] = []
   for (const segment of layout.segments) {
+    if (isInline(segment)) continue
     const [first, ...rest] = segment.tensors.map((name) => kinds.get(name) ?? 'bytes')
     const kind = first !== undefined && rest.every((k) => k === first) ? first : 'bytes'
     // Adjacent segments: the next one's start comes after this end and wins (regionCursor).
@@ -421,6 +461,7 @@ function boundariesOf(layout: CheckpointLayout): number[] {
     if (at > 0 && at < layout.size && cuts[cuts.length - 1] !== at) cuts.push(at)
   }
   for (const s of layout.segments) {
+    if (isInline(s)) continue
     add(s.start)
     add(s.end)
   }
@@ -443,6 +484,7 @@ async function assemble(
   let deltas = 0
   let offset = 0
   const tensors = new Map(layout.tensors.map((t) => [t.name, t]))
+  const read = rangeReader(w)
   const gap = async (end: number) => {
     if (end <= offset) return
     const [first, last] = chunkRange(w.content, offset, end)
@@ -450,6 +492,12 @@ async function assemble(
     parts.addChunks(w.content.chunks, first, last)
   }
   for (const segment of layout.segments) {
+    if (isInline(segment)) {
+      // Stored with the gap around it (chunked by the next gap call).
+      const id = onePartId(read(segment.start, segment.end))
+      for (const name of segment.tensors) contentOf.set(name, id)
+      continue
+    }
     await gap(segment.start)
     const [first, last] = chunkRange(w.content, segment.start, segment.end)
     const size = segment.end - segment.start

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { buildSafetensors } from '../formats/test-helpers/builders.ts'
-import { materialize, openStore, readManifest, type Store } from '../store/index.ts'
+import { materialize, onePartId, openStore, readManifest, type Store } from '../store/index.ts'
 import { statsOf, statsToJSON } from '../tensors/index.ts'
 import { pseudoRandomBytes, tempDir } from '../test-helpers/index.ts'
 import { tensorDeltas } from './deltas.ts'
@@ -92,6 +92,33 @@ describe('a checkpoint with more tensors than a stub can list', () => {
     const out = join(dir, `out-${n++}`)
     await materialize(s, result.id, out, { deltas: tensorDeltas() })
     expect(sha(readFileSync(out))).toBe(sha(bytes))
+    await s.close()
+  })
+
+  test("tensors under 1 KiB go into the file's own chunks: a few objects, not two per tensor", async () => {
+    const s = await freshStore()
+    const big = (seed: number) => pseudoRandomBytes(4096 * 4, seed)
+    const tensors = [
+      { name: 'embed', dtype: 'F32', shape: [4096], data: big(1) },
+      ...Array.from({ length: COUNT }, (_, i) => {
+        const data = tensorData(i, 1)
+        return { name: `layers.${i}.weight`, dtype: 'F32', shape: [data.length / 4], data }
+      }),
+      { name: 'head', dtype: 'F32', shape: [4096], data: big(2) },
+    ]
+    const result = await ingestCheckpoint(s, write(buildSafetensors(tensors)), undefined)
+    await s.commit()
+    // Each big tensor is a part (a manifest and a chunk); the rest is the header and tiny
+    // tensors in content-defined chunks, the tensor table and the file manifest.
+    expect(s.table.size).toBeLessThan(40)
+    const manifest = await readManifest(s, result.id)
+    expect(manifest.type === 'file' && manifest.parts.filter((p) => 'ref' in p)).toHaveLength(2)
+    // A tiny tensor's content id is the id its bytes would have as a part of their own.
+    const meta = result.meta as CheckpointMeta
+    const content = new Map(meta.tensors.map((t) => [t.name, t.content]))
+    expect(content.get('layers.1.weight')).toBe(onePartId(tensorData(1, 1)))
+    expect(content.get('layers.50.weight')).toBeNull()
+    expect(content.get('embed')).toMatch(/^bagaaiera/)
     await s.close()
   })
 

@@ -8,6 +8,8 @@ import { lowRankHeader } from '../tensors/index.ts'
  */
 export type TensorStorage =
   | { kind: 'chunks'; chunks: number; stored: number }
+  /** A tensor under 1 KiB, in the file's own chunks with the bytes around it (not a part). */
+  | { kind: 'inline'; stored: number }
   | { kind: 'delta'; depth: number; stored: number }
   | { kind: 'low-rank'; rank: number; residuals: number; depth: number; stored: number }
 
@@ -50,21 +52,38 @@ async function partStorage(
 }
 
 /**
- * How each tensor of a checkpoint file stored in `store` (its manifest `fileId`) is kept, by the
- * tensor's content id: a tensor is a part of the file's manifest, stored whole (chunks) or as a
- * delta; a one-chunk tensor is named by its chunk. Tensors not in the map are inline in the file's
- * own chunks, or not in this store.
+ * How the tensors of stored checkpoint files are kept: `parts` by the tensor's content id (a part of
+ * the file's manifest, stored whole or as a delta; a one-chunk tensor is named by its chunk).
+ * `held` says whether the store has the files at all (a clone without the data has no storage to
+ * tell).
  */
-export async function checkpointStorage(
-  store: Store,
-  fileId: string,
-): Promise<Map<string, TensorStorage>> {
+export interface FileStorage {
+  held: boolean
+  parts: Map<string, TensorStorage>
+}
+
+/**
+ * How a tensor is stored: its part, or inline when its file is held and it is not a part of it
+ * (a tensor under 1 KiB: its `bytes` are in the file's own chunks).
+ */
+export function storageOf(
+  storage: FileStorage,
+  content: string | null | undefined,
+  bytes: number | null,
+): TensorStorage | undefined {
+  if (!content) return undefined
+  const part = storage.parts.get(content)
+  if (part || !storage.held) return part
+  return { kind: 'inline', stored: bytes ?? 0 }
+}
+
+/** The storage of the tensors of a checkpoint file stored in `store` (its manifest `fileId`). */
+export async function checkpointStorage(store: Store, fileId: string): Promise<FileStorage> {
   const out = new Map<string, TensorStorage>()
-  // What the store lacks (a clone without the data) has no storage to tell.
   const held = (id: string) => store.lookup(parseId(id).digest) !== undefined
-  if (!held(fileId)) return out
+  if (!held(fileId)) return { held: false, parts: out }
   const manifest = await readManifest(store, fileId)
-  if (manifest.type !== 'file') return out
+  if (manifest.type !== 'file') return { held: false, parts: out }
   for (const part of manifest.parts) {
     if (!('ref' in part)) continue
     if (parseId(part.ref).kind === 'chunk') {
@@ -76,16 +95,20 @@ export async function checkpointStorage(
     const entry = await partStorage(store, part.ref)
     if (entry) out.set(entry[0], entry[1])
   }
-  return out
+  return { held: true, parts: out }
 }
 
 /** The storage of each tensor of all these stored files (a sharded checkpoint's shards). */
 export async function checkpointsStorage(
   store: Store,
   fileIds: readonly string[],
-): Promise<Map<string, TensorStorage>> {
-  const out = new Map<string, TensorStorage>()
-  for (const id of fileIds) for (const [k, v] of await checkpointStorage(store, id)) out.set(k, v)
+): Promise<FileStorage> {
+  const out: FileStorage = { held: fileIds.length > 0, parts: new Map() }
+  for (const id of fileIds) {
+    const one = await checkpointStorage(store, id)
+    out.held &&= one.held
+    for (const [k, v] of one.parts) out.parts.set(k, v)
+  }
   return out
 }
 
@@ -98,5 +121,7 @@ export function describeStorage(storage: TensorStorage): string {
       return 'sparse delta'
     case 'chunks':
       return storage.chunks === 1 ? '1 chunk' : `${storage.chunks} chunks`
+    case 'inline':
+      return 'inline'
   }
 }

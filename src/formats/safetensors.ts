@@ -1,8 +1,11 @@
+import { isUtf8 } from 'node:buffer'
+import { isMlvcError } from '../core/index.ts'
 import { badFormat, checkCount, elementCount } from './bad-format.ts'
 import { dtypeSize, isDType } from './dtype.ts'
 import { findDuplicateKey } from './json-keys.ts'
 import type { CheckpointLayout, MetadataValue, TensorEncoding, TensorLayout } from './layout.ts'
 import { sortedRecord } from './metadata.ts'
+import { scanSafetensorsHeader } from './safetensors-scan.ts'
 import { buildSegments, checkDisjointTensors, checkUniqueNames } from './segments.ts'
 import type { ByteSource } from './source.ts'
 
@@ -27,9 +30,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
-async function readHeader(
-  src: ByteSource,
-): Promise<{ header: Record<string, unknown>; dataStart: number }> {
+/** The header's JSON bytes, after its length is checked. */
+async function readHeaderBytes(src: ByteSource): Promise<{ bytes: Buffer; dataStart: number }> {
   if (src.size < 8)
     throw badFormat(src.path, `${src.size} bytes is too short for a safetensors header`)
   const n = readU64(await src.read(0, 8))
@@ -42,25 +44,31 @@ async function readHeader(
       `header length ${n} exceeds the safetensors limit of ${SAFETENSORS_MAX_HEADER}`,
     )
   }
+  const read = await src.read(8, Number(n))
+  return { bytes: Buffer.from(read.buffer, read.byteOffset, read.length), dataStart: 8 + Number(n) }
+}
+
+/** The header parsed the general way: any JSON, with the messages for what is wrong in it. */
+function parseHeader(path: string, bytes: Uint8Array): Record<string, unknown> {
   let header: unknown
   let text: string
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(await src.read(8, Number(n)))
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
     header = JSON.parse(text)
   } catch (err) {
-    throw badFormat(src.path, 'the safetensors header is not valid UTF-8 JSON', err)
+    throw badFormat(path, 'the safetensors header is not valid UTF-8 JSON', err)
   }
-  if (!isRecord(header)) throw badFormat(src.path, 'the safetensors header is not a JSON object')
+  if (!isRecord(header)) throw badFormat(path, 'the safetensors header is not a JSON object')
   // JSON.parse keeps the last of two equal keys; the safetensors library refuses some duplicates
   // and keeps the last of others: either way, a header with one is malformed.
   const duplicate = findDuplicateKey(text, header)
   if (duplicate) {
     throw badFormat(
-      src.path,
+      path,
       `the safetensors header gives ${duplicate.map((k) => JSON.stringify(k)).join(' → ')} twice`,
     )
   }
-  return { header, dataStart: 8 + Number(n) }
+  return header
 }
 
 function parseMetadata(path: string, raw: unknown): Record<string, MetadataValue> {
@@ -117,11 +125,35 @@ function parseTensor(
   }
 }
 
-export async function readSafetensorsLayout(src: ByteSource): Promise<CheckpointLayout> {
-  const { header, dataStart } = await readHeader(src)
+/**
+ * The tensors of a header, from the bytes directly when they have the plain shape writers give
+ * (safetensors-scan.ts), else parsed the general way; either way in JSON.parse's order.
+ */
+function headerTensors(
+  path: string,
+  bytes: Buffer,
+  dataStart: number,
+): { tensors: TensorLayout[]; metadata: unknown } {
+  const scanned = isUtf8(bytes) ? scanSafetensorsHeader(bytes) : undefined
+  if (scanned) {
+    try {
+      const tensors = scanned.tensors.map((entry) => parseTensor(path, entry, dataStart))
+      return { tensors, metadata: scanned.metadata }
+    } catch (err) {
+      // The general path reports the first problem in its own order (a duplicate key first).
+      if (!isMlvcError(err, 'BAD_FORMAT')) throw err
+    }
+  }
+  const header = parseHeader(path, bytes)
   const tensors = Object.entries(header)
     .filter(([name]) => name !== '__metadata__')
-    .map((entry) => parseTensor(src.path, entry, dataStart))
+    .map((entry) => parseTensor(path, entry, dataStart))
+  return { tensors, metadata: header.__metadata__ }
+}
+
+export async function readSafetensorsLayout(src: ByteSource): Promise<CheckpointLayout> {
+  const { bytes, dataStart } = await readHeaderBytes(src)
+  const { tensors, metadata } = headerTensors(src.path, bytes, dataStart)
   checkDisjointTensors(src.path, tensors)
   for (const t of tensors) {
     if (t.end > src.size) {
@@ -135,7 +167,7 @@ export async function readSafetensorsLayout(src: ByteSource): Promise<Checkpoint
   return {
     format: 'safetensors',
     size: src.size,
-    metadata: parseMetadata(src.path, header.__metadata__),
+    metadata: parseMetadata(src.path, metadata),
     tensors,
     segments: buildSegments(src.path, src.size, tensors),
   }

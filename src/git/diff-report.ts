@@ -10,6 +10,7 @@ import {
   newTensorBytes,
   openVersion,
   parseStubTensors,
+  storageOf,
   type TensorDiff,
 } from '../checkpoint/index.ts'
 import { isMlvcError, type ProgressOptions } from '../core/index.ts'
@@ -135,10 +136,10 @@ async function nameStorage(
   const ids = unit.new.flatMap((v) => (v.stub ? [v.stub.id] : []))
   if (ids.length === 0 || !tensors.some((d) => d.status === 'changed')) return
   const storage = await checkpointsStorage(store, ids)
-  const content = new Map(b.tensors.map((t) => [t.name, t.content]))
+  const byName = new Map(b.tensors.map((t) => [t.name, t]))
   for (const d of tensors) {
-    const id = d.status === 'changed' ? content.get(d.name) : undefined
-    const how = id ? storage.get(id) : undefined
+    const t = d.status === 'changed' ? byName.get(d.name) : undefined
+    const how = t ? storageOf(storage, t.content, t.bytes ?? null) : undefined
     if (how) d.storage = describeStorage(how)
   }
 }

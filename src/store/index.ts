@@ -78,6 +78,7 @@ export {
   fileManifestBuilder,
   type Manifest,
   manifestReferences,
+  onePartId,
   type PartManifest,
 } from './manifest.ts'
 export {

@@ -11,6 +11,7 @@ import {
   type FilePart,
   fileManifestBuilder,
   manifestReferences,
+  onePartId,
 } from './manifest.ts'
 import { openStore } from './store.ts'
 
@@ -23,6 +24,15 @@ function chunkList(count: number, seed: string) {
 const partId = (i: number) => formatId('manifest', sha256Digest(Buffer.from(`part ${i}`)))
 
 describe('manifest encoders that hold no object per entry', () => {
+  test('onePartId is the id of the part manifest holding the bytes as one chunk', () => {
+    for (const data of [Buffer.from([7]), Buffer.from('twelve bytes'), Buffer.alloc(1023, 9)]) {
+      const list = createDigestList()
+      list.push(sha256Digest(data), data.length)
+      expect(onePartId(data)).toBe(idOf('manifest', encodePartManifest(data.length, list, 0, 1)))
+    }
+    expect(onePartId(Buffer.from('a'))).not.toBe(onePartId(Buffer.from('b')))
+  })
+
   test('encodePartManifest gives the bytes of encodeManifest', () => {
     const list = chunkList(7, 'part')
     for (const [first, last] of [

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { MlvcError } from '../core/index.ts'
-import { formatId, isIdOf } from './cid.ts'
+import { formatId, idOf, isIdOf, sha256Digest } from './cid.ts'
 import type { DigestList } from './digest-list.ts'
 import type { Store } from './store.ts'
 
@@ -82,13 +82,24 @@ export function encodeBlobManifest(size: number, sha256: string, chunks: DigestL
  * Encodes the part manifest of chunks first..last-1 of a list straight from it; the bytes equal
  * encodeManifest's for the same part (a checkpoint stores one per tensor).
  */
+const partHead = (size: number) => `{"mlvc":1,"type":"part","size":${size},"chunks":[`
+
 export function encodePartManifest(
   size: number,
   chunks: DigestList,
   first: number,
   last: number,
 ): Buffer {
-  return encodeWithChunks(`{"mlvc":1,"type":"part","size":${size},"chunks":[`, chunks, first, last)
+  return encodeWithChunks(partHead(size), chunks, first, last)
+}
+
+/**
+ * The id of the part manifest that would hold `data` as one chunk, without storing anything: the
+ * content id of a tensor too small to be a part of its own (encodePartManifest's bytes for it).
+ */
+export function onePartId(data: Uint8Array): string {
+  const chunk = formatId('chunk', sha256Digest(data))
+  return idOf('manifest', Buffer.from(`${partHead(data.length)}["${chunk}",${data.length}]]}`))
 }
 
 function encodeWithChunks(head: string, chunks: DigestList, first: number, last: number): Buffer {

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { checkpointsStorage, describeStorage } from '../../checkpoint/index.ts'
+import { checkpointsStorage, describeStorage, storageOf } from '../../checkpoint/index.ts'
 import { MlvcError } from '../../core/index.ts'
 import { isShardIndexPath } from '../../formats/index.ts'
 import {
@@ -40,7 +40,7 @@ async function inspectAll(
     if (storage && store && ids.length > 0) {
       const stored = await checkpointsStorage(store, ids)
       for (const row of inspected.rows) {
-        const how = row.content ? stored.get(row.content) : undefined
+        const how = storageOf(stored, row.content, row.bytes)
         if (how) row.storage = { kind: describeStorage(how), stored: how.stored }
       }
     }
