@@ -3,9 +3,10 @@ import { pathToFileURL } from 'node:url'
 
 /**
  * The child process of a `node` or `onnx` version (runner.ts forks it with the version's folder as
- * its working directory): loads the handler once, then answers calls sent over IPC,
- * `{ id, body }` → `{ id, ok, json }` or `{ id, ok: false, kind, message }`. A handler's return
- * value is serialized here, so a value that is not JSON is reported, never sent half-way.
+ * its working directory): loads the handler once, then answers calls sent over IPC in batches,
+ * `{ calls: [{ id, body }…] }` → `{ replies: [{ id, ok, json } or { id, ok: false, kind,
+ * message }…] }` (the answers of one turn of the event loop together). A handler's return value
+ * is serialized here, so a value that is not JSON is reported, never sent half-way.
  */
 type Handler = (input: unknown, context: { modelsDir: string }) => unknown
 
@@ -20,6 +21,19 @@ const context = { modelsDir: env.MLVC_MODELS ?? 'models' }
 
 function send(message: unknown): void {
   process.send?.(message)
+}
+
+let replies: unknown[] = []
+
+function flushReplies(): void {
+  const batch = replies
+  replies = []
+  send({ replies: batch })
+}
+
+/** A call's answer, sent with the others of this turn of the event loop. */
+function reply(message: unknown): void {
+  if (replies.push(message) === 1) setImmediate(flushReplies)
 }
 
 interface TensorJson {
@@ -72,7 +86,7 @@ async function answer(handler: Handler, call: Call): Promise<void> {
   try {
     value = await handler(JSON.parse(call.body), context)
   } catch (err) {
-    send({
+    reply({
       id: call.id,
       ok: false,
       kind: 'throw',
@@ -85,11 +99,11 @@ async function answer(handler: Handler, call: Call): Promise<void> {
     json = JSON.stringify(value)
   } catch (err) {
     const message = `returned a value that is not JSON (${err instanceof Error ? err.message : String(err)})`
-    send({ id: call.id, ok: false, kind: 'output', message })
+    reply({ id: call.id, ok: false, kind: 'output', message })
     return
   }
   if (json === undefined) {
-    send({
+    reply({
       id: call.id,
       ok: false,
       kind: 'output',
@@ -97,8 +111,8 @@ async function answer(handler: Handler, call: Call): Promise<void> {
     })
   } else if (responseBytes > 0 && Buffer.byteLength(json) > responseBytes) {
     const message = `returned ${Buffer.byteLength(json)} bytes of JSON, more than limits.responseBytes (${responseBytes})`
-    send({ id: call.id, ok: false, kind: 'output', message })
-  } else send({ id: call.id, ok: true, json })
+    reply({ id: call.id, ok: false, kind: 'output', message })
+  } else reply({ id: call.id, ok: true, json })
 }
 
 process.on('unhandledRejection', (err) => {
@@ -107,8 +121,8 @@ process.on('unhandledRejection', (err) => {
 
 loadHandler().then(
   (handler) => {
-    process.on('message', (call: Call) => {
-      void answer(handler, call)
+    process.on('message', (batch: { calls: Call[] }) => {
+      for (const call of batch.calls) void answer(handler, call)
     })
     send({ type: 'ready' })
   },

@@ -113,6 +113,23 @@ describe('the node runtime', () => {
     ).toBe(pid)
   })
 
+  test('calls made together go in one batch and each gets its own answer', async () => {
+    // All sent in one turn of the event loop: one message to the process, one back.
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        call(node, i % 3 === 2 ? { do: 'throw', value: i } : { do: 'echo', value: i }),
+      ),
+    )
+    outcomes.forEach((outcome, i) => {
+      if (i % 3 === 2)
+        expect(outcome).toMatchObject({
+          status: 500,
+          message: `the handler failed: bad input: ${i}`,
+        })
+      else expect(JSON.parse((outcome as { json: string }).json)).toMatchObject({ echo: i })
+    })
+  })
+
   test('a process that exits is answered 502 and started again on the next call', async () => {
     const t = target('node', 'node-exit')
     expect(await call(t, { do: 'exit' })).toMatchObject({

@@ -26,6 +26,11 @@ export type CallOutcome =
   | { status: 200; json: string }
   | { status: number; message: string; hint?: string }
 
+/** What the hub sends a `node` or `onnx` process: the calls of one turn of its event loop. */
+export interface CallBatch {
+  calls: Array<{ id: number; body: string }>
+}
+
 interface Reply {
   id?: number
   type?: 'ready' | 'fatal'
@@ -42,6 +47,8 @@ interface Pending {
 interface Proc {
   child: ChildProcess
   ready: Promise<CallOutcome | undefined>
+  /** Set once it said it is ready: calls then go straight to it. */
+  isReady: boolean
   pending: Map<number, Pending>
   send(id: number, body: string): void
   /** Why the runner killed it, for the other calls it was answering. */
@@ -183,21 +190,33 @@ export function createRunner(target: RunnerTarget): Runner {
   async function launch(): Promise<Proc> {
     const child = await startChild(target)
     let readyDone: (o: CallOutcome | undefined) => void = () => undefined
+    // Calls that arrive in one turn of the event loop (many sockets are read in one) go to a
+    // node process in one message: a write and a read per turn instead of per call.
+    let batch: CallBatch['calls'] = []
+    const flush = () => {
+      const calls = batch
+      batch = []
+      if (child.connected) child.send({ calls } satisfies CallBatch)
+    }
     const p: Proc = {
       child,
       pending: new Map(),
       tail: '',
+      isReady: false,
       ready: new Promise((done) => {
         readyDone = done
       }),
       send: (id, body) => {
         if (target.spec.runtime === 'python')
           child.stdin?.write(`${JSON.stringify({ id, body })}\n`)
-        else child.send({ id, body })
+        else if (batch.push({ id, body }) === 1) setImmediate(flush)
       },
     }
     const onReply = (reply: Reply) => {
-      if (reply.type === 'ready') return readyDone(undefined)
+      if (reply.type === 'ready') {
+        p.isReady = true
+        return readyDone(undefined)
+      }
       if (reply.type === 'fatal') {
         note(`failed to start: ${reply.message}`)
         return readyDone({
@@ -224,7 +243,10 @@ export function createRunner(target: RunnerTarget): Runner {
       child.stdin?.on('error', () => undefined)
     } else {
       child.stdout?.on('data', (d: Buffer) => log.write(d))
-      child.on('message', (m) => onReply(m as Reply))
+      child.on('message', (m: Reply | { replies: Reply[] }) => {
+        if ('replies' in m) for (const reply of m.replies) onReply(reply)
+        else onReply(m)
+      })
     }
     child.stderr?.on('data', (d: Buffer) => {
       log.write(d)
@@ -280,6 +302,7 @@ export function createRunner(target: RunnerTarget): Runner {
 
   /** The running process, started if needed; an outcome when it cannot start. */
   async function started(): Promise<Proc | CallOutcome> {
+    if (proc?.isReady) return proc
     if (!proc) {
       // Calls that arrive together share one start.
       launching ??= launch().finally(() => {

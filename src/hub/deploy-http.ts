@@ -86,6 +86,14 @@ async function versionToCall(
   deployment: string,
   v: string | undefined,
 ) {
+  if (v === undefined) {
+    // The common call, answered by one row; the list below only for the error messages.
+    const ready = await hub.db.get<VersionRow>(
+      "SELECT * FROM deploy_versions WHERE repo_id = ? AND branch = ? AND deployment = ? AND status = 'ready' ORDER BY number DESC LIMIT 1",
+      [repo.id, branch, deployment],
+    )
+    if (ready) return ready
+  }
   const rows = await versionsOf(hub, repo, branch, deployment)
   if (rows.length === 0) throw noDeployment(repo, branch, deployment)
   if (v !== undefined) {

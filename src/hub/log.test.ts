@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { jsonLog, redact } from './log.ts'
+import { jsonLog, linesPerTurn, redact } from './log.ts'
 import { checkName } from './names.ts'
 import { parseRange } from './objects-http.ts'
 import { repoPath } from './server.ts'
@@ -18,6 +18,20 @@ describe('logs', () => {
     expect(text).not.toMatch(/s3cret|mlvc_a|mlvc_z|YWRhOnRva2Vu|abc\.def/)
     expect(JSON.parse(text)).toMatchObject({ level: 'info', repo: 'ada/models' })
     expect(redact('https://u:p@h/x')).toBe('https://***@h/x')
+  })
+})
+
+describe('log lines', () => {
+  test('of one turn of the event loop are written together, in order', async () => {
+    const writes: string[] = []
+    const write = linesPerTurn((text) => writes.push(text))
+    write('a\n')
+    write('b\n')
+    expect(writes).toEqual([])
+    await new Promise((done) => setImmediate(done))
+    write('c\n')
+    await new Promise((done) => setImmediate(done))
+    expect(writes).toEqual(['a\nb\n', 'c\n'])
   })
 })
 

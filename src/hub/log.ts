@@ -53,3 +53,22 @@ export function jsonLog(write: (line: string) => void): HubLog {
 }
 
 export const silentLog: HubLog = { info() {}, warn() {}, error() {} }
+
+/**
+ * Gathers the lines written in one turn of the event loop and writes them together: a busy hub
+ * logs a line per request, and a write to a pipe is a system call. Whatever is gathered is
+ * written before the process exits.
+ */
+export function linesPerTurn(write: (text: string) => void): (line: string) => void {
+  let pending: string[] = []
+  const flush = () => {
+    if (pending.length === 0) return
+    const text = pending.join('')
+    pending = []
+    write(text)
+  }
+  process.on('exit', flush)
+  return (line) => {
+    if (pending.push(line) === 1) setImmediate(flush)
+  }
+}

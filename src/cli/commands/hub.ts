@@ -10,6 +10,7 @@ import {
   grantRole,
   type Hub,
   jsonLog,
+  linesPerTurn,
   listRepos,
   listTokens,
   loadHubConfig,
@@ -59,7 +60,7 @@ export async function hubServe(
   options: DataOptions & { listen?: string; database?: string; objects?: string },
 ): Promise<CommandResult> {
   const config = await loadHubConfig(options)
-  const log = jsonLog((line) => process.stdout.write(line))
+  const log = jsonLog(linesPerTurn((text) => process.stdout.write(text)))
   const running = await startHub(config, {
     log,
     hookCommand: [process.execPath, process.argv[1] ?? 'mlvc'],
