@@ -4,6 +4,7 @@ import { fsError, MlvcError, uniqueName, writeAllSync } from '../core/index.ts'
 import {
   type ByteSource,
   chunkSource,
+  DEFAULT_CDC,
   formatId,
   hex,
   materialize,
@@ -13,11 +14,17 @@ import {
   type Store,
 } from '../store/index.ts'
 
+/** Files up to this size are stored as one chunk: the largest a content-defined chunk can be. */
+const WHOLE = DEFAULT_CDC.maxSize
+const WHOLE_FILE = { minSize: WHOLE, avgSize: WHOLE, maxSize: WHOLE }
+
 /**
- * A file's content id in an entity manifest. A file that is one chunk (every file up to the
- * chunker's minimum, 32 KiB, and most up to 256 KiB) is named by that chunk's id: the chunk's
- * sha-256 is the file's, so no blob manifest is stored for it (about 290 bytes less per small
- * file: the manifest, its pack record and its index entry). Larger files get a blob manifest.
+ * A file's content id in an entity manifest. A file of one chunk is named by that chunk's id: the
+ * chunk's sha-256 is the file's, so no blob manifest is stored for it (a manifest, its pack
+ * record and its index entry: about 290 bytes). Files up to 256 KiB (most dataset files: images,
+ * labels, text) are stored whole as one chunk rather than cut at content-defined points: a
+ * version dedups them as whole files, and each costs one object. Larger files are chunked as
+ * usual (a small edit stores about the edit) and get a blob manifest.
  */
 export async function storeContent(
   store: Store,
@@ -25,7 +32,12 @@ export async function storeContent(
   path: string,
   signal?: AbortSignal,
 ) {
-  const content = await chunkSource(store, source, { path, signal })
+  const whole = source.size !== undefined && source.size <= WHOLE
+  const content = await chunkSource(store, source, {
+    path,
+    signal,
+    ...(whole ? { cdc: WHOLE_FILE } : {}),
+  })
   const id =
     content.chunks.count === 1
       ? formatId('chunk', content.chunks.digest(0))

@@ -83,6 +83,17 @@ describe('FastCDC', () => {
     expect(cutPoints(new Uint8Array(600_000))).toEqual([262144, 524288, 600000])
   })
 
+  test('equal bounds cut fixed-size chunks, never past the data', () => {
+    const fixed = { minSize: 4096, avgSize: 4096, maxSize: 4096 }
+    const data = pseudoRandomBytes(10_000, 3)
+    expect(cutPoints(data.subarray(0, 1000), fixed)).toEqual([1000])
+    expect(cutPoints(data.subarray(0, 4096), fixed)).toEqual([4096])
+    expect(cutPoints(data, fixed)).toEqual([4096, 8192, 10_000])
+    // Fed in pieces: the same.
+    const cutter = createCutter(fixed)
+    expect([cutter.next(data, 0, 3000), cutter.next(data, 3000, 5000)]).toEqual([-1, 4096])
+  })
+
   propTest.prop(
     [
       fc.integer({ min: 0, max: 60_000 }),

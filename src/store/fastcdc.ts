@@ -107,6 +107,11 @@ export function createCutter(params: CdcParams = DEFAULT_CDC): Cutter {
       const normal = base + avgSize
       const limit = base + maxSize
       let i = Math.max(from, base + minSize)
+      if (i > to || (i === to && to < limit)) {
+        // The chunk cannot end before `to` (minSize == avgSize lands here): no cut yet.
+        len = to - base
+        return -1
+      }
       if (i < normal) {
         const end = Math.min(to, normal)
         const cut = scan(buf, i, end, maskS, h)
