@@ -123,11 +123,13 @@ function chunkInline(
   tally: Tally,
 ): string {
   const regionOf = regionCursor(regionTable(options.regions ?? []))
+  const cuts = cutPoints(bytes, params, options.boundaries ?? [])
   let start = 0
-  for (const end of cutPoints(bytes, params, options.boundaries ?? [])) {
+  let digest: Buffer | undefined
+  for (const end of cuts) {
     const chunk = bytes.subarray(start, end)
     const at = regionOf(tally.size)
-    const digest = sha256Digest(chunk)
+    digest = sha256Digest(chunk)
     if (listChunk(store, tally, digest, chunk.length)) {
       const encoded =
         (options.compress ?? store.compress)
@@ -137,7 +139,8 @@ function chunkInline(
     }
     start = end
   }
-  return sha256Hex(bytes)
+  // A file of one chunk: its sha-256 is the chunk's (hashed once, not twice).
+  return cuts.length === 1 && digest ? digest.toString('hex') : sha256Hex(bytes)
 }
 
 /** A new chunk in the ring, waiting to be encoded and stored. */
