@@ -1,10 +1,19 @@
 import { renameSync, writeFileSync } from 'node:fs'
-import { readdir, readFile, rm, stat } from 'node:fs/promises'
+import { copyFile, link, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ensureDir, fsError, isErrno, MlvcError, uniqueName } from '../core/index.ts'
+import {
+  ensureDir,
+  fsError,
+  isErrno,
+  MlvcError,
+  pushAll,
+  readFullSync,
+  uniqueName,
+} from '../core/index.ts'
 import {
   closure,
   createPackFile,
+  decodeIdx,
   decodeManifest,
   findDamaged,
   type Location,
@@ -36,6 +45,8 @@ export interface PushReport {
   /** Bytes this push actually sent (less than the packs' size when it resumed uploads). */
   sentBytes: number
   packs: number
+  /** Of those, packs of the local store sent as they are (chunks only, all wanted). */
+  asIs: number
   /** Packs an interrupted push left, finished by this one. */
   resumed: number
 }
@@ -49,6 +60,7 @@ export function emptyPushReport(): PushReport {
     uploadedBytes: 0,
     sentBytes: 0,
     packs: 0,
+    asIs: 0,
     resumed: 0,
   }
 }
@@ -130,6 +142,81 @@ async function leftOutgoing(dir: string): Promise<Outgoing[]> {
     }
   }
   return out
+}
+
+/** How a pack of the local store begins when it is of the format remotes take as it is. */
+const PACK_MAGIC_2 = Buffer.from('MLVCPK02')
+
+/**
+ * The local packs that can be uploaded as they are: committed, of format 2, holding chunks only
+ * (nothing in them references anything, so they may be published in any order), every one of
+ * which is to be sent. A dataset's first push is mostly such packs: each is checked, then
+ * hard-linked into the outgoing folder with a copy of its index (linkOutgoing: no bytes read and
+ * written again), and from there sent and resumed like a pack built for the push. Returns those
+ * packs (their path without extension) and the objects left to pack.
+ */
+async function wholePacks(
+  store: Store,
+  toSend: readonly Wanted[],
+): Promise<{ whole: Array<{ base: string; wants: Wanted[] }>; rest: Wanted[] }> {
+  const byPack = new Map<number, Wanted[]>()
+  for (const w of toSend) {
+    const list = byPack.get(w.location.pack)
+    if (list) list.push(w)
+    else byPack.set(w.location.pack, [w])
+  }
+  const whole: Array<{ base: string; wants: Wanted[] }> = []
+  const taken = new Set<number>()
+  for (const [pack, wants] of byPack) {
+    const info = store.packs[pack]
+    if (!info || info.own || wants.some((w) => w.location.kind !== 'chunk')) continue
+    const base = join(store.layout.packs, info.name)
+    let entries: ReturnType<typeof decodeIdx>
+    try {
+      entries = decodeIdx(await readFile(`${base}.idx`), `${base}.idx`)
+      const head = Buffer.alloc(PACK_MAGIC_2.length)
+      readFullSync(store.packFd(pack), head, 0)
+      if (!head.equals(PACK_MAGIC_2)) continue
+    } catch {
+      continue // not readable as it is: its objects are packed anew
+    }
+    if (entries.length !== wants.length || entries.some((e) => e.kind !== 'chunk')) continue
+    whole.push({ base, wants })
+    taken.add(pack)
+  }
+  return { whole, rest: toSend.filter((w) => !taken.has(w.location.pack)) }
+}
+
+/** A local pack as an outgoing one (see wholePacks); undefined when it cannot be linked. */
+async function linkOutgoing(
+  dir: string,
+  base: string,
+  wants: readonly Wanted[],
+): Promise<Outgoing | undefined> {
+  const name = uniqueName('pack')
+  const pack: Outgoing = {
+    name,
+    pack: join(dir, `${name}.pack`),
+    idx: join(dir, `${name}.idx`),
+    objects: wants.length,
+    bytes: wants.reduce((sum, w) => sum + w.location.length, 0),
+  }
+  try {
+    await link(`${base}.pack`, pack.pack)
+    await copyFile(`${base}.idx`, pack.idx)
+  } catch {
+    await Promise.all([pack.pack, pack.idx].map((f) => rm(f, { force: true })))
+    return undefined
+  }
+  return recordOutgoing(dir, pack)
+}
+
+/** Writes the record that makes a later push resume `pack` (atomically); returns it. */
+function recordOutgoing(dir: string, pack: Outgoing): Outgoing {
+  const record = join(dir, `${pack.name}.json`)
+  writeFileSync(`${record}.tmp`, JSON.stringify(pack))
+  renameSync(`${record}.tmp`, record)
+  return pack
 }
 
 /**
@@ -246,14 +333,7 @@ export async function pushObjects(
     let published: Promise<void> = Promise.resolve()
     const running = new Set<Promise<void>>()
     let failure: { err: unknown } | undefined
-    let next = 0
-    while (next < toSend.length && !failure) {
-      if (options.signal?.aborted) {
-        failure = { err: interrupted() }
-        break
-      }
-      const pack = await buildPack(store, dir, toSend, next)
-      next += pack.objects
+    const queue = async (pack: Outgoing) => {
       const uploaded = send(pack)
       published = Promise.all([published, uploaded]).then(() => publish(pack))
       const done = published
@@ -268,6 +348,33 @@ export async function pushObjects(
       )
       running.add(tracked)
       if (running.size >= packsInFlight) await Promise.race(running)
+    }
+    // Chunks first: packs of chunks only go as they are, before anything is packed anew (and
+    // those that cannot be linked are packed first).
+    const { whole, rest } = await wholePacks(store, toSend)
+    const unlinked: Wanted[] = []
+    for (const { base, wants } of whole) {
+      if (options.signal?.aborted) failure ??= { err: interrupted() }
+      if (failure) break
+      await checkLocal(store, wants)
+      const pack = await linkOutgoing(dir, base, wants)
+      if (!pack) {
+        pushAll(unlinked, wants)
+        continue
+      }
+      report.asIs++
+      await queue(pack)
+    }
+    const remaining = unlinked.length > 0 ? unlinked.concat(rest) : rest
+    let next = 0
+    while (next < remaining.length && !failure) {
+      if (options.signal?.aborted) {
+        failure = { err: interrupted() }
+        break
+      }
+      const pack = await buildPack(store, dir, remaining, next)
+      next += pack.objects
+      await queue(pack)
     }
     await Promise.all(running)
     if (failure) {
@@ -325,8 +432,5 @@ async function buildPack(
     bytes,
   }
   writeFileSync(pack.idx, builder.finish())
-  const record = join(dir, `${name}.json`)
-  writeFileSync(`${record}.tmp`, JSON.stringify(pack))
-  renameSync(`${record}.tmp`, record)
-  return pack
+  return recordOutgoing(dir, pack)
 }

@@ -1,7 +1,16 @@
-import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import { closeSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { ingestFile, materialize, openStore, type Store } from '../store/index.ts'
+import { openForReading } from '../core/index.ts'
+import {
+  chunkSource,
+  fileSource,
+  formatId,
+  ingestFile,
+  materialize,
+  openStore,
+  type Store,
+} from '../store/index.ts'
 import { damageFile, tempDir, writeRandomFile } from '../test-helpers/index.ts'
 import { folderRemote } from './folder.ts'
 import { pushObjects } from './push.ts'
@@ -61,6 +70,50 @@ describe('push and fetch through a folder remote', () => {
     expect(second.sentBytes).toBeLessThan(60 * MiB)
     const other = await openStore(join(dir, `store-${n++}`), { create: true })
     expect((await fetchObjects(other, remote, ids)).missing).toEqual([])
+    await Promise.all([store.close(), other.close()])
+  })
+
+  test('a pack of chunks only, all to be sent, goes as it is; an interrupted one resumes', async () => {
+    const root = join(dir, `store-${n++}`)
+    const writer = await openStore(root, { create: true })
+    const path = join(dir, `file-${n++}`)
+    writeRandomFile(path, 20 * MiB, n)
+    const { fd } = openForReading(path)
+    const content = await chunkSource(writer, fileSource(fd), { path })
+    closeSync(fd)
+    await writer.close()
+    // Another process's packs (a process's own packs may still grow).
+    const store = await openStore(root)
+    const ids = Array.from({ length: content.chunks.count }, (_, i) =>
+      formatId('chunk', content.chunks.digest(i)),
+    )
+    const packsIn = (root: string) =>
+      readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.pack'))
+    const [local] = packsIn(join(store.layout.root, 'packs'))
+    const remote = folderRemote('origin', join(dir, 'remote-whole'))
+    const controller = new AbortController()
+    await expect(
+      pushObjects(store, remote, ids, {
+        signal: controller.signal,
+        onProgress: () => controller.abort(),
+      }),
+    ).rejects.toThrow(/interrupted; run it again/)
+    // The linked pack the first push left outgoing is finished by the second.
+    expect((await pushObjects(store, remote, ids)).resumed).toBe(1)
+    const again = await pushObjects(store, folderRemote('other', join(dir, 'remote-whole-2')), ids)
+    expect(again).toMatchObject({ packs: 1, asIs: 1, uploadedObjects: ids.length })
+    // The local pack, byte for byte: nothing was packed anew.
+    const remotePacks = packsIn(join(dir, 'remote-whole'))
+    expect(remotePacks).toHaveLength(1)
+    const sent = readFileSync(join(dir, 'remote-whole', remotePacks[0] as string))
+    expect(sent.equals(readFileSync(join(store.layout.root, 'packs', local as string)))).toBe(true)
+    // The store's pack is still there, and nothing is left outgoing.
+    expect(packsIn(join(store.layout.root, 'packs'))).toEqual([local])
+    expect(packsIn(join(store.layout.root, 'remotes'))).toEqual([])
+    const other = await openStore(join(dir, `store-${n++}`), { create: true })
+    const fetched = await fetchObjects(other, remote, ids)
+    expect(fetched.missing).toEqual([])
+    for (const id of ids) expect((await other.readObject(id)).length).toBeGreaterThan(0)
     await Promise.all([store.close(), other.close()])
   })
 
