@@ -59,7 +59,7 @@ describe('atomic writes', () => {
   it('uniqueName gives distinct names with the prefix, pid and thread', async () => {
     const names = new Set(Array.from({ length: 1000 }, () => uniqueName('pack')))
     expect(names.size).toBe(1000)
-    expect([...names][0]).toMatch(new RegExp(`^pack-${process.pid}-0-[0-9a-f]{12}$`))
+    expect([...names][0]).toMatch(new RegExp(`^pack-${process.pid}-0-[0-9a-f]{12}[0-9a-z]+$`))
     await ensureDir(join(dir, 'x', 'y'))
     await ensureDir(join(dir, 'x', 'y'))
     expect(readdirSync(join(dir, 'x'))).toEqual(['y'])

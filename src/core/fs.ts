@@ -15,9 +15,16 @@ import { threadId } from 'node:worker_threads'
 import { fsError, isErrno } from './errors.ts'
 import { checkWriteTarget, placeFile, type ReplaceRule } from './target.ts'
 
-/** A name no other process or thread will pick: pid, thread and 48 random bits. */
+/** Random for this process and thread (drawn once: a draw per name costs a system call). */
+const nameSeed = randomBytes(6).toString('hex')
+let nameCount = 0
+
+/**
+ * A name no other process or thread will pick: pid, thread, 48 random bits drawn when the module
+ * loaded (a reused pid gets other ones) and a count.
+ */
 export function uniqueName(prefix: string): string {
-  return `${prefix}-${process.pid}-${threadId}-${randomBytes(6).toString('hex')}`
+  return `${prefix}-${process.pid}-${threadId}-${nameSeed}${(nameCount++).toString(36)}`
 }
 
 export interface AtomicWriteOptions {
