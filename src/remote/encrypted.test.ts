@@ -2,9 +2,9 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ingestFile, materialize, openStore } from '../store/index.ts'
-import { tempDir, writeRandomFile } from '../test-helpers/index.ts'
+import { pseudoRandomBytes, tempDir, writeRandomFile } from '../test-helpers/index.ts'
 import { openRemote } from './config.ts'
-import { newKey } from './crypt.ts'
+import { newKey, SEGMENT } from './crypt.ts'
 import { formatKey, saveKey } from './keyring.ts'
 import { pushObjects } from './push.ts'
 import { fetchObjects } from './transfer.ts'
@@ -31,6 +31,30 @@ function files(root: string): string[] {
 describe('an encrypted folder remote', () => {
   const folder = join(dir, 'remote')
   const remote = openRemote({ name: 'vault', url: folder, encryption: key.id }, dir)
+
+  test('ranges read back exactly, across segments, into a given buffer or a new one', async () => {
+    const plain = Buffer.from(pseudoRandomBytes(3 * SEGMENT + 1234, 9))
+    const remote = openRemote(
+      { name: 'ranges', url: join(dir, 'remote-ranges'), encryption: key.id },
+      dir,
+    )
+    await remote.put('ranges/object', plain)
+    const into = Buffer.alloc(plain.length + 100, 0xee)
+    for (const [offset, length] of [
+      [0, 1],
+      [0, plain.length],
+      [SEGMENT - 3, 7],
+      [SEGMENT, SEGMENT],
+      [5, 2 * SEGMENT + 17],
+      [plain.length - 10, 10],
+    ] as Array<[number, number]>) {
+      const want = plain.subarray(offset, offset + length)
+      expect((await remote.getRange('ranges/object', offset, length)).equals(want)).toBe(true)
+      const got = await remote.getRange('ranges/object', offset, length, { into })
+      expect(got.equals(want)).toBe(true)
+      expect(got.buffer).toBe(into.buffer)
+    }
+  })
 
   test('push and fetch round-trip; the folder holds neither ids, names nor plaintext', async () => {
     const store = await openStore(join(dir, 'store-a'), { create: true })

@@ -78,16 +78,26 @@ export function encryptedRemote(inner: Remote, loadKey: () => Promise<MasterKey>
     return o
   }
 
-  /** Opens the sealed segments `data` (the first is segment `first`) into `out`; their plain length. */
-  function openSegments(o: Opener, data: Buffer, first: number, out: Buffer): number {
+  /**
+   * Opens the sealed segments `data` (the first is segment `first`) and writes their plaintext
+   * from byte `skip` on into `out`, as much as it holds; returns the bytes written.
+   */
+  function openSegments(o: Opener, data: Buffer, first: number, out: Buffer, skip = 0): number {
     let written = 0
-    for (let i = 0, pos = 0; pos < data.length; i++) {
+    let at = -skip // where the current segment's plaintext starts in `out`
+    for (let i = 0, pos = 0; pos < data.length && at < out.length; i++) {
       const size = Math.min(SEALED_SEGMENT_BYTES, data.length - pos)
-      written += o.open(first + i, data.subarray(pos, pos + size)).copy(out, written)
+      const plain = o.open(first + i, data.subarray(pos, pos + size))
+      const from = Math.max(0, -at)
+      written += plain.copy(out, at + from, from, Math.min(plain.length, out.length - at))
+      at += plain.length
       pos += size
     }
     return written
   }
+
+  /** Buffers the sealed bytes of ranges are read into, reused (see getRange). */
+  const sealedSpare: Buffer[] = []
 
   return {
     name: inner.name,
@@ -127,15 +137,25 @@ export function encryptedRemote(inner: Remote, loadKey: () => Promise<MasterKey>
         )
       }
       const span = sealedRange(offset, length, o.length)
-      const data = await inner.getRange(stored, span.start, span.end - span.start, {
-        ...options,
-        into: undefined,
-      })
-      // Whole segments are opened: the plaintext starts `skip` bytes before `offset`.
-      const skip = offset - span.first * SEGMENT
-      const plain = Buffer.allocUnsafe(skip + length + SEGMENT)
-      openSegments(o, data, span.first, plain)
-      return plain.subarray(skip, skip + length)
+      const sealedLength = span.end - span.start
+      let spare = sealedSpare.pop()
+      if (!spare || spare.length < sealedLength) spare = Buffer.allocUnsafe(sealedLength)
+      try {
+        const data = await inner.getRange(stored, span.start, sealedLength, {
+          ...options,
+          into: spare,
+        })
+        // Whole segments are opened: the plaintext starts `skip` bytes before `offset`. It goes
+        // into the caller's buffer when there is one (a fetch's shared memory, which its verify
+        // workers read without a copy).
+        const into = options?.into
+        const plain =
+          into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length)
+        openSegments(o, data, span.first, plain, offset - span.first * SEGMENT)
+        return plain
+      } finally {
+        sealedSpare.push(spare)
+      }
     },
     async download(key, path, options) {
       const tmp = `${path}.${uniqueName('sealed')}`
