@@ -89,7 +89,7 @@ export interface CheckpointIngestResult extends IngestResult {
  * two objects, over 200 bytes of store and index, more than such a tensor holds; a file of 200,000
  * tiny tensors would otherwise put 400,000 objects in the store.
  */
-const INLINE_BELOW = 1024
+export const INLINE_BELOW = 1024
 
 const isInline = (segment: Segment) => segment.end - segment.start < INLINE_BELOW
 

@@ -25,7 +25,7 @@ import {
 import { type BlockWriter, createBlockWriter } from './block-writer.ts'
 import { tensorDeltas } from './deltas.ts'
 import { placedParts } from './file-parts.ts'
-import { ingestCheckpoint } from './ingest.ts'
+import { INLINE_BELOW, ingestCheckpoint } from './ingest.ts'
 import { type ConflictReason, planMerge, type Side, type TensorDecision } from './merge-plan.ts'
 import { type CheckpointMeta, readCheckpointMeta, type TensorRecord } from './meta.ts'
 import { openStoredFile, type StoredFile } from './stored-source.ts'
@@ -320,7 +320,10 @@ async function writeAndStore(job: Job, template: Version, replaced: TensorDecisi
       IN_PLACE.has(template.meta.format) &&
       replaced.every((d) => {
         const t = template.tensors.get(d.name) as TensorRecord
-        return inPlaceable(t) && byRef.has(`${t.start}:${t.end}`)
+        // Its own bytes: a part of the file, or a tensor small enough to be in the file's own
+        // chunks (these formats' tensors never share bytes).
+        const own = byRef.has(`${t.start}:${t.end}`) || t.end - t.start < INLINE_BELOW
+        return inPlaceable(t) && own
       })
     await (inPlace ? writeInPlace : writeRewritten)(job, template, replaced, out)
     // Tensors not replaced keep the template's bytes, taken ones the chosen side's: their
