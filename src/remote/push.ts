@@ -18,6 +18,7 @@ import {
   findDamaged,
   type Location,
   MAX_PACK_BYTES,
+  manifestReferences,
   type ObjectRef,
   parseId,
   RECORD_HEADER,
@@ -28,6 +29,7 @@ import type { Remote } from './remote.ts'
 import {
   cacheUploadedIndex,
   loadRemoteIndex,
+  type RemoteIndex,
   remoteCacheDir,
   remoteIdxKey,
   remotePackKey,
@@ -45,7 +47,7 @@ export interface PushReport {
   /** Bytes this push actually sent (less than the packs' size when it resumed uploads). */
   sentBytes: number
   packs: number
-  /** Of those, packs of the local store sent as they are (chunks only, all wanted). */
+  /** Of those, packs of the local store sent as they are (see wholePacks). */
   asIs: number
   /** Packs an interrupted push left, finished by this one. */
   resumed: number
@@ -148,15 +150,42 @@ async function leftOutgoing(dir: string): Promise<Outgoing[]> {
 const PACK_MAGIC_2 = Buffer.from('MLVCPK02')
 
 /**
- * The local packs that can be uploaded as they are: committed, of format 2, holding chunks only
- * (nothing in them references anything, so they may be published in any order), every one of
- * which is to be sent. A dataset's first push is mostly such packs: each is checked, then
- * hard-linked into the outgoing folder with a copy of its index (linkOutgoing: no bytes read and
- * written again), and from there sent and resumed like a pack built for the push. Returns those
- * packs (their path without extension) and the objects left to pack.
+ * Whether every object the manifests among `wants` reference is on the remote, in pack `pack`
+ * itself, or in a pack published before it (`before`): then publishing `pack` never shows the
+ * remote a manifest without what it references.
+ */
+function referencesHeld(
+  store: Store,
+  index: RemoteIndex,
+  pack: number,
+  wants: readonly Wanted[],
+  before: ReadonlySet<number>,
+): boolean {
+  for (const w of wants) {
+    if (w.location.kind !== 'manifest') continue
+    for (const ref of manifestReferences(decodeManifest(store.readAt(w.id, w.location), w.id))) {
+      const { digest } = parseId(ref)
+      if (index.lookup(digest)) continue
+      const at = store.lookup(digest)?.pack
+      if (at === undefined || (at !== pack && !before.has(at))) return false
+    }
+  }
+  return true
+}
+
+/**
+ * The local packs that can be uploaded as they are: committed, of format 2, every object of which
+ * is to be sent, and whose manifests reference only what the remote has, the pack itself or a
+ * pack sent before it (taken in the order they were written, which is the order their objects
+ * reference each other in). The first push of a dataset or a checkpoint is mostly such packs:
+ * each is checked, then hard-linked into the outgoing folder with a copy of its index
+ * (linkOutgoing: no bytes read and written again), and from there sent, resumed and published
+ * like a pack built for the push. Returns those packs (their path without extension), in order,
+ * and the objects left to pack.
  */
 async function wholePacks(
   store: Store,
+  index: RemoteIndex,
   toSend: readonly Wanted[],
 ): Promise<{ whole: Array<{ base: string; wants: Wanted[] }>; rest: Wanted[] }> {
   const byPack = new Map<number, Wanted[]>()
@@ -167,9 +196,9 @@ async function wholePacks(
   }
   const whole: Array<{ base: string; wants: Wanted[] }> = []
   const taken = new Set<number>()
-  for (const [pack, wants] of byPack) {
+  for (const [pack, wants] of [...byPack].sort(([a], [b]) => a - b)) {
     const info = store.packs[pack]
-    if (!info || info.own || wants.some((w) => w.location.kind !== 'chunk')) continue
+    if (!info || info.own) continue
     const base = join(store.layout.packs, info.name)
     let entries: ReturnType<typeof decodeIdx>
     try {
@@ -180,7 +209,8 @@ async function wholePacks(
     } catch {
       continue // not readable as it is: its objects are packed anew
     }
-    if (entries.length !== wants.length || entries.some((e) => e.kind !== 'chunk')) continue
+    if (entries.length !== wants.length || !referencesHeld(store, index, pack, wants, taken))
+      continue
     whole.push({ base, wants })
     taken.add(pack)
   }
@@ -349,21 +379,24 @@ export async function pushObjects(
       running.add(tracked)
       if (running.size >= packsInFlight) await Promise.race(running)
     }
-    // Chunks first: packs of chunks only go as they are, before anything is packed anew (and
-    // those that cannot be linked are packed first).
-    const { whole, rest } = await wholePacks(store, toSend)
+    // Whole packs first, as they are, before anything is packed anew (and the objects of those
+    // that cannot be linked are packed first).
+    const { whole, rest } = await wholePacks(store, index, toSend)
+    // Once one cannot be linked, the rest are packed too: a later one may reference it.
     const unlinked: Wanted[] = []
     for (const { base, wants } of whole) {
       if (options.signal?.aborted) failure ??= { err: interrupted() }
       if (failure) break
-      await checkLocal(store, wants)
-      const pack = await linkOutgoing(dir, base, wants)
-      if (!pack) {
-        pushAll(unlinked, wants)
-        continue
+      if (unlinked.length === 0) {
+        await checkLocal(store, wants)
+        const pack = await linkOutgoing(dir, base, wants)
+        if (pack) {
+          report.asIs++
+          await queue(pack)
+          continue
+        }
       }
-      report.asIs++
-      await queue(pack)
+      pushAll(unlinked, wants)
     }
     const remaining = unlinked.length > 0 ? unlinked.concat(rest) : rest
     let next = 0
