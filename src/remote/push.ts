@@ -18,7 +18,6 @@ import {
   findDamaged,
   type Location,
   MAX_PACK_BYTES,
-  manifestReferences,
   type ObjectRef,
   parseId,
   RECORD_HEADER,
@@ -29,7 +28,6 @@ import type { Remote } from './remote.ts'
 import {
   cacheUploadedIndex,
   loadRemoteIndex,
-  type RemoteIndex,
   remoteCacheDir,
   remoteIdxKey,
   remotePackKey,
@@ -47,7 +45,7 @@ export interface PushReport {
   /** Bytes this push actually sent (less than the packs' size when it resumed uploads). */
   sentBytes: number
   packs: number
-  /** Of those, packs of the local store sent as they are (see wholePacks). */
+  /** Of those, packs of the local store sent as they are (chunks only, all wanted). */
   asIs: number
   /** Packs an interrupted push left, finished by this one. */
   resumed: number
@@ -150,42 +148,15 @@ async function leftOutgoing(dir: string): Promise<Outgoing[]> {
 const PACK_MAGIC_2 = Buffer.from('MLVCPK02')
 
 /**
- * Whether every object the manifests among `wants` reference is on the remote, in pack `pack`
- * itself, or in a pack published before it (`before`): then publishing `pack` never shows the
- * remote a manifest without what it references.
- */
-function referencesHeld(
-  store: Store,
-  index: RemoteIndex,
-  pack: number,
-  wants: readonly Wanted[],
-  before: ReadonlySet<number>,
-): boolean {
-  for (const w of wants) {
-    if (w.location.kind !== 'manifest') continue
-    for (const ref of manifestReferences(decodeManifest(store.readAt(w.id, w.location), w.id))) {
-      const { digest } = parseId(ref)
-      if (index.lookup(digest)) continue
-      const at = store.lookup(digest)?.pack
-      if (at === undefined || (at !== pack && !before.has(at))) return false
-    }
-  }
-  return true
-}
-
-/**
- * The local packs that can be uploaded as they are: committed, of format 2, every object of which
- * is to be sent, and whose manifests reference only what the remote has, the pack itself or a
- * pack sent before it (taken in the order they were written, which is the order their objects
- * reference each other in). The first push of a dataset or a checkpoint is mostly such packs:
- * each is checked, then hard-linked into the outgoing folder with a copy of its index
- * (linkOutgoing: no bytes read and written again), and from there sent, resumed and published
- * like a pack built for the push. Returns those packs (their path without extension), in order,
- * and the objects left to pack.
+ * The local packs that can be uploaded as they are: committed, of format 2, holding chunks only
+ * (nothing in them references anything, so they may be published in any order), every one of
+ * which is to be sent. A dataset's first push is mostly such packs: each is checked, then
+ * hard-linked into the outgoing folder with a copy of its index (linkOutgoing: no bytes read and
+ * written again), and from there sent and resumed like a pack built for the push. Returns those
+ * packs (their path without extension) and the objects left to pack.
  */
 async function wholePacks(
   store: Store,
-  index: RemoteIndex,
   toSend: readonly Wanted[],
 ): Promise<{ whole: Array<{ base: string; wants: Wanted[] }>; rest: Wanted[] }> {
   const byPack = new Map<number, Wanted[]>()
@@ -196,9 +167,9 @@ async function wholePacks(
   }
   const whole: Array<{ base: string; wants: Wanted[] }> = []
   const taken = new Set<number>()
-  for (const [pack, wants] of [...byPack].sort(([a], [b]) => a - b)) {
+  for (const [pack, wants] of byPack) {
     const info = store.packs[pack]
-    if (!info || info.own) continue
+    if (!info || info.own || wants.some((w) => w.location.kind !== 'chunk')) continue
     const base = join(store.layout.packs, info.name)
     let entries: ReturnType<typeof decodeIdx>
     try {
@@ -209,8 +180,7 @@ async function wholePacks(
     } catch {
       continue // not readable as it is: its objects are packed anew
     }
-    if (entries.length !== wants.length || !referencesHeld(store, index, pack, wants, taken))
-      continue
+    if (entries.length !== wants.length || entries.some((e) => e.kind !== 'chunk')) continue
     whole.push({ base, wants })
     taken.add(pack)
   }
@@ -379,24 +349,21 @@ export async function pushObjects(
       running.add(tracked)
       if (running.size >= packsInFlight) await Promise.race(running)
     }
-    // Whole packs first, as they are, before anything is packed anew (and the objects of those
-    // that cannot be linked are packed first).
-    const { whole, rest } = await wholePacks(store, index, toSend)
-    // Once one cannot be linked, the rest are packed too: a later one may reference it.
+    // Chunks first: packs of chunks only go as they are, before anything is packed anew (and
+    // those that cannot be linked are packed first).
+    const { whole, rest } = await wholePacks(store, toSend)
     const unlinked: Wanted[] = []
     for (const { base, wants } of whole) {
       if (options.signal?.aborted) failure ??= { err: interrupted() }
       if (failure) break
-      if (unlinked.length === 0) {
-        await checkLocal(store, wants)
-        const pack = await linkOutgoing(dir, base, wants)
-        if (pack) {
-          report.asIs++
-          await queue(pack)
-          continue
-        }
+      await checkLocal(store, wants)
+      const pack = await linkOutgoing(dir, base, wants)
+      if (!pack) {
+        pushAll(unlinked, wants)
+        continue
       }
-      pushAll(unlinked, wants)
+      report.asIs++
+      await queue(pack)
     }
     const remaining = unlinked.length > 0 ? unlinked.concat(rest) : rest
     let next = 0

@@ -117,24 +117,6 @@ describe('push and fetch through a folder remote', () => {
     await Promise.all([store.close(), other.close()])
   })
 
-  test('packs holding a file and its manifests go as they are, in the order they reference', async () => {
-    const root = join(dir, `store-${n++}`)
-    const writer = await openStore(root, { create: true })
-    const path = join(dir, `file-${n++}`)
-    const data = writeRandomFile(path, 100 * MiB, n)
-    const { id } = await ingestFile(writer, path)
-    await writer.close()
-    const store = await openStore(root)
-    const remote = folderRemote('origin', join(dir, 'remote-whole-file'))
-    // Two packs: the second holds the file's manifest, which references chunks of the first.
-    expect(await pushObjects(store, remote, [id])).toMatchObject({ packs: 2, asIs: 2 })
-    const other = await openStore(join(dir, `store-${n++}`), { create: true })
-    expect((await fetchObjects(other, remote, [id])).missing).toEqual([])
-    await materialize(other, id, join(dir, `out-${n++}`))
-    expect(readFileSync(join(dir, `out-${n - 1}`)).equals(data)).toBe(true)
-    await Promise.all([store.close(), other.close()])
-  })
-
   test('a corrupt object on the remote is refused, named, and nothing of it is stored', async () => {
     const { store, ids } = await storeWith([3 * MiB])
     const root = join(dir, 'remote-c')
