@@ -150,7 +150,9 @@ const PACK_MAGIC_2 = Buffer.from('MLVCPK02')
 /**
  * The local packs that can be uploaded as they are: committed, of format 2, holding chunks only
  * (nothing in them references anything, so they may be published in any order), every one of
- * which is to be sent. A dataset's first push is mostly such packs: each is checked, then
+ * which is to be sent. Packs holding manifests are rebuilt, manifests together at the end: a
+ * fetch reads the manifests first, and as `git add` wrote them they sit among the chunks, a range
+ * request each. A dataset's first push is mostly such packs: each is checked, then
  * hard-linked into the outgoing folder with a copy of its index (linkOutgoing: no bytes read and
  * written again), and from there sent and resumed like a pack built for the push. Returns those
  * packs (their path without extension) and the objects left to pack.
