@@ -14,6 +14,7 @@ import {
 import { damageFile, tempDir, writeRandomFile } from '../test-helpers/index.ts'
 import { folderRemote } from './folder.ts'
 import { pushObjects } from './push.ts'
+import type { Remote } from './remote.ts'
 import { fetchObjects } from './transfer.ts'
 
 const MiB = 1024 * 1024
@@ -33,6 +34,17 @@ async function storeWith(
   }
   await store.commit()
   return { store, ids, files }
+}
+
+/** A push stopped (Ctrl-C) as soon as it reports progress; it must say so. */
+async function pushInterrupted(store: Store, remote: Remote, ids: string[]): Promise<void> {
+  const controller = new AbortController()
+  await expect(
+    pushObjects(store, remote, ids, {
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    }),
+  ).rejects.toThrow(/interrupted; run it again/)
 }
 
 describe('push and fetch through a folder remote', () => {
@@ -58,13 +70,7 @@ describe('push and fetch through a folder remote', () => {
   test('a push interrupted after one pack sends only the rest when run again', async () => {
     const { store, ids } = await storeWith([100 * MiB])
     const remote = folderRemote('origin', join(dir, 'remote-b'))
-    const controller = new AbortController()
-    await expect(
-      pushObjects(store, remote, ids, {
-        signal: controller.signal,
-        onProgress: () => controller.abort(),
-      }),
-    ).rejects.toThrow(/interrupted; run it again/)
+    await pushInterrupted(store, remote, ids)
     const second = await pushObjects(store, remote, ids)
     expect(second.present).toBeGreaterThan(0)
     expect(second.sentBytes).toBeLessThan(60 * MiB)
@@ -91,13 +97,7 @@ describe('push and fetch through a folder remote', () => {
       readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.pack'))
     const [local] = packsIn(join(store.layout.root, 'packs'))
     const remote = folderRemote('origin', join(dir, 'remote-whole'))
-    const controller = new AbortController()
-    await expect(
-      pushObjects(store, remote, ids, {
-        signal: controller.signal,
-        onProgress: () => controller.abort(),
-      }),
-    ).rejects.toThrow(/interrupted; run it again/)
+    await pushInterrupted(store, remote, ids)
     // The linked pack the first push left outgoing is finished by the second.
     expect((await pushObjects(store, remote, ids)).resumed).toBe(1)
     const again = await pushObjects(store, folderRemote('other', join(dir, 'remote-whole-2')), ids)
