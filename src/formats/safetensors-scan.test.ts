@@ -128,5 +128,14 @@ describe('reading a safetensors header from its bytes', () => {
         'd',
       ),
     ).rejects.toThrow(/gives "a" twice/)
+    // A tensor neither path takes: the same message from both.
+    const bad = (name: string) => `{${name}:{"dtype":"X9","shape":[2],"data_offsets":[0,8]}}`
+    for (const [head, file] of [
+      [bad('"a"'), 'b1'],
+      [bad('"\\u0061"'), 'b2'],
+    ])
+      await expect(layoutOf(head as string, file as string)).rejects.toThrow(
+        /tensor a has dtype X9, which mlvc does not read/,
+      )
   })
 })

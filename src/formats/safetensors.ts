@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer'
-import { isMlvcError } from '../core/index.ts'
 import { badFormat, checkCount, elementCount } from './bad-format.ts'
 import { dtypeSize, isDType } from './dtype.ts'
 import { findDuplicateKey } from './json-keys.ts'
@@ -134,15 +133,12 @@ function headerTensors(
   bytes: Buffer,
   dataStart: number,
 ): { tensors: TensorLayout[]; metadata: unknown } {
+  // A scanned header has no duplicate key and lists the tensors in the general path's order: a
+  // tensor it cannot take is the same first problem either way.
   const scanned = isUtf8(bytes) ? scanSafetensorsHeader(bytes) : undefined
   if (scanned) {
-    try {
-      const tensors = scanned.tensors.map((entry) => parseTensor(path, entry, dataStart))
-      return { tensors, metadata: scanned.metadata }
-    } catch (err) {
-      // The general path reports the first problem in its own order (a duplicate key first).
-      if (!isMlvcError(err, 'BAD_FORMAT')) throw err
-    }
+    const tensors = scanned.tensors.map((entry) => parseTensor(path, entry, dataStart))
+    return { tensors, metadata: scanned.metadata }
   }
   const header = parseHeader(path, bytes)
   const tensors = Object.entries(header)
