@@ -367,7 +367,7 @@ export async function pushObjects(
       report.asIs++
       await queue(pack)
     }
-    const remaining = unlinked.length > 0 ? unlinked.concat(rest) : rest
+    const remaining = unlinked.concat(rest)
     let next = 0
     while (next < remaining.length && !failure) {
       if (options.signal?.aborted) {
