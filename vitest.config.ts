@@ -19,6 +19,8 @@ export default defineConfig({
           ],
           exclude: ['**/*.e2e.test.ts', 'node_modules/**', 'dist/**'],
           testTimeout: 30_000,
+          // Bounds every property test's time, shrinking included (see the file).
+          setupFiles: ['./vitest.setup.ts'],
         },
       },
       {
@@ -26,6 +28,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['src/**/*.e2e.test.ts', 'services/**/*.e2e.test.ts'],
           testTimeout: 120_000,
+          setupFiles: ['./vitest.setup.ts'],
           hookTimeout: 60_000,
         },
       },
