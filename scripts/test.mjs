@@ -67,6 +67,7 @@ function runVitest(args) {
     })
   })
 }
+
 let passed = 0
 let failed = 0
 
