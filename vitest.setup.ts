@@ -12,8 +12,9 @@ fc.configureGlobal({ interruptAfterTimeLimit: 60_000 })
 // never ended (scripts/test.mjs): the one stuck is among them.
 const trace = process.env.MLVC_TEST_TRACE
 if (trace) {
-  const mark = (kind: string, file: string | undefined, name: string) =>
-    appendFileSync(trace, `${kind}\t${process.pid}\t${file ?? ''}\t${name}\n`)
-  beforeEach((ctx) => mark('start', ctx.task.file?.name, ctx.task.name))
-  afterEach((ctx) => mark('end', ctx.task.file?.name, ctx.task.name))
+  // A test's id is unique in the run; its name may repeat in other describe blocks.
+  const mark = (kind: string, task: { id: string; name: string; file?: { name: string } }) =>
+    appendFileSync(trace, `${kind}\t${task.id}\t${task.file?.name ?? ''} > ${task.name}\n`)
+  beforeEach((ctx) => mark('start', ctx.task))
+  afterEach((ctx) => mark('end', ctx.task))
 }

@@ -19,10 +19,9 @@ function printUnfinished() {
   const running = new Map()
   const text = existsSync(trace) ? readFileSync(trace, 'utf8') : ''
   for (const line of text.split('\n')) {
-    const [kind, pid, file, name] = line.split('\t')
-    const key = `${pid}\t${file}\t${name}`
-    if (kind === 'start') running.set(key, `${file} > ${name}`)
-    else running.delete(key)
+    const [kind, id, test] = line.split('\t')
+    if (kind === 'start') running.set(id, test)
+    else running.delete(id)
   }
   for (const test of running.values()) process.stdout.write(`still running: ${test}\n`)
 }
